@@ -1,0 +1,58 @@
+//! `lakeflow`: list sources and their tables, show schemas, and read tables as typed rows.
+
+mod commands;
+mod options;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands::{read::ReadArgs, schema::SchemaArgs, tables::TablesArgs};
+use crate::output::ListFormat;
+
+/// Lakeflow community connectors, in Rust: read SaaS sources into typed Arrow records.
+#[derive(Debug, Parser)]
+#[command(name = "lakeflow", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the connectors this build knows.
+    Sources {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// List a source's tables with ingestion type, primary keys and cursor.
+    Tables(TablesArgs),
+    /// Show a table's schema (Arrow types; nested structs indented).
+    Schema(SchemaArgs),
+    /// Read a table (or its deleted records) and print typed rows.
+    ///
+    /// Reads batch after batch from the start offset until the table is caught up or `--limit`
+    /// rows were printed, converting records with the schema's coercion rules. The offset to
+    /// resume from is printed on stderr.
+    Read(ReadArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sources { format } => commands::sources::run(format),
+        Command::Tables(args) => commands::tables::run(&args),
+        Command::Schema(args) => commands::schema::run(&args),
+        Command::Read(args) => commands::read::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line that names what is wrong: the context chain joined with ": ".
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
