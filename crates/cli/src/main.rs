@@ -3,13 +3,18 @@
 mod commands;
 mod options;
 mod output;
+mod pipeline;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{read::ReadArgs, schema::SchemaArgs, tables::TablesArgs};
+use crate::commands::{
+    query::QueryArgs, read::ReadArgs, run::RunArgs, schema::SchemaArgs, status::StatusArgs,
+    tables::TablesArgs,
+};
 use crate::output::ListFormat;
+use crate::pipeline::PipelineArgs;
 
 /// Lakeflow community connectors, in Rust: read SaaS sources into typed Arrow records.
 #[derive(Debug, Parser)]
@@ -37,6 +42,17 @@ enum Command {
     /// rows were printed, converting records with the schema's coercion rules. The offset to
     /// resume from is printed on stderr.
     Read(ReadArgs),
+    /// Land every table of a pipeline spec in Delta Lake, incrementally and exactly once.
+    ///
+    /// Each table is read until caught up; data and the offset it reached are committed
+    /// together, so a run killed at any point and started again loses and duplicates nothing.
+    Run(RunArgs),
+    /// Check a pipeline spec against its connector (tables, options, keys) without running it.
+    Validate(PipelineArgs),
+    /// Show each destination table's Delta version, rows, committed offsets and last run.
+    Status(StatusArgs),
+    /// Run SQL over the warehouse's Delta tables.
+    Query(QueryArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +62,10 @@ fn main() -> ExitCode {
         Command::Tables(args) => commands::tables::run(&args),
         Command::Schema(args) => commands::schema::run(&args),
         Command::Read(args) => commands::read::run(&args),
+        Command::Run(args) => commands::run::run(&args),
+        Command::Validate(args) => commands::validate::run(&args),
+        Command::Status(args) => commands::status::run(&args),
+        Command::Query(args) => commands::query::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,23 @@
+//! `lakeflow query "<SQL>"`: SQL over the warehouse's Delta tables.
+
+use anyhow::Result;
+use clap::Args;
+use lakeflow_pipeline::Warehouse;
+
+use crate::pipeline::runtime;
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// The SQL; tables are named `catalog.schema.table` (or `table` at the warehouse root).
+    pub sql: String,
+    /// The warehouse root (a local directory).
+    #[arg(long, default_value = "warehouse", env = "LAKEFLOW_WAREHOUSE")]
+    pub warehouse: String,
+}
+
+pub fn run(args: &QueryArgs) -> Result<()> {
+    let warehouse = Warehouse::new(&args.warehouse)?;
+    let batches = runtime()?.block_on(lakeflow_pipeline::query(&warehouse, &args.sql))?;
+    println!("{}", arrow_cast::pretty::pretty_format_batches(&batches)?);
+    Ok(())
+}

@@ -1,0 +1,118 @@
+//! Errors of the ingestion engine.
+
+/// Result alias of the engine.
+pub type Result<T, E = PipelineError> = std::result::Result<T, E>;
+
+/// What stops a flow or a run. Each variant names the table concerned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// The spec or the connections file is invalid.
+    #[error(transparent)]
+    Spec(#[from] lakeflow_spec::Error),
+    /// A flow cannot run as configured (missing keys, unknown columns, ...), found before running.
+    #[error("{origin}:{line}: table `{table}`: {reason}")]
+    Plan {
+        /// The spec file.
+        origin: String,
+        /// The line of the object in the spec.
+        line: usize,
+        /// The destination table.
+        table: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The connector failed.
+    #[error("table `{table}`: {source}")]
+    Connector {
+        /// The destination table.
+        table: String,
+        /// The connector's error.
+        source: lakeflow_connect::Error,
+    },
+    /// Delta Lake failed.
+    #[error("table `{table}`: Delta Lake: {source}")]
+    Delta {
+        /// The destination table.
+        table: String,
+        /// The delta-rs error.
+        source: deltalake::DeltaTableError,
+    },
+    /// The table's schema changed in a way the destination cannot follow.
+    #[error("table `{table}`: incompatible schema change at column `{column}`: {reason}")]
+    SchemaChange {
+        /// The destination table.
+        table: String,
+        /// The column.
+        column: String,
+        /// What changed.
+        reason: String,
+    },
+    /// The connector did not converge (end offset never equal to start offset).
+    #[error(
+        "table `{table}`: not caught up after {reads} reads; the connector may never converge (raise --max-reads)"
+    )]
+    NotConverging {
+        /// The destination table.
+        table: String,
+        /// Reads made.
+        reads: usize,
+    },
+    /// Pipeline state (offsets) is missing or inconsistent.
+    #[error("table `{table}`: pipeline state: {reason}")]
+    State {
+        /// The destination table.
+        table: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The warehouse location is invalid.
+    #[error("warehouse `{location}`: {reason}")]
+    Warehouse {
+        /// The location given.
+        location: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Adds the table name to errors of lower layers.
+pub(crate) trait TableContext<T> {
+    fn table(self, table: &str) -> Result<T>;
+}
+
+impl<T> TableContext<T> for Result<T, deltalake::DeltaTableError> {
+    fn table(self, table: &str) -> Result<T> {
+        self.map_err(|source| PipelineError::Delta {
+            table: table.to_owned(),
+            source,
+        })
+    }
+}
+
+impl<T> TableContext<T> for Result<T, lakeflow_connect::Error> {
+    fn table(self, table: &str) -> Result<T> {
+        self.map_err(|source| PipelineError::Connector {
+            table: table.to_owned(),
+            source,
+        })
+    }
+}
+
+impl<T> TableContext<T> for Result<T, deltalake::datafusion::error::DataFusionError> {
+    fn table(self, table: &str) -> Result<T> {
+        self.map_err(|e| PipelineError::Delta {
+            table: table.to_owned(),
+            source: e.into(),
+        })
+    }
+}
+
+impl<T> TableContext<T> for Result<T, deltalake::arrow::error::ArrowError> {
+    fn table(self, table: &str) -> Result<T> {
+        self.map_err(|e| PipelineError::Delta {
+            table: table.to_owned(),
+            source: e.into(),
+        })
+    }
+}

@@ -1,0 +1,26 @@
+//! The ingestion engine: lands connector tables in Delta Lake, correctly, run after run.
+//!
+//! A pipeline spec ([`lakeflow_spec::PipelineSpec`]) names tables of one connection; [`plan`]
+//! resolves each against the connector's metadata into a [`FlowPlan`] (append, cdc upserts with
+//! optional deletes, or snapshot), and [`run`] reads each table until caught up, committing data
+//! and the offset it reached in the same Delta commit, so a run killed at any point and started
+//! again loses nothing and duplicates nothing.
+//!
+//! Semantics for users are in `docs/ingestion-semantics.md`.
+
+mod delta;
+mod error;
+mod inspect;
+mod plan;
+mod run;
+mod warehouse;
+
+pub use delta::{CommitCounts, FLOW_KEY, OFFSET_KEY, TOMBSTONE_SEQUENCE, Target};
+pub use error::{PipelineError, Result};
+pub use inspect::{TableStatus, query, table_status};
+pub use plan::{FlowKind, FlowPlan, plan, plan_object};
+pub use run::{FullRefresh, NoProgress, Progress, RunOptions, TableSummary, run};
+pub use warehouse::Warehouse;
+
+/// Re-exported so callers (the CLI's `query` and `status`) use the same DataFusion and Delta.
+pub use deltalake;

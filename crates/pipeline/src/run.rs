@@ -1,0 +1,465 @@
+//! Running flows: read until caught up, commit data and progress together, many tables at once.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow_array::RecordBatch;
+use arrow_schema::{Schema, SchemaRef};
+use futures::StreamExt as _;
+use lakeflow_connect::{LakeflowConnect, Offset};
+use lakeflow_records::Converter;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::delta::{CommitCounts, Target, commit_properties, tombstones_url};
+use crate::error::{PipelineError, Result, TableContext as _};
+use crate::plan::{FlowKind, FlowPlan};
+
+/// Records are converted in pages of this many rows, so conversion memory stays small.
+const CONVERT_ROWS: usize = 8192;
+
+/// Which tables `--full-refresh` reloads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum FullRefresh {
+    /// None: every table continues from its committed offset.
+    #[default]
+    None,
+    /// Every table of the spec.
+    All,
+    /// The named destination tables.
+    Tables(Vec<String>),
+}
+
+impl FullRefresh {
+    fn covers(&self, table: &str) -> bool {
+        match self {
+            Self::None => false,
+            Self::All => true,
+            Self::Tables(names) => names.iter().any(|n| n == table),
+        }
+    }
+}
+
+/// Knobs of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Tables run at the same time.
+    pub parallelism: usize,
+    /// Reads of one flow before it is declared not converging.
+    pub max_reads: usize,
+    /// Rows accumulated before a commit (several reads may go into one commit).
+    pub commit_rows: usize,
+    /// Bytes (Arrow memory) accumulated before a commit.
+    pub commit_bytes: usize,
+    /// Tables to reload from scratch.
+    pub full_refresh: FullRefresh,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            parallelism: 4,
+            max_reads: 100_000,
+            commit_rows: 250_000,
+            commit_bytes: 256 << 20,
+            full_refresh: FullRefresh::None,
+        }
+    }
+}
+
+/// Receives progress events; the CLI draws them. Every method defaults to nothing.
+pub trait Progress: Send + Sync {
+    /// A table started.
+    fn started(&self, _table: &str) {}
+    /// A read returned `records` records.
+    fn read(&self, _table: &str, _records: usize) {}
+    /// A commit landed.
+    fn committed(&self, _table: &str, _counts: &CommitCounts) {}
+    /// A table finished.
+    fn finished(&self, _summary: &TableSummary) {}
+}
+
+/// Progress that shows nothing.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// What happened to one table in a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableSummary {
+    /// The destination.
+    pub table: String,
+    /// The connector table.
+    pub source_table: String,
+    /// The flow kind.
+    pub flow: FlowKind,
+    /// The SCD type.
+    pub scd_type: String,
+    /// Records read from the connector (including deleted records).
+    pub records_read: usize,
+    /// Reads made.
+    pub reads: usize,
+    /// Delta commits made.
+    pub commits: usize,
+    /// Rows changed.
+    #[serde(flatten)]
+    pub counts: CommitCounts,
+    /// Wall time in milliseconds.
+    pub duration_ms: u64,
+    /// `ok` or `failed`.
+    pub status: String,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl TableSummary {
+    /// Whether the table failed.
+    pub fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+/// Runs every flow, at most `options.parallelism` tables at a time. One table's failure does not
+/// stop the others; the summaries come back in plan order.
+pub async fn run(
+    plans: Vec<FlowPlan>,
+    connector: Arc<dyn LakeflowConnect>,
+    options: &RunOptions,
+    progress: Arc<dyn Progress>,
+) -> Vec<TableSummary> {
+    let runs = plans.into_iter().enumerate().map(|(i, plan)| {
+        let runner = TableRun::new(plan, connector.clone(), options, progress.clone());
+        async move { (i, runner.run().await) }
+    });
+    let mut done: Vec<(usize, TableSummary)> = futures::stream::iter(runs)
+        .buffer_unordered(options.parallelism.max(1))
+        .collect()
+        .await;
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, s)| s).collect()
+}
+
+/// Which feed of the connector a flow reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Feed {
+    Records,
+    Deletes,
+}
+
+impl Feed {
+    fn flow_name(self, kind: FlowKind) -> &'static str {
+        match (self, kind) {
+            (Self::Deletes, _) => "deletes",
+            (Self::Records, FlowKind::Append) => "append",
+            (Self::Records, FlowKind::Cdc) => "upserts",
+            (Self::Records, FlowKind::Snapshot) => "snapshot",
+        }
+    }
+}
+
+struct TableRun<'a> {
+    plan: FlowPlan,
+    connector: Arc<dyn LakeflowConnect>,
+    options: &'a RunOptions,
+    progress: Arc<dyn Progress>,
+    summary: TableSummary,
+}
+
+impl<'a> TableRun<'a> {
+    fn new(
+        plan: FlowPlan,
+        connector: Arc<dyn LakeflowConnect>,
+        options: &'a RunOptions,
+        progress: Arc<dyn Progress>,
+    ) -> Self {
+        let summary = TableSummary {
+            table: plan.name.clone(),
+            source_table: plan.source_table.clone(),
+            flow: plan.kind,
+            scd_type: plan.scd_type.to_string(),
+            records_read: 0,
+            reads: 0,
+            commits: 0,
+            counts: CommitCounts::default(),
+            duration_ms: 0,
+            status: "ok".to_owned(),
+            error: None,
+        };
+        Self {
+            plan,
+            connector,
+            options,
+            progress,
+            summary,
+        }
+    }
+
+    async fn run(mut self) -> TableSummary {
+        let started = Instant::now();
+        self.progress.started(&self.plan.name);
+        let outcome = self.run_flows().await;
+        self.summary.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if let Err(e) = outcome {
+            self.summary.status = "failed".to_owned();
+            self.summary.error = Some(e.to_string());
+        }
+        // Best effort: `lakeflow status` shows the last run; a failure to record it is not the
+        // run's failure.
+        if let Ok(target) = Target::open(&self.plan.name, &self.plan.url).await
+            && let Ok(value) = serde_json::to_value(&self.summary)
+        {
+            let _ = target.write_state("_lakeflow/last_run.json", &value).await;
+        }
+        self.progress.finished(&self.summary);
+        self.summary
+    }
+
+    async fn run_flows(&mut self) -> Result<()> {
+        let plan = &self.plan;
+        let mut target = Target::open(&plan.name, &plan.url).await?;
+        if self.options.full_refresh.covers(&plan.name) {
+            target.drop_all().await?;
+            target = Target::open(&plan.name, &plan.url).await?;
+        }
+        target.ensure_schema(&plan.schema).await?;
+        match plan.kind {
+            FlowKind::Snapshot => self.snapshot(&mut target).await,
+            FlowKind::Append | FlowKind::Cdc => {
+                self.incremental(&mut target, Feed::Records).await?;
+                if self.plan.with_deletes {
+                    self.incremental(&mut target, Feed::Deletes).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn app_id(&self, feed: Feed) -> String {
+        format!(
+            "lakeflow/{}/{}",
+            self.plan.source_table,
+            feed.flow_name(self.plan.kind)
+        )
+    }
+
+    /// Reads from the committed offset until caught up, committing every `commit_rows` rows:
+    /// each commit carries the Delta `txn` (app id, batch) and the offset reached, and the offset
+    /// is logged under `_lakeflow/` before the commit, so a restart resumes exactly after the
+    /// last commit.
+    async fn incremental(&mut self, target: &mut Target, feed: Feed) -> Result<()> {
+        let name = self.plan.name.clone();
+        let app_id = self.app_id(feed);
+        let flow = feed.flow_name(self.plan.kind);
+        let mut batch = target.committed_batch(&app_id).await?.unwrap_or(-1);
+        let mut start = if batch >= 0 {
+            let log = target
+                .read_state(&offset_log(flow, batch))
+                .await?
+                .ok_or_else(|| PipelineError::State {
+                    table: name.clone(),
+                    reason: format!(
+                        "the offset log of committed batch {batch} of flow `{flow}` is missing; reload the table with --full-refresh"
+                    ),
+                })?;
+            as_offset(&log["end"])
+        } else {
+            None
+        };
+        let schema = match feed {
+            Feed::Records => self.plan.schema.clone(),
+            Feed::Deletes => deletes_schema(
+                &self.plan.schema,
+                &self.plan.keys,
+                self.plan.sequence_by.as_deref(),
+            ),
+        };
+        let converter = Arc::new(
+            Converter::new(schema)
+                .map_err(|e| e.into_connect_error(&name))
+                .table(&name)?,
+        );
+        let mut tombstones = if self.plan.with_deletes {
+            Some(Target::open(&name, &tombstones_url(&self.plan.url)).await?)
+        } else {
+            None
+        };
+        loop {
+            let mut pending: Vec<RecordBatch> = Vec::new();
+            let (mut rows, mut bytes) = (0usize, 0usize);
+            let batch_start = start.clone();
+            let caught_up = loop {
+                if self.summary.reads >= self.options.max_reads {
+                    return Err(PipelineError::NotConverging {
+                        table: name.clone(),
+                        reads: self.summary.reads,
+                    });
+                }
+                let (batches, end) = self.read(feed, start.clone(), converter.clone()).await?;
+                let read_rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+                self.summary.reads += 1;
+                self.summary.records_read += read_rows;
+                self.progress.read(&name, read_rows);
+                rows += read_rows;
+                bytes += batches
+                    .iter()
+                    .map(RecordBatch::get_array_memory_size)
+                    .sum::<usize>();
+                pending.extend(batches);
+                let caught_up = end.is_none() || end == start;
+                if end.is_some() {
+                    start = end;
+                }
+                if caught_up
+                    || rows >= self.options.commit_rows
+                    || bytes >= self.options.commit_bytes
+                {
+                    break caught_up;
+                }
+            };
+            if rows == 0 && start == batch_start {
+                return Ok(());
+            }
+            batch += 1;
+            let log = json!({ "batch": batch, "start": batch_start, "end": start });
+            target.write_state(&offset_log(flow, batch), &log).await?;
+            let props = commit_properties(&app_id, batch, start.as_ref());
+            let counts = if rows == 0 {
+                target.commit_progress(props).await?;
+                CommitCounts::default()
+            } else {
+                let keys = &self.plan.keys;
+                let seq = self.plan.sequence_by.as_deref();
+                match (feed, self.plan.kind) {
+                    (Feed::Deletes, _) => {
+                        let tombs = tombstones.as_mut().ok_or_else(|| PipelineError::State {
+                            table: name.clone(),
+                            reason: "deletes without a tombstone table".to_owned(),
+                        })?;
+                        target
+                            .delete_keys(&pending, keys, seq, tombs, props)
+                            .await?
+                    }
+                    (Feed::Records, FlowKind::Cdc) => {
+                        target
+                            .upsert(&pending, keys, seq, tombstones.as_ref(), props)
+                            .await?
+                    }
+                    (Feed::Records, _) => target.append(pending, props).await?,
+                }
+            };
+            self.summary.commits += 1;
+            self.summary.counts += counts;
+            self.progress.committed(&name, &counts);
+            if caught_up {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads the whole snapshot and makes the table equal to it in one commit.
+    async fn snapshot(&mut self, target: &mut Target) -> Result<()> {
+        let name = self.plan.name.clone();
+        let converter = Arc::new(
+            Converter::new(self.plan.schema.clone())
+                .map_err(|e| e.into_connect_error(&name))
+                .table(&name)?,
+        );
+        let mut start: Option<Offset> = None;
+        let mut pending = Vec::new();
+        loop {
+            if self.summary.reads >= self.options.max_reads {
+                return Err(PipelineError::NotConverging {
+                    table: name,
+                    reads: self.summary.reads,
+                });
+            }
+            let (batches, end) = self
+                .read(Feed::Records, start.clone(), converter.clone())
+                .await?;
+            let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+            self.summary.reads += 1;
+            self.summary.records_read += rows;
+            self.progress.read(&name, rows);
+            pending.extend(batches);
+            if end.is_none() || end == start {
+                break;
+            }
+            start = end;
+        }
+        let app_id = self.app_id(Feed::Records);
+        let batch = target.committed_batch(&app_id).await?.unwrap_or(-1) + 1;
+        let props = commit_properties(&app_id, batch, None);
+        if pending.is_empty() {
+            pending.push(RecordBatch::new_empty(self.plan.schema.clone()));
+        }
+        let counts = target.replace(pending, props).await?;
+        self.summary.commits += 1;
+        self.summary.counts += counts;
+        self.progress.committed(&name, &counts);
+        Ok(())
+    }
+
+    /// One connector read on a blocking thread, converted to Arrow there.
+    async fn read(
+        &self,
+        feed: Feed,
+        start: Option<Offset>,
+        converter: Arc<Converter>,
+    ) -> Result<(Vec<RecordBatch>, Option<Offset>)> {
+        let connector = self.connector.clone();
+        let table = self.plan.source_table.clone();
+        let options = self.plan.table_options.clone();
+        let name = self.plan.name.clone();
+        let task = tokio::task::spawn_blocking(move || -> lakeflow_connect::Result<_> {
+            let output = match feed {
+                Feed::Records => connector.read_table(&table, start.as_ref(), &options)?,
+                Feed::Deletes => connector.read_table_deletes(&table, start.as_ref(), &options)?,
+            };
+            let mut batches = Vec::new();
+            let mut page = Vec::with_capacity(CONVERT_ROWS);
+            let convert = |page: &[lakeflow_connect::Record]| {
+                converter
+                    .convert(page)
+                    .map_err(|e| e.into_connect_error(&table))
+            };
+            for record in output.records {
+                page.push(record?);
+                if page.len() == CONVERT_ROWS {
+                    batches.push(convert(&page)?);
+                    page.clear();
+                }
+            }
+            if !page.is_empty() {
+                batches.push(convert(&page)?);
+            }
+            Ok((batches, output.end_offset))
+        });
+        match task.await {
+            Ok(result) => result.table(&name),
+            Err(join) => Err(PipelineError::State {
+                table: name,
+                reason: format!("the connector read panicked: {join}"),
+            }),
+        }
+    }
+}
+
+/// Where a flow's offset for `batch` is logged, relative to the table root.
+fn offset_log(flow: &str, batch: i64) -> String {
+    format!("_lakeflow/{flow}/offsets/{batch:020}.json")
+}
+
+fn as_offset(value: &Value) -> Option<Offset> {
+    value.as_object().cloned()
+}
+
+/// Deleted records carry the keys and the sequence column only.
+fn deletes_schema(schema: &SchemaRef, keys: &[String], sequence: Option<&str>) -> SchemaRef {
+    let fields: Vec<_> = schema
+        .fields()
+        .iter()
+        .filter(|f| keys.contains(f.name()) || Some(f.name().as_str()) == sequence)
+        .map(|f| f.as_ref().clone().with_nullable(!keys.contains(f.name())))
+        .collect();
+    Arc::new(Schema::new(fields))
+}
