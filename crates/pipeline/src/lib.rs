@@ -15,7 +15,7 @@ mod plan;
 mod run;
 mod warehouse;
 
-pub use delta::{CommitCounts, FLOW_KEY, OFFSET_KEY, TOMBSTONE_SEQUENCE, Target};
+pub use delta::{CommitCounts, END_AT, FLOW_KEY, OFFSET_KEY, START_AT, TOMBSTONE_SEQUENCE, Target};
 pub use error::{PipelineError, Result};
 pub use inspect::{TableStatus, query, table_status};
 pub use plan::{FlowKind, FlowPlan, plan, plan_object};

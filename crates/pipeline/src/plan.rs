@@ -1,11 +1,12 @@
 //! From a spec object and the connector's metadata to a flow the engine can run, with every
 //! configuration error found before anything runs.
 
-use arrow_schema::{DataType, SchemaRef};
+use arrow_schema::{DataType, SchemaRef, TimeUnit};
 use lakeflow_connect::{ConnectorDescriptor, IngestionType, LakeflowConnect, TableOptions};
 use lakeflow_spec::{ObjectSpec, PipelineSpec, ScdType};
 use url::Url;
 
+use crate::delta::{END_AT, START_AT, history_schema};
 use crate::error::{PipelineError, Result};
 use crate::warehouse::Warehouse;
 
@@ -50,6 +51,47 @@ pub struct FlowPlan {
     pub schema: SchemaRef,
     /// Clustering columns from the spec (recorded; see docs/ingestion-semantics.md).
     pub cluster_by: Vec<String>,
+}
+
+impl FlowPlan {
+    /// Whether the destination keeps history (SCD type 2 over cdc or snapshot).
+    pub fn keeps_history(&self) -> bool {
+        self.scd_type == ScdType::Type2 && self.kind != FlowKind::Append
+    }
+
+    /// The type of `__START_AT`/`__END_AT`: the sequence column's, or a timestamp of the run
+    /// for snapshots.
+    pub fn version_type(&self) -> DataType {
+        match (&self.kind, &self.sequence_by) {
+            (FlowKind::Cdc, Some(seq)) => self
+                .schema
+                .field_with_name(seq)
+                .map_or(DataType::Null, |f| f.data_type().clone()),
+            _ => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+        }
+    }
+
+    /// The columns whose change makes a new version: all but the keys and the sequence column.
+    pub fn tracked_columns(&self) -> Vec<String> {
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| {
+                !self.keys.contains(n)
+                    && (self.kind != FlowKind::Cdc || Some(n) != self.sequence_by.as_ref())
+            })
+            .collect()
+    }
+
+    /// The destination table's schema.
+    pub fn destination_schema(&self) -> SchemaRef {
+        if self.keeps_history() {
+            history_schema(&self.schema, &self.version_type())
+        } else {
+            self.schema.clone()
+        }
+    }
 }
 
 /// Resolves every object of `spec`. The first error is returned; `lakeflow validate` reports
@@ -119,12 +161,21 @@ pub fn plan_object(
         (_, IngestionType::Snapshot) => FlowKind::Snapshot,
         (_, IngestionType::Cdc | IngestionType::CdcWithDeletes) => FlowKind::Cdc,
     };
-    if object.scd_type == ScdType::Type2 && kind != FlowKind::Append {
+    if kind == FlowKind::Snapshot && object.scd_type == ScdType::Type2 && keys.is_empty() {
         return Err(fail(
             object.line,
-            "scd_type SCD_TYPE_2 is not supported yet by this engine; use SCD_TYPE_1 or APPEND_ONLY"
-                .to_owned(),
+            "an SCD_TYPE_2 snapshot flow needs primary keys: set `primary_keys` in table_configuration".to_owned(),
         ));
+    }
+    for reserved in [START_AT, END_AT] {
+        if schema.field_with_name(reserved).is_ok() {
+            return Err(fail(
+                object.line,
+                format!(
+                    "the source table has a column named `{reserved}`, which SCD type 2 reserves"
+                ),
+            ));
+        }
     }
     if kind == FlowKind::Cdc {
         if keys.is_empty() {
@@ -144,7 +195,8 @@ pub fn plan_object(
             ));
         }
     }
-    let needs_columns = kind == FlowKind::Cdc;
+    let needs_columns =
+        kind == FlowKind::Cdc || (kind == FlowKind::Snapshot && object.scd_type == ScdType::Type2);
     for column in keys
         .iter()
         .chain(sequence_by.iter())

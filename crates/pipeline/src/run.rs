@@ -221,7 +221,7 @@ impl<'a> TableRun<'a> {
             target.drop_all().await?;
             target = Target::open(&plan.name, &plan.url).await?;
         }
-        target.ensure_schema(&plan.schema).await?;
+        target.ensure_schema(&plan.destination_schema()).await?;
         match plan.kind {
             FlowKind::Snapshot => self.snapshot(&mut target).await,
             FlowKind::Append | FlowKind::Cdc => {
@@ -329,7 +329,31 @@ impl<'a> TableRun<'a> {
             } else {
                 let keys = &self.plan.keys;
                 let seq = self.plan.sequence_by.as_deref();
+                let history = self.plan.keeps_history();
+                let tracked = self.plan.tracked_columns();
+                let sequence = seq.unwrap_or_default();
                 match (feed, self.plan.kind) {
+                    (Feed::Deletes, _) if history => {
+                        let tombs = tombstones.as_mut().ok_or_else(|| PipelineError::State {
+                            table: name.clone(),
+                            reason: "deletes without a tombstone table".to_owned(),
+                        })?;
+                        target
+                            .delete_history(&pending, keys, sequence, &tracked, tombs, props)
+                            .await?
+                    }
+                    (Feed::Records, FlowKind::Cdc) if history => {
+                        target
+                            .upsert_history(
+                                &pending,
+                                keys,
+                                sequence,
+                                &tracked,
+                                tombstones.as_ref(),
+                                props,
+                            )
+                            .await?
+                    }
                     (Feed::Deletes, _) => {
                         let tombs = tombstones.as_mut().ok_or_else(|| PipelineError::State {
                             table: name.clone(),
@@ -392,7 +416,23 @@ impl<'a> TableRun<'a> {
         if pending.is_empty() {
             pending.push(RecordBatch::new_empty(self.plan.schema.clone()));
         }
-        let counts = target.replace(pending, props).await?;
+        let counts = if self.plan.keeps_history() {
+            let at: arrow_array::ArrayRef = Arc::new(
+                arrow_array::TimestampMicrosecondArray::from(vec![now_micros()])
+                    .with_timezone("UTC"),
+            );
+            target
+                .snapshot_history(
+                    &pending,
+                    &self.plan.keys,
+                    &self.plan.tracked_columns(),
+                    at,
+                    props,
+                )
+                .await?
+        } else {
+            target.replace(pending, &self.plan.keys, props).await?
+        };
         self.summary.commits += 1;
         self.summary.counts += counts;
         self.progress.committed(&name, &counts);
@@ -442,6 +482,12 @@ impl<'a> TableRun<'a> {
             }),
         }
     }
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// Where a flow's offset for `batch` is logged, relative to the table root.

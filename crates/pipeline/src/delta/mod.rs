@@ -1,8 +1,11 @@
 //! Everything that touches Delta Lake.
 
 mod dedupe;
+mod history;
 mod table;
+mod timeline;
 mod write;
 
+pub use history::{END_AT, START_AT, history_schema};
 pub use table::{FLOW_KEY, OFFSET_KEY, Target, commit_properties};
 pub use write::{CommitCounts, TOMBSTONE_SEQUENCE, tombstones_url};

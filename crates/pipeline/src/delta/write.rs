@@ -40,12 +40,12 @@ impl std::ops::AddAssign for CommitCounts {
     }
 }
 
-fn column(relation: &str, name: &str) -> Expr {
+pub(crate) fn column(relation: &str, name: &str) -> Expr {
     Expr::Column(Column::new(Some(relation), name))
 }
 
 /// `t.k1 = s.k1 AND t.k2 = s.k2 ...`
-fn keys_match(keys: &[String]) -> Expr {
+pub(crate) fn keys_match(keys: &[String]) -> Expr {
     keys.iter()
         .map(|k| column("t", k).eq(column("s", k)))
         .reduce(Expr::and)
@@ -88,10 +88,10 @@ impl Target {
     pub async fn replace(
         &mut self,
         batches: Vec<RecordBatch>,
+        keys: &[String],
         props: CommitProperties,
     ) -> Result<CommitCounts> {
-        let before = self.row_count().await?;
-        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+        let counts = self.snapshot_diff(&batches, keys).await?;
         self.table = self
             .table
             .clone()
@@ -100,12 +100,7 @@ impl Target {
             .with_commit_properties(props)
             .await
             .table(&self.name)?;
-        Ok(CommitCounts {
-            inserted: rows.saturating_sub(before),
-            deleted: before.saturating_sub(rows),
-            updated: rows.min(before),
-            ..CommitCounts::default()
-        })
+        Ok(counts)
     }
 
     /// Upserts by key: per key the change with the highest `sequence` wins, and an older change
@@ -223,7 +218,7 @@ impl Target {
     }
 
     /// Keeps the newest delete per key: key columns plus [`TOMBSTONE_SEQUENCE`].
-    async fn record(
+    pub(crate) async fn record(
         &mut self,
         deletes: &RecordBatch,
         keys: &[String],

@@ -175,3 +175,99 @@ fn changes_written_to_the_source_land_on_the_next_run() {
     assert_eq!(count(&rt, &warehouse, "main.shop.orders"), orders - 1);
     assert_eq!(second[3].counts.deleted, 1, "{:?}", second[3]);
 }
+
+const SCD2_SPEC: &str = "
+connection_name: example
+objects:
+  - table:
+      source_table: products
+      table_configuration: {scd_type: SCD_TYPE_2}
+  - table:
+      source_table: users
+      table_configuration: {scd_type: SCD_TYPE_2, max_records_per_batch: 9}
+  - table:
+      source_table: orders
+      table_configuration: {scd_type: scd_type_2}
+";
+
+#[test]
+fn scd2_keeps_history_for_cdc_deletes_and_snapshots() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = Warehouse::new(dir.path().to_str().unwrap()).unwrap();
+    let source = Arc::new(ExampleSource::new(SourceConfig {
+        error_rate: 0.0,
+        ..SourceConfig::default()
+    }));
+    let connect = || -> Arc<dyn LakeflowConnect> {
+        Arc::new(ExampleConnector::with_source(
+            source.clone(),
+            ClientConfig::default(),
+        ))
+    };
+    let first = run_spec(&rt, SCD2_SPEC, &connect(), &warehouse, &small_commits());
+    assert!(first.iter().all(|s| !s.failed()), "{first:?}");
+    let users = count(&rt, &warehouse, "users");
+    let products = count(&rt, &warehouse, "products");
+    let orders = count(&rt, &warehouse, "orders");
+    for table in ["users", "products", "orders"] {
+        assert_eq!(
+            count(
+                &rt,
+                &warehouse,
+                &format!("(SELECT * FROM {table} WHERE \"__END_AT\" IS NULL)")
+            ),
+            count(&rt, &warehouse, table),
+            "one open version per key after the first run of {table}"
+        );
+    }
+
+    // A change of a tracked column makes a version; a change of the cursor alone does not.
+    let Value::Object(renamed) = json!({"user_id": 1, "name": "Renamed One"}) else {
+        unreachable!()
+    };
+    source.upsert("users", renamed).unwrap();
+    let Value::Object(touched) = json!({"user_id": 2}) else {
+        unreachable!()
+    };
+    source.upsert("users", touched).unwrap();
+    let first_order: i64 = table_rows(&rt, &warehouse, "SELECT MIN(order_id) AS id FROM orders")[0]
+        .trim_start_matches("{\"id\":")
+        .trim_end_matches('}')
+        .parse()
+        .unwrap();
+    source.delete("orders", &json!(first_order)).unwrap();
+
+    let second = run_spec(&rt, SCD2_SPEC, &connect(), &warehouse, &small_commits());
+    assert!(second.iter().all(|s| !s.failed()), "{second:?}");
+    assert_eq!(count(&rt, &warehouse, "users"), users + 1);
+    let history = table_rows(
+        &rt,
+        &warehouse,
+        "SELECT name, \"__END_AT\" IS NULL AS current FROM users WHERE user_id = 1 ORDER BY \"__START_AT\"",
+    );
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert!(
+        history.contains(&"{\"name\":\"Renamed One\",\"current\":true}".to_owned()),
+        "{history:?}"
+    );
+    assert_eq!(
+        count(&rt, &warehouse, "(SELECT * FROM users WHERE user_id = 2)"),
+        1,
+        "a cursor-only change makes no version"
+    );
+    // The deleted order's version is closed, not removed.
+    assert_eq!(count(&rt, &warehouse, "orders"), orders);
+    assert_eq!(
+        count(
+            &rt,
+            &warehouse,
+            &format!(
+                "(SELECT * FROM orders WHERE order_id = {first_order} AND \"__END_AT\" IS NOT NULL)"
+            )
+        ),
+        1
+    );
+    // An unchanged snapshot adds no versions.
+    assert_eq!(count(&rt, &warehouse, "products"), products);
+}

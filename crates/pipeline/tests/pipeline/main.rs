@@ -1,4 +1,7 @@
 //! Integration tests of the engine: real Delta tables in temp directories.
 
 mod common;
+mod errors;
 mod example;
+mod model;
+mod scripted;

@@ -1,0 +1,629 @@
+//! SCD type 2 on Delta: every version of a key is a row with `__START_AT` and `__END_AT`
+//! (`__END_AT` null on the current version), as in Databricks AUTO CDC.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, RecordBatch, new_null_array};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use deltalake::arrow::compute::{cast, concat_batches, interleave};
+use deltalake::arrow::row::{Row, RowConverter, Rows, SortField};
+use deltalake::datafusion::prelude::SessionContext;
+use deltalake::kernel::transaction::CommitProperties;
+
+use super::dedupe::latest_per_key;
+use super::table::Target;
+use super::timeline::{Event, From, Outcome, rebuild};
+use super::write::{CommitCounts, TOMBSTONE_SEQUENCE, column, keys_match};
+use crate::error::{PipelineError, Result, TableContext as _};
+
+/// Start of a version (inclusive), in the type of the sequence column.
+pub const START_AT: &str = "__START_AT";
+/// End of a version (exclusive); null on the current version.
+pub const END_AT: &str = "__END_AT";
+
+/// The destination schema of an SCD 2 table: the source columns, then the two version columns.
+pub fn history_schema(source: &Schema, sequence_type: &DataType) -> SchemaRef {
+    let mut fields: Vec<Field> = source.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new(START_AT, sequence_type.clone(), true));
+    fields.push(Field::new(END_AT, sequence_type.clone(), true));
+    Arc::new(Schema::new(fields))
+}
+
+/// New facts about keys for one commit.
+pub struct HistoryInput<'a> {
+    /// Source rows (the table's source columns) and each one's sequence value.
+    pub changes: Option<(&'a RecordBatch, ArrayRef)>,
+    /// Deleted keys (key columns) and each delete's sequence value.
+    pub deletes: Option<(&'a RecordBatch, ArrayRef)>,
+    /// Snapshots: the current version of every key absent from `changes` is closed at this
+    /// (single) value.
+    pub close_missing_at: Option<ArrayRef>,
+}
+
+/// A sequence value and where it is, so the output can copy it.
+#[derive(Debug, Clone, Copy)]
+struct Seq<'a> {
+    row: Row<'a>,
+    at: (usize, usize),
+}
+
+impl PartialEq for Seq<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.row == other.row
+    }
+}
+impl Eq for Seq<'_> {}
+impl PartialOrd for Seq<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Seq<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.row.cmp(&other.row)
+    }
+}
+
+fn columns(
+    batch: &RecordBatch,
+    names: &[String],
+) -> Result<Vec<ArrayRef>, deltalake::arrow::error::ArrowError> {
+    names
+        .iter()
+        .map(|n| {
+            batch.column_by_name(n).cloned().ok_or_else(|| {
+                deltalake::arrow::error::ArrowError::SchemaError(format!("no column `{n}`"))
+            })
+        })
+        .collect()
+}
+
+/// Casts `batch` to `schema` column by column (Delta reads strings back as views).
+fn conform(
+    batch: &RecordBatch,
+    schema: &SchemaRef,
+) -> Result<RecordBatch, deltalake::arrow::error::ArrowError> {
+    let cols = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let c = batch.column_by_name(f.name()).ok_or_else(|| {
+                deltalake::arrow::error::ArrowError::SchemaError(format!(
+                    "no column `{}`",
+                    f.name()
+                ))
+            })?;
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                cast(c, f.data_type())
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let relaxed = Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+    ));
+    RecordBatch::try_new(relaxed, cols)
+}
+
+impl Target {
+    /// Applies changes and deletes to an SCD 2 table in one commit.
+    pub async fn apply_history(
+        &mut self,
+        keys: &[String],
+        tracked: &[String],
+        input: HistoryInput<'_>,
+        tombstones: Option<&Target>,
+        props: CommitProperties,
+    ) -> Result<CommitCounts> {
+        let name = self.name.clone();
+        let target_schema = self.arrow_schema()?.ok_or_else(|| PipelineError::State {
+            table: name.clone(),
+            reason: "the history table does not exist".to_owned(),
+        })?;
+        let seq_type = target_schema
+            .field_with_name(START_AT)
+            .table(&name)?
+            .data_type()
+            .clone();
+        let key_schema = Arc::new(Schema::new(
+            keys.iter()
+                .map(|k| {
+                    target_schema
+                        .field_with_name(k)
+                        .map(|f| f.clone().with_nullable(true))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .table(&name)?,
+        ));
+        let source_fields: Vec<String> = target_schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| n != START_AT && n != END_AT)
+            .collect();
+
+        // The keys touched by this commit.
+        let mut key_parts = Vec::new();
+        let changes = match &input.changes {
+            Some((batch, seq)) => Some((
+                conform(
+                    batch,
+                    &Arc::new(
+                        target_schema
+                            .project(&source_indices(&target_schema, &source_fields))
+                            .table(&name)?,
+                    ),
+                )
+                .table(&name)?,
+                cast(seq, &seq_type).table(&name)?,
+            )),
+            None => None,
+        };
+        let deletes = match &input.deletes {
+            Some((batch, seq)) => Some((
+                conform(batch, &key_schema).table(&name)?,
+                cast(seq, &seq_type).table(&name)?,
+            )),
+            None => None,
+        };
+        if let Some((c, _)) = &changes {
+            key_parts.push(
+                RecordBatch::try_new(key_schema.clone(), columns(c, keys).table(&name)?)
+                    .table(&name)?,
+            );
+        }
+        if let Some((d, _)) = &deletes {
+            key_parts.push(d.clone());
+        }
+        let touched = concat_batches(&key_schema, &key_parts).table(&name)?;
+
+        // What the table and the tombstones hold for those keys.
+        let stored = self
+            .rows_for_keys(&touched, keys, input.close_missing_at.is_some())
+            .await?;
+        let stored = conform(&stored, &target_schema).table(&name)?;
+        let tombs = match tombstones {
+            Some(t) if t.exists() => {
+                let mut tomb_schema: Vec<Field> = key_schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone())
+                    .collect();
+                tomb_schema.push(Field::new(TOMBSTONE_SEQUENCE, seq_type.clone(), true));
+                let rows = t.rows_for_keys(&touched, keys, false).await?;
+                Some(conform(&rows, &Arc::new(Schema::new(tomb_schema))).table(&name)?)
+            }
+            _ => None,
+        };
+
+        // Comparable forms: keys, sequence values, tracked values.
+        let key_fields: Vec<SortField> = key_schema
+            .fields()
+            .iter()
+            .map(|f| SortField::new(f.data_type().clone()))
+            .collect();
+        let key_conv = RowConverter::new(key_fields).table(&name)?;
+        let seq_conv = RowConverter::new(vec![SortField::new(seq_type.clone())]).table(&name)?;
+        let tracked_types: Vec<SortField> = tracked
+            .iter()
+            .map(|t| {
+                target_schema
+                    .field_with_name(t)
+                    .map(|f| SortField::new(f.data_type().clone()))
+            })
+            .collect::<Result<_, _>>()
+            .table(&name)?;
+        let value_conv = RowConverter::new(tracked_types).table(&name)?;
+        let empty_seq = new_null_array(&seq_type, 0);
+        let null_seq = new_null_array(&seq_type, 1);
+        // Sequence sources, by index: 0 stored start, 1 stored end, 2 change seq, 3 delete seq,
+        // 4 tombstone seq, 5 snapshot close value, 6 a null.
+        let seq_arrays: Vec<ArrayRef> = vec![
+            stored
+                .column_by_name(START_AT)
+                .cloned()
+                .unwrap_or_else(|| empty_seq.clone()),
+            stored
+                .column_by_name(END_AT)
+                .cloned()
+                .unwrap_or_else(|| empty_seq.clone()),
+            changes
+                .as_ref()
+                .map_or_else(|| empty_seq.clone(), |(_, s)| s.clone()),
+            deletes
+                .as_ref()
+                .map_or_else(|| empty_seq.clone(), |(_, s)| s.clone()),
+            tombs
+                .as_ref()
+                .and_then(|t| t.column_by_name(TOMBSTONE_SEQUENCE).cloned())
+                .unwrap_or_else(|| empty_seq.clone()),
+            match &input.close_missing_at {
+                Some(c) => cast(c, &seq_type).table(&name)?,
+                None => empty_seq.clone(),
+            },
+            null_seq,
+        ];
+        let seq_rows: Vec<Rows> = seq_arrays
+            .iter()
+            .map(|a| seq_conv.convert_columns(std::slice::from_ref(a)))
+            .collect::<Result<_, _>>()
+            .table(&name)?;
+        let keys_of = |batch: &RecordBatch| -> Result<Rows> {
+            key_conv
+                .convert_columns(&columns(batch, keys).table(&name)?)
+                .table(&name)
+        };
+        let values_of = |batch: &RecordBatch| -> Result<Rows> {
+            value_conv
+                .convert_columns(&columns(batch, tracked).table(&name)?)
+                .table(&name)
+        };
+        let stored_keys = keys_of(&stored)?;
+        let stored_values = values_of(&stored)?;
+        let seq = |source: usize, row: usize| Seq {
+            row: seq_rows[source].row(row),
+            at: (source, row),
+        };
+
+        let mut events: HashMap<Row<'_>, Vec<Event<Seq<'_>, Row<'_>>>> = HashMap::new();
+        for row in 0..stored.num_rows() {
+            let end = stored
+                .column_by_name(END_AT)
+                .is_some_and(|c| c.is_valid(row))
+                .then(|| seq(1, row));
+            events
+                .entry(stored_keys.row(row))
+                .or_default()
+                .push(Event::Stored {
+                    start: seq(0, row),
+                    end,
+                    values: stored_values.row(row),
+                    row,
+                });
+        }
+        let tomb_keys = tombs.as_ref().map(&keys_of).transpose()?;
+        if let Some(tomb_keys) = &tomb_keys {
+            for row in 0..tomb_keys.num_rows() {
+                events
+                    .entry(tomb_keys.row(row))
+                    .or_default()
+                    .push(Event::Tombstone { at: seq(4, row) });
+            }
+        }
+        let change_keys = changes.as_ref().map(|(c, _)| keys_of(c)).transpose()?;
+        let change_values = changes.as_ref().map(|(c, _)| values_of(c)).transpose()?;
+        if let (Some(ck), Some(cv)) = (&change_keys, &change_values) {
+            for row in 0..ck.num_rows() {
+                events.entry(ck.row(row)).or_default().push(Event::Change {
+                    at: seq(2, row),
+                    values: cv.row(row),
+                    row,
+                });
+            }
+        }
+        let delete_keys = deletes.as_ref().map(|(d, _)| keys_of(d)).transpose()?;
+        if let Some(dk) = &delete_keys {
+            for row in 0..dk.num_rows() {
+                events
+                    .entry(dk.row(row))
+                    .or_default()
+                    .push(Event::Delete { at: seq(3, row) });
+            }
+        }
+        if input.close_missing_at.is_some() {
+            // Snapshot: a key with a current version but no row in the snapshot vanished.
+            let present: std::collections::HashSet<Row<'_>> = change_keys
+                .as_ref()
+                .map(|ck| (0..ck.num_rows()).map(|r| ck.row(r)).collect())
+                .unwrap_or_default();
+            let end_col = stored.column_by_name(END_AT);
+            for row in 0..stored.num_rows() {
+                let open = end_col.is_some_and(|c| c.is_null(row));
+                if open && !present.contains(&stored_keys.row(row)) {
+                    events
+                        .entry(stored_keys.row(row))
+                        .or_default()
+                        .push(Event::Delete { at: seq(5, 0) });
+                }
+            }
+        }
+
+        // Rebuild each key's history; gather the rows to write.
+        let mut picks: Vec<(usize, usize)> = Vec::new();
+        let mut starts: Vec<(usize, usize)> = Vec::new();
+        let mut ends: Vec<(usize, usize)> = Vec::new();
+        let mut outcome = Outcome::default();
+        for key_events in events.values() {
+            let (versions, o) = rebuild(key_events);
+            outcome.inserted += o.inserted;
+            outcome.updated += o.updated;
+            outcome.deleted += o.deleted;
+            for v in versions {
+                picks.push(match v.from {
+                    From::Stored(r) => (0, r),
+                    From::Change(r) => (1, r),
+                });
+                starts.push(v.start.at);
+                ends.push(v.end.map_or((6, 0), |e| e.at));
+            }
+        }
+        if picks.is_empty() {
+            self.commit_progress(props).await?;
+            return Ok(CommitCounts::default());
+        }
+        let empty_changes = RecordBatch::new_empty(stored.schema());
+        let change_batch = changes.as_ref().map_or(&empty_changes, |(c, _)| c);
+        let mut out_columns: Vec<ArrayRef> = Vec::new();
+        let stored_columns = columns(&stored, &source_fields).table(&name)?;
+        let change_columns = columns(change_batch, &source_fields).table(&name)?;
+        for (a, b) in stored_columns.iter().zip(&change_columns) {
+            out_columns.push(interleave(&[a.as_ref(), b.as_ref()], &picks).table(&name)?);
+        }
+        let seq_refs: Vec<&dyn Array> = seq_arrays.iter().map(AsRef::as_ref).collect();
+        out_columns.push(interleave(&seq_refs, &starts).table(&name)?);
+        out_columns.push(interleave(&seq_refs, &ends).table(&name)?);
+        let out = RecordBatch::try_new(stored.schema(), out_columns).table(&name)?;
+
+        let mut on = keys_match(keys);
+        on = on.and(column("t", START_AT).eq(column("s", START_AT)));
+        let all: Vec<String> = target_schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let source = SessionContext::new().read_batch(out).table(&name)?;
+        let version = self.table.version();
+        let (table, _) = self
+            .table
+            .clone()
+            .merge(source, on)
+            .with_source_alias("s")
+            .with_target_alias("t")
+            .when_matched_update(|mut u| {
+                for c in &all {
+                    u = u.update(c.as_str(), column("s", c));
+                }
+                u
+            })
+            .table(&name)?
+            .when_not_matched_insert(|mut i| {
+                for c in &all {
+                    i = i.set(c.as_str(), column("s", c));
+                }
+                i
+            })
+            .table(&name)?
+            .with_commit_properties(props.clone())
+            .await
+            .table(&name)?;
+        self.table = table;
+        if self.table.version() == version {
+            self.commit_progress(props).await?;
+        }
+        Ok(CommitCounts {
+            inserted: outcome.inserted,
+            updated: outcome.updated,
+            deleted: outcome.deleted,
+            appended: 0,
+        })
+    }
+
+    /// The table's rows whose keys are in `keys_batch` (and, with `all_open`, every current
+    /// version), as one batch in the table's schema.
+    async fn rows_for_keys(
+        &self,
+        keys_batch: &RecordBatch,
+        keys: &[String],
+        all_open: bool,
+    ) -> Result<RecordBatch> {
+        let schema = self.arrow_schema()?.ok_or_else(|| PipelineError::State {
+            table: self.name.clone(),
+            reason: "the table does not exist".to_owned(),
+        })?;
+        let ctx = SessionContext::new();
+        ctx.register_batch("k", keys_batch.clone())
+            .table(&self.name)?;
+        ctx.register_table("t", self.table.table_provider().await.table(&self.name)?)
+            .table(&self.name)?;
+        let on = keys
+            .iter()
+            .map(|k| format!("k.\"{k}\" = t.\"{k}\""))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let open = if all_open {
+            format!(" OR t.\"{END_AT}\" IS NULL")
+        } else {
+            String::new()
+        };
+        let sql = format!("SELECT t.* FROM t WHERE EXISTS (SELECT 1 FROM k WHERE {on}){open}");
+        let batches = ctx
+            .sql(&sql)
+            .await
+            .table(&self.name)?
+            .collect()
+            .await
+            .table(&self.name)?;
+        let Some(first) = batches.first() else {
+            return Ok(RecordBatch::new_empty(schema));
+        };
+        concat_batches(&first.schema(), &batches).table(&self.name)
+    }
+}
+
+fn source_indices(schema: &Schema, names: &[String]) -> Vec<usize> {
+    names
+        .iter()
+        .filter_map(|n| schema.index_of(n).ok())
+        .collect()
+}
+
+impl Target {
+    /// SCD 2 for a cdc commit: every change of a tracked column makes a version.
+    pub async fn upsert_history(
+        &mut self,
+        batches: &[RecordBatch],
+        keys: &[String],
+        sequence: &str,
+        tracked: &[String],
+        tombstones: Option<&Target>,
+        props: CommitProperties,
+    ) -> Result<CommitCounts> {
+        let schema =
+            batches
+                .first()
+                .map(RecordBatch::schema)
+                .ok_or_else(|| PipelineError::State {
+                    table: self.name.clone(),
+                    reason: "no changes to apply".to_owned(),
+                })?;
+        let changes = concat_batches(&schema, batches).table(&self.name)?;
+        let seq =
+            changes
+                .column_by_name(sequence)
+                .cloned()
+                .ok_or_else(|| PipelineError::State {
+                    table: self.name.clone(),
+                    reason: format!("no sequence column `{sequence}` in the records"),
+                })?;
+        let input = HistoryInput {
+            changes: Some((&changes, seq)),
+            deletes: None,
+            close_missing_at: None,
+        };
+        self.apply_history(keys, tracked, input, tombstones, props)
+            .await
+    }
+
+    /// SCD 2 for a deletes commit: each delete closes the key's current version.
+    pub async fn delete_history(
+        &mut self,
+        batches: &[RecordBatch],
+        keys: &[String],
+        sequence: &str,
+        tracked: &[String],
+        tombstones: &mut Target,
+        props: CommitProperties,
+    ) -> Result<CommitCounts> {
+        let latest = latest_per_key(batches, keys, Some(sequence)).table(&self.name)?;
+        tombstones.record(&latest, keys, sequence).await?;
+        let seq = latest
+            .column_by_name(sequence)
+            .cloned()
+            .ok_or_else(|| PipelineError::State {
+                table: self.name.clone(),
+                reason: format!("no sequence column `{sequence}` in the deleted records"),
+            })?;
+        let input = HistoryInput {
+            changes: None,
+            deletes: Some((&latest, seq)),
+            close_missing_at: None,
+        };
+        self.apply_history(keys, tracked, input, None, props).await
+    }
+
+    /// SCD 2 for a snapshot: changed rows get a new version, vanished keys are closed, both at
+    /// `at` (the run's time).
+    pub async fn snapshot_history(
+        &mut self,
+        batches: &[RecordBatch],
+        keys: &[String],
+        tracked: &[String],
+        at: ArrayRef,
+        props: CommitProperties,
+    ) -> Result<CommitCounts> {
+        let schema =
+            batches
+                .first()
+                .map(RecordBatch::schema)
+                .ok_or_else(|| PipelineError::State {
+                    table: self.name.clone(),
+                    reason: "no snapshot to apply".to_owned(),
+                })?;
+        let snapshot = concat_batches(&schema, batches).table(&self.name)?;
+        let indices = deltalake::arrow::array::UInt32Array::from(vec![0_u32; snapshot.num_rows()]);
+        let seq = deltalake::arrow::compute::take(at.as_ref(), &indices, None).table(&self.name)?;
+        let input = HistoryInput {
+            changes: Some((&snapshot, seq)),
+            deletes: None,
+            close_missing_at: Some(at),
+        };
+        self.apply_history(keys, tracked, input, None, props).await
+    }
+}
+
+impl Target {
+    /// What replacing the table's rows with `snapshot` changes, by key: new keys, changed rows,
+    /// vanished keys. Without keys, rows are compared as a whole.
+    pub(crate) async fn snapshot_diff(
+        &self,
+        snapshot: &[RecordBatch],
+        keys: &[String],
+    ) -> Result<CommitCounts> {
+        let name = &self.name;
+        let Some(schema) = self.arrow_schema()? else {
+            return Ok(CommitCounts {
+                inserted: snapshot.iter().map(RecordBatch::num_rows).sum(),
+                ..CommitCounts::default()
+            });
+        };
+        let ctx = SessionContext::new();
+        ctx.register_table("t", self.table.table_provider().await.table(name)?)
+            .table(name)?;
+        let current = ctx
+            .sql("SELECT * FROM t")
+            .await
+            .table(name)?
+            .collect()
+            .await
+            .table(name)?;
+        let all: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let key_names = if keys.is_empty() { &all } else { keys };
+        let fields = |names: &[String]| -> Result<RowConverter> {
+            let sort = names
+                .iter()
+                .map(|n| {
+                    schema
+                        .field_with_name(n)
+                        .map(|f| SortField::new(f.data_type().clone()))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .table(name)?;
+            RowConverter::new(sort).table(name)
+        };
+        let (key_conv, row_conv) = (fields(key_names)?, fields(&all)?);
+        let index = |batches: &[RecordBatch]| -> Result<HashMap<Vec<u8>, Vec<u8>>> {
+            let mut map = HashMap::new();
+            for batch in batches {
+                let batch = conform(batch, &schema).table(name)?;
+                let k = key_conv
+                    .convert_columns(&columns(&batch, key_names).table(name)?)
+                    .table(name)?;
+                let r = row_conv
+                    .convert_columns(&columns(&batch, &all).table(name)?)
+                    .table(name)?;
+                for i in 0..batch.num_rows() {
+                    map.insert(k.row(i).as_ref().to_vec(), r.row(i).as_ref().to_vec());
+                }
+            }
+            Ok(map)
+        };
+        let (before, after) = (index(&current)?, index(snapshot)?);
+        let mut counts = CommitCounts::default();
+        for (key, row) in &after {
+            match before.get(key) {
+                None => counts.inserted += 1,
+                Some(old) if old != row => counts.updated += 1,
+                Some(_) => {}
+            }
+        }
+        counts.deleted = before.keys().filter(|k| !after.contains_key(*k)).count();
+        Ok(counts)
+    }
+}

@@ -1,0 +1,222 @@
+//! A connector whose feeds are fixed lists given by the test, served in the given order (not
+//! sorted by the cursor: that is how out-of-order arrival is simulated), with offsets
+//! `{"pos": n}` (the position in the list) and `max_records_per_batch` honoured.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
+
+use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
+use lakeflow_connect::{
+    ConnectionOptions, ConnectorDescriptor, Error, IngestionType, LakeflowConnect,
+    MAX_RECORDS_PER_BATCH, Offset, OptionSpec, ReadOutput, Record, Result, TableMetadata,
+    TableOptions, positive_option,
+};
+use lakeflow_pipeline::{RunOptions, TableSummary, Warehouse};
+use lakeflow_spec::PipelineSpec;
+use serde_json::{Value, json};
+
+/// Only validates table options: tests pass the connector itself to the engine.
+pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
+    name: "scripted",
+    description: "Feeds scripted by the test.",
+    connection_options: &[],
+    table_options: &[OptionSpec::optional(
+        MAX_RECORDS_PER_BATCH,
+        "Most records one read returns (default: all).",
+    )],
+    constructor: not_constructible,
+};
+
+fn not_constructible(_: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {
+    panic!("the scripted connector is built by the test, not from options")
+}
+
+/// `id` Int64 (key), `seq` Int64 (cursor), `value` Utf8, `meta` struct `{tag: Utf8, n: Int64}`.
+pub static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+    let meta = Fields::from(vec![
+        Field::new("tag", DataType::Utf8, true),
+        Field::new("n", DataType::Int64, true),
+    ]);
+    Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("seq", DataType::Int64, true),
+        Field::new("value", DataType::Utf8, true),
+        Field::new("meta", DataType::Struct(meta), true),
+    ]))
+});
+
+/// One table: its metadata and its two feeds.
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub metadata: TableMetadata,
+    pub upserts: Vec<Record>,
+    pub deletes: Vec<Record>,
+}
+
+impl Script {
+    /// A table keyed by `id`, ordered by `seq`.
+    pub fn new(ingestion_type: IngestionType) -> Self {
+        Self {
+            metadata: TableMetadata::new(ingestion_type, &["id"], Some("seq")),
+            upserts: Vec::new(),
+            deletes: Vec::new(),
+        }
+    }
+}
+
+/// Serves the scripted tables.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptedConnector {
+    pub tables: BTreeMap<String, Script>,
+}
+
+impl ScriptedConnector {
+    pub fn with(mut self, table: &str, script: Script) -> Self {
+        self.tables.insert(table.to_owned(), script);
+        self
+    }
+
+    fn script(&self, table: &str) -> Result<&Script> {
+        self.tables.get(table).ok_or_else(|| {
+            let names: Vec<&str> = self.tables.keys().map(String::as_str).collect();
+            Error::unknown_table(table, &names)
+        })
+    }
+}
+
+/// Serves `list[pos..pos + max]`; an exhausted list returns `start` unchanged.
+fn serve<'a>(
+    table: &str,
+    list: &[Record],
+    start: Option<&Offset>,
+    options: &TableOptions,
+) -> Result<ReadOutput<'a>> {
+    let max = positive_option(options, MAX_RECORDS_PER_BATCH, u64::MAX)?;
+    let pos = match start {
+        None => 0,
+        Some(offset) => offset
+            .get("pos")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| Error::invalid_offset(table, format!("no `pos` in {offset:?}")))?,
+    };
+    let pos = usize::try_from(pos).unwrap();
+    assert!(
+        pos <= list.len(),
+        "offset {pos} beyond the {} records of {table}",
+        list.len()
+    );
+    let end = pos
+        .saturating_add(usize::try_from(max).unwrap_or(usize::MAX))
+        .min(list.len());
+    if end == pos {
+        return Ok(ReadOutput::caught_up(start.cloned()));
+    }
+    Ok(ReadOutput::from_records(
+        list[pos..end].to_vec(),
+        Some(offset(end)),
+    ))
+}
+
+/// The offset `{"pos": n}`.
+pub fn offset(pos: usize) -> Offset {
+    let Value::Object(o) = json!({ "pos": pos }) else {
+        unreachable!()
+    };
+    o
+}
+
+impl LakeflowConnect for ScriptedConnector {
+    fn list_tables(&self) -> Result<Vec<String>> {
+        Ok(self.tables.keys().cloned().collect())
+    }
+
+    fn get_table_schema(&self, table: &str, _options: &TableOptions) -> Result<SchemaRef> {
+        self.script(table)?;
+        Ok(SCHEMA.clone())
+    }
+
+    fn read_table_metadata(&self, table: &str, _options: &TableOptions) -> Result<TableMetadata> {
+        Ok(self.script(table)?.metadata.clone())
+    }
+
+    fn read_table(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'_>> {
+        serve(table, &self.script(table)?.upserts, start, options)
+    }
+
+    fn read_table_deletes(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'_>> {
+        let script = self.script(table)?;
+        if script.metadata.ingestion_type != IngestionType::CdcWithDeletes {
+            return Err(Error::not_supported(table, "read_table_deletes"));
+        }
+        serve(table, &script.deletes, start, options)
+    }
+}
+
+/// A JSON object as a record.
+pub fn record(value: Value) -> Record {
+    match value {
+        Value::Object(o) => o,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+/// Plans `yaml` against `connector` (panicking on plan errors) and runs it into `warehouse`.
+pub fn run_scripted(
+    rt: &tokio::runtime::Runtime,
+    yaml: &str,
+    connector: &ScriptedConnector,
+    warehouse: &Warehouse,
+    options: &RunOptions,
+) -> Vec<TableSummary> {
+    let spec = PipelineSpec::parse(yaml, "test.yaml").unwrap();
+    let plans = lakeflow_pipeline::plan(&spec, connector, &DESCRIPTOR, warehouse).unwrap();
+    rt.block_on(lakeflow_pipeline::run(
+        plans,
+        Arc::new(connector.clone()),
+        options,
+        Arc::new(lakeflow_pipeline::NoProgress),
+    ))
+}
+
+/// Rows of a query as JSON objects, null fields removed (at any depth), in query order.
+pub fn query_rows(rt: &tokio::runtime::Runtime, warehouse: &Warehouse, sql: &str) -> Vec<Value> {
+    let batches = rt
+        .block_on(lakeflow_pipeline::query(warehouse, sql))
+        .unwrap();
+    let mut rows = Vec::new();
+    for batch in &batches {
+        let mut buf = Vec::new();
+        let mut writer = arrow_json::LineDelimitedWriter::new(&mut buf);
+        writer.write(batch).unwrap();
+        writer.finish().unwrap();
+        for line in String::from_utf8(buf).unwrap().lines() {
+            rows.push(strip_nulls(serde_json::from_str(line).unwrap()));
+        }
+    }
+    rows
+}
+
+/// Removes null members of objects, recursively, so model rows and query rows compare equal
+/// however the JSON writer prints nulls.
+pub fn strip_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(strip_nulls).collect()),
+        other => other,
+    }
+}
