@@ -349,9 +349,10 @@ objects:
                 break;
             }
         }
-        assert!(kills >= 15, "only {kills} runs were killed");
-        // The kills landed at many different points of the tables' histories.
-        assert!(seen.len() >= 10, "kills landed at too few points: {seen:?}");
+        assert!(kills >= 10, "only {kills} runs were killed");
+        // The kills landed at different points of the tables' histories (how many depends on
+        // the machine's speed; the equality below is the property under test).
+        assert!(seen.len() >= 6, "kills landed at too few points: {seen:?}");
         // One more run: finishes what is left, or (if a run finished) finds nothing new.
         run_to_completion(dir.path(), &killed);
 

@@ -9,7 +9,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch, new_null_array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use deltalake::arrow::compute::{cast, concat_batches, interleave};
 use deltalake::arrow::row::{Row, RowConverter, Rows, SortField};
-use deltalake::datafusion::prelude::SessionContext;
+use deltalake::datafusion::prelude::{SessionContext, lit};
 use deltalake::kernel::transaction::CommitProperties;
 
 use super::dedupe::latest_per_key;
@@ -373,40 +373,8 @@ impl Target {
 
         let mut on = keys_match(keys);
         on = on.and(column("t", START_AT).eq(column("s", START_AT)));
-        let all: Vec<String> = target_schema
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
         let source = SessionContext::new().read_batch(out).table(&name)?;
-        let version = self.table.version();
-        let (table, _) = self
-            .table
-            .clone()
-            .merge(source, on)
-            .with_source_alias("s")
-            .with_target_alias("t")
-            .when_matched_update(|mut u| {
-                for c in &all {
-                    u = u.update(c.as_str(), column("s", c));
-                }
-                u
-            })
-            .table(&name)?
-            .when_not_matched_insert(|mut i| {
-                for c in &all {
-                    i = i.set(c.as_str(), column("s", c));
-                }
-                i
-            })
-            .table(&name)?
-            .with_commit_properties(props.clone())
-            .await
-            .table(&name)?;
-        self.table = table;
-        if self.table.version() == version {
-            self.commit_progress(props).await?;
-        }
+        self.merge_all(source, on, lit(true), Some(props)).await?;
         Ok(CommitCounts {
             inserted: outcome.inserted,
             updated: outcome.updated,

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 use arrow_schema::{Field, Schema, SchemaRef};
 use deltalake::datafusion::common::Column;
-use deltalake::datafusion::prelude::{Expr, SessionContext, lit};
+use deltalake::datafusion::prelude::{DataFrame, Expr, SessionContext, lit};
 use deltalake::kernel::transaction::CommitProperties;
+use deltalake::operations::merge::MergeMetrics;
 use deltalake::protocol::SaveMode;
 use url::Url;
 
@@ -133,39 +134,14 @@ impl Target {
             );
             source = ctx.sql(&sql).await.table(&self.name)?;
         }
-        let columns: Vec<String> = self
-            .arrow_schema()?
-            .map(|s| s.fields().iter().map(|f| f.name().clone()).collect())
-            .unwrap_or_default();
-        let version = self.table.version();
-        let (table, metrics) = self
-            .table
-            .clone()
-            .merge(source, keys_match(keys))
-            .with_source_alias("s")
-            .with_target_alias("t")
-            .when_matched_update(|mut update| {
-                update = update.predicate(source_not_older(sequence, sequence.unwrap_or("")));
-                for c in &columns {
-                    update = update.update(c.as_str(), column("s", c));
-                }
-                update
-            })
-            .table(&self.name)?
-            .when_not_matched_insert(|mut insert| {
-                for c in &columns {
-                    insert = insert.set(c.as_str(), column("s", c));
-                }
-                insert
-            })
-            .table(&self.name)?
-            .with_commit_properties(props.clone())
-            .await
-            .table(&self.name)?;
-        self.table = table;
-        if self.table.version() == version {
-            self.commit_progress(props).await?;
-        }
+        let metrics = self
+            .merge_all(
+                source,
+                keys_match(keys),
+                source_not_older(sequence, sequence.unwrap_or("")),
+                Some(props),
+            )
+            .await?;
         Ok(CommitCounts {
             inserted: metrics.num_target_rows_inserted,
             updated: metrics.num_target_rows_updated,
@@ -241,35 +217,61 @@ impl Target {
         let batch = RecordBatch::try_new(schema.clone(), columns).table(&self.name)?;
         self.ensure_schema(&schema).await?;
         let source = SessionContext::new().read_batch(batch).table(&self.name)?;
-        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let newer = column("s", TOMBSTONE_SEQUENCE)
             .gt(column("t", TOMBSTONE_SEQUENCE))
             .or(column("t", TOMBSTONE_SEQUENCE).is_null());
-        let (table, _) = self
+        self.merge_all(source, keys_match(keys), newer, None)
+            .await?;
+        Ok(())
+    }
+
+    /// MERGE `source` (aliased `s`) into the table (aliased `t`) on `on`: matched rows passing
+    /// `when` take every column of the source, unmatched source rows are inserted. With
+    /// `progress`, the commit carries it, and a merge that changes nothing still records it.
+    pub(crate) async fn merge_all(
+        &mut self,
+        source: DataFrame,
+        on: Expr,
+        when: Expr,
+        progress: Option<CommitProperties>,
+    ) -> Result<MergeMetrics> {
+        let columns: Vec<String> = self
+            .arrow_schema()?
+            .map(|s| s.fields().iter().map(|f| f.name().clone()).collect())
+            .unwrap_or_default();
+        let version = self.table.version();
+        let mut merge = self
             .table
             .clone()
-            .merge(source, keys_match(keys))
+            .merge(source, on)
             .with_source_alias("s")
             .with_target_alias("t")
-            .when_matched_update(|mut u| {
-                u = u.predicate(newer);
-                for c in &names {
-                    u = u.update(c.as_str(), column("s", c));
+            .when_matched_update(|mut update| {
+                update = update.predicate(when);
+                for c in &columns {
+                    update = update.update(c.as_str(), column("s", c));
                 }
-                u
+                update
             })
             .table(&self.name)?
-            .when_not_matched_insert(|mut i| {
-                for c in &names {
-                    i = i.set(c.as_str(), column("s", c));
+            .when_not_matched_insert(|mut insert| {
+                for c in &columns {
+                    insert = insert.set(c.as_str(), column("s", c));
                 }
-                i
+                insert
             })
-            .table(&self.name)?
-            .await
             .table(&self.name)?;
+        if let Some(props) = &progress {
+            merge = merge.with_commit_properties(props.clone());
+        }
+        let (table, metrics) = merge.await.table(&self.name)?;
         self.table = table;
-        Ok(())
+        if let Some(props) = progress
+            && self.table.version() == version
+        {
+            self.commit_progress(props).await?;
+        }
+        Ok(metrics)
     }
 
     /// Rows in the table (0 when it does not exist).

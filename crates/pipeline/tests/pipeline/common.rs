@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lakeflow_connect::{ConnectionOptions, LakeflowConnect};
+use lakeflow_connect::{ConnectionOptions, ConnectorDescriptor, LakeflowConnect};
 use lakeflow_pipeline::{NoProgress, RunOptions, TableSummary, Warehouse};
 use lakeflow_spec::PipelineSpec;
 
@@ -20,7 +20,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Plans and runs `yaml` into `warehouse`, returning the summaries.
+/// Plans and runs `yaml` against the example connector's descriptor into `warehouse`.
 pub fn run_spec(
     rt: &tokio::runtime::Runtime,
     yaml: &str,
@@ -28,14 +28,27 @@ pub fn run_spec(
     warehouse: &Warehouse,
     options: &RunOptions,
 ) -> Vec<TableSummary> {
-    let spec = PipelineSpec::parse(yaml, "test.yaml").unwrap();
-    let plans = lakeflow_pipeline::plan(
-        &spec,
-        connector.as_ref(),
+    run_spec_with(
+        rt,
+        yaml,
+        connector,
         &lakeflow_example::DESCRIPTOR,
         warehouse,
+        options,
     )
-    .unwrap();
+}
+
+/// Plans and runs `yaml` into `warehouse`, returning the summaries.
+pub fn run_spec_with(
+    rt: &tokio::runtime::Runtime,
+    yaml: &str,
+    connector: &Arc<dyn LakeflowConnect>,
+    descriptor: &ConnectorDescriptor,
+    warehouse: &Warehouse,
+    options: &RunOptions,
+) -> Vec<TableSummary> {
+    let spec = PipelineSpec::parse(yaml, "test.yaml").unwrap();
+    let plans = lakeflow_pipeline::plan(&spec, connector.as_ref(), descriptor, warehouse).unwrap();
     rt.block_on(lakeflow_pipeline::run(
         plans,
         connector.clone(),

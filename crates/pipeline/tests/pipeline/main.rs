@@ -2,6 +2,7 @@
 
 mod common;
 mod errors;
+mod evolution;
 mod example;
 mod model;
 mod scripted;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Reproduces the end-to-end ingestion figures of docs/benchmarks.md.
+# Usage: bench/run.sh [ROWS] [CHANGES] [SMALL_ROWS]   (defaults: 1000000 100000 10000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lakeflow-rs/target}"
+rows="${1:-1000000}"; changes="${2:-100000}"; small="${3:-10000}"
+
+cargo build --locked --profile bench-fast -p lakeflow-bench
+bin="$CARGO_TARGET_DIR/bench-fast/pipeline-bench"
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+
+run() { "$bin" "$@"; }
+{
+  run append --rows "$rows" --warehouse "$out/append"
+  run load   --rows "$rows" --warehouse "$out/big"
+  run upsert --rows "$rows" --changes "$changes" --warehouse "$out/big"
+  run noop   --rows "$rows" --changes "$changes" --warehouse "$out/big"
+  run load   --rows "$small" --warehouse "$out/small"
+  run noop   --rows "$small" --warehouse "$out/small"
+} | tee "$out/results.jsonl"
+
+python3 - "$out/results.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+print()
+print("| scenario | table rows | records read | commits | seconds | records/s | peak RSS (MiB) |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for r in rows:
+    print(f"| {r['scenario']} | {int(r['rows']):,} | {r['records_read']:,} | {r['commits']} | {r['seconds']} | {int(r['records_per_second']):,} | {r['peak_rss_mib']} |")
+PY
