@@ -167,7 +167,8 @@ pub fn plan_object(
             "an SCD_TYPE_2 snapshot flow needs primary keys: set `primary_keys` in table_configuration".to_owned(),
         ));
     }
-    for reserved in [START_AT, END_AT] {
+    let keeps_history = object.scd_type == ScdType::Type2 && kind != FlowKind::Append;
+    for reserved in [START_AT, END_AT].into_iter().filter(|_| keeps_history) {
         if schema.field_with_name(reserved).is_ok() {
             return Err(fail(
                 object.line,
