@@ -319,6 +319,9 @@ impl<'a> TableRun<'a> {
             if rows == 0 && start == batch_start {
                 return Ok(());
             }
+            target
+                .check_committed(&app_id, (batch >= 0).then_some(batch))
+                .await?;
             batch += 1;
             let log = json!({ "batch": batch, "start": batch_start, "end": start });
             target.write_state(&offset_log(flow, batch), &log).await?;

@@ -67,6 +67,27 @@ impl Target {
             .table(&self.name)
     }
 
+    /// Checks, on the table's latest version, that the last batch `app_id` committed is
+    /// `expected`: delta-rs does not refuse a second commit of the same (app id, batch), so
+    /// two runs writing one table must be caught here.
+    pub async fn check_committed(&mut self, app_id: &str, expected: Option<i64>) -> Result<()> {
+        if self.exists() {
+            self.table.update_incremental(None).await.table(&self.name)?;
+        }
+        let committed = self.committed_batch(app_id).await?;
+        if committed == expected {
+            return Ok(());
+        }
+        Err(PipelineError::State {
+            table: self.name.clone(),
+            reason: format!(
+                "another run is writing this table: flow `{app_id}` is at batch {} but this run expected {}",
+                committed.map_or_else(|| "none".to_owned(), |b| b.to_string()),
+                expected.map_or_else(|| "none".to_owned(), |b| b.to_string()),
+            ),
+        })
+    }
+
     /// The table's Arrow schema, if it exists.
     pub fn arrow_schema(&self) -> Result<Option<SchemaRef>> {
         if !self.exists() {
