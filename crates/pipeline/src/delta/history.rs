@@ -481,7 +481,9 @@ impl Target {
     ) -> Result<CommitCounts> {
         let latest = latest_per_key(batches, keys, Some(sequence)).table(&self.name)?;
         tombstones.record(&latest, keys, sequence).await?;
-        let seq = latest
+        // Every delete closes what is open at its time, not only each key's newest.
+        let all = concat_batches(&batches[0].schema(), batches).table(&self.name)?;
+        let seq = all
             .column_by_name(sequence)
             .cloned()
             .ok_or_else(|| PipelineError::State {
@@ -490,7 +492,7 @@ impl Target {
             })?;
         let input = HistoryInput {
             changes: None,
-            deletes: Some((&latest, seq)),
+            deletes: Some((&all, seq)),
             close_missing_at: None,
         };
         self.apply_history(keys, tracked, input, None, props).await

@@ -72,7 +72,10 @@ impl Target {
     /// two runs writing one table must be caught here.
     pub async fn check_committed(&mut self, app_id: &str, expected: Option<i64>) -> Result<()> {
         if self.exists() {
-            self.table.update_incremental(None).await.table(&self.name)?;
+            self.table
+                .update_incremental(None)
+                .await
+                .table(&self.name)?;
         }
         let committed = self.committed_batch(app_id).await?;
         if committed == expected {

@@ -142,6 +142,8 @@ pub fn rebuild<S: Ord + Clone, V: Eq>(events: &[Event<S, V>]) -> (Vec<Version<S>
                 let at = *last_at;
                 merged.push((at, deleted));
             }
+            // A delete wins a tie with a change, whichever arrived first (as in SCD 1).
+            (None, Point::Version { .. }) if matches!(last, Point::Deleted { .. }) => {}
             (None, point) => *last = point,
         }
     }

@@ -5,4 +5,5 @@ mod errors;
 mod evolution;
 mod example;
 mod model;
+mod model_scd2;
 mod scripted;
