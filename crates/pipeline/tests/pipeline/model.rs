@@ -19,7 +19,9 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 
 use super::common::runtime;
-use super::scripted::{Script, ScriptedConnector, query_rows, record, run_scripted, strip_nulls};
+use super::scripted::{
+    Script, ScriptedConnector, land_runs, query_rows, record, run_scripted, strip_nulls,
+};
 
 /// One change delivered by the connector. `n` is its position in the generated sequence, which
 /// makes every upsert's payload distinct, so the winner of a tie is visible.
@@ -191,24 +193,15 @@ fn check(rt: &tokio::runtime::Runtime, variant: Variant, case: &Case) -> Result<
         commit_rows: case.commit_rows,
         ..RunOptions::default()
     };
-    let mut runs = case.runs.clone();
-    // A last run with nothing new.
-    runs.push(case.changes.len());
-    for (i, &served) in runs.iter().enumerate() {
-        let connector = ScriptedConnector::default()
-            .with("items", script(ingestion_type, &case.changes[..served]));
-        let summaries = run_scripted(rt, &yaml, &connector, &warehouse, &options);
-        prop_assert_eq!(summaries.len(), 1);
-        let summary = &summaries[0];
-        prop_assert!(!summary.failed(), "run {}: {:?}", i, summary);
-        if i == runs.len() - 1 {
-            prop_assert!(
-                summary.commits == 0 && summary.records_read == 0,
-                "a run with nothing new reads and commits nothing: {:?}",
-                summary
-            );
-        }
-    }
+    land_runs(
+        rt,
+        &yaml,
+        &warehouse,
+        &options,
+        &case.runs,
+        case.changes.len(),
+        |served| script(ingestion_type, &case.changes[..served]),
+    )?;
     let sql = "SELECT id, seq, value, meta FROM items ORDER BY id";
     let mut actual = query_rows(rt, &warehouse, sql);
     let expected = match variant {

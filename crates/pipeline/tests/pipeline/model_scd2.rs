@@ -61,7 +61,7 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Value, json};
 
 use super::common::runtime;
-use super::scripted::{Script, ScriptedConnector, query_rows, record, run_scripted, strip_nulls};
+use super::scripted::{Script, land_runs, query_rows, record, strip_nulls};
 
 /// One event of the connector's feeds. An upsert's tracked values are those of value number
 /// `v` (see [`tracked`]): distinct `v`, distinct values.
@@ -396,23 +396,15 @@ fn land(
         commit_rows: case.commit_rows,
         ..RunOptions::default()
     };
-    let mut runs = case.runs.clone();
-    runs.push(case.events.len());
-    for (i, &served) in runs.iter().enumerate() {
-        let connector = ScriptedConnector::default()
-            .with("items", script(ingestion_type, &case.events[..served]));
-        let summaries = run_scripted(rt, &yaml, &connector, &warehouse, &options);
-        prop_assert_eq!(summaries.len(), 1);
-        let summary = &summaries[0];
-        prop_assert!(!summary.failed(), "run {}: {:?}", i, summary);
-        if i == runs.len() - 1 {
-            prop_assert!(
-                summary.commits == 0 && summary.records_read == 0,
-                "a run with nothing new reads and commits nothing: {:?}",
-                summary
-            );
-        }
-    }
+    land_runs(
+        rt,
+        &yaml,
+        &warehouse,
+        &options,
+        &case.runs,
+        case.events.len(),
+        |served| script(ingestion_type, &case.events[..served]),
+    )?;
     Ok(query_rows(rt, &warehouse, VERSIONS))
 }
 

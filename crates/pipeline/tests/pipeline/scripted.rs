@@ -220,3 +220,34 @@ pub fn strip_nulls(value: Value) -> Value {
         other => other,
     }
 }
+
+/// Runs `yaml` once per entry of `runs` (the connector serving `script_for(served)` each time,
+/// so its feeds grow between runs), then once more with nothing new, which must read and commit
+/// nothing. Fails the property on any failed run.
+pub fn land_runs(
+    rt: &tokio::runtime::Runtime,
+    yaml: &str,
+    warehouse: &Warehouse,
+    options: &RunOptions,
+    runs: &[usize],
+    total: usize,
+    script_for: impl Fn(usize) -> Script,
+) -> Result<(), proptest::test_runner::TestCaseError> {
+    let mut runs = runs.to_vec();
+    runs.push(total);
+    for (i, &served) in runs.iter().enumerate() {
+        let connector = ScriptedConnector::default().with("items", script_for(served));
+        let summaries = run_scripted(rt, yaml, &connector, warehouse, options);
+        proptest::prop_assert_eq!(summaries.len(), 1);
+        let summary = &summaries[0];
+        proptest::prop_assert!(!summary.failed(), "run {}: {:?}", i, summary);
+        if i == runs.len() - 1 {
+            proptest::prop_assert!(
+                summary.commits == 0 && summary.records_read == 0,
+                "a run with nothing new reads and commits nothing: {:?}",
+                summary
+            );
+        }
+    }
+    Ok(())
+}
