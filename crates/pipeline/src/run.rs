@@ -15,6 +15,9 @@ use crate::delta::{CommitCounts, Target, commit_properties, tombstones_url};
 use crate::error::{PipelineError, Result, TableContext as _};
 use crate::plan::{FlowKind, FlowPlan};
 
+/// Offset log files kept per flow (older ones are removed after each commit).
+const KEPT_OFFSET_LOGS: i64 = 10;
+
 /// Records are converted in pages of this many rows, so conversion memory stays small.
 const CONVERT_ROWS: usize = 8192;
 
@@ -377,6 +380,12 @@ impl<'a> TableRun<'a> {
             self.summary.commits += 1;
             self.summary.counts += counts;
             self.progress.committed(&name, &counts);
+            // Only the last committed batch's offset is ever read back; keep a few for people.
+            if batch >= KEPT_OFFSET_LOGS {
+                target
+                    .delete_state(&offset_log(flow, batch - KEPT_OFFSET_LOGS))
+                    .await?;
+            }
             if caught_up {
                 return Ok(());
             }

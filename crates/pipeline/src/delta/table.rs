@@ -203,6 +203,19 @@ impl Target {
         Ok(())
     }
 
+    /// Removes a state file; a missing one is fine.
+    pub async fn delete_state(&self, relative: &str) -> Result<()> {
+        match self
+            .table
+            .object_store()
+            .delete(&Path::from(relative))
+            .await
+        {
+            Ok(()) | Err(deltalake::ObjectStoreError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.state_error(&e)),
+        }
+    }
+
     /// Deletes every file of the table (data, log and pipeline state): `--full-refresh`.
     pub async fn drop_all(&mut self) -> Result<()> {
         use futures::TryStreamExt as _;

@@ -271,3 +271,25 @@ fn scd2_keeps_history_for_cdc_deletes_and_snapshots() {
     // An unchanged snapshot adds no versions.
     assert_eq!(count(&rt, &warehouse, "products"), products);
 }
+
+#[test]
+fn offset_logs_are_pruned_to_the_last_few_batches() {
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let warehouse = Warehouse::new(dir.path().to_str().unwrap()).unwrap();
+    let spec = "connection_name: example\nobjects:\n  - table:\n      source_table: users\n      \
+                table_configuration: {max_records_per_batch: 2}\n";
+    let options = RunOptions {
+        commit_rows: 1,
+        ..RunOptions::default()
+    };
+    let summary = run_spec(&rt, spec, &example_connector(), &warehouse, &options);
+    assert!(summary[0].commits > 12, "{summary:?}");
+    let logs = std::fs::read_dir(dir.path().join("users/_lakeflow/upserts/offsets"))
+        .unwrap()
+        .count();
+    assert_eq!(logs, 10);
+    // And the table resumes from the newest one.
+    let again = run_spec(&rt, spec, &example_connector(), &warehouse, &options);
+    assert_eq!(again[0].commits, 0, "{again:?}");
+}
