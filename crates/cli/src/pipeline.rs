@@ -72,6 +72,18 @@ impl PipelineArgs {
     }
 }
 
+impl Pipeline {
+    /// Every object of the spec resolved against the connector (first error wins).
+    pub fn plans(&self) -> Result<Vec<lakeflow_pipeline::FlowPlan>> {
+        Ok(lakeflow_pipeline::plan(
+            &self.spec,
+            self.connector.as_ref(),
+            self.descriptor,
+            &self.warehouse,
+        )?)
+    }
+}
+
 /// A multi-threaded runtime for the Delta side; connector reads run on its blocking pool.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

@@ -38,12 +38,7 @@ pub struct RunArgs {
 
 pub fn run(args: &RunArgs) -> Result<()> {
     let pipeline = args.pipeline.load()?;
-    let plans = lakeflow_pipeline::plan(
-        &pipeline.spec,
-        pipeline.connector.as_ref(),
-        pipeline.descriptor,
-        &pipeline.warehouse,
-    )?;
+    let plans = pipeline.plans()?;
     let full_refresh = match &args.full_refresh {
         None => FullRefresh::None,
         Some(names) if names.is_empty() => FullRefresh::All,

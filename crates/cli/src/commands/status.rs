@@ -19,12 +19,7 @@ pub struct StatusArgs {
 
 pub fn run(args: &StatusArgs) -> Result<()> {
     let pipeline = args.pipeline.load()?;
-    let plans = lakeflow_pipeline::plan(
-        &pipeline.spec,
-        pipeline.connector.as_ref(),
-        pipeline.descriptor,
-        &pipeline.warehouse,
-    )?;
+    let plans = pipeline.plans()?;
     let statuses = runtime()?.block_on(async {
         let mut statuses = Vec::new();
         for plan in &plans {

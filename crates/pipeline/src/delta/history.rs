@@ -433,6 +433,15 @@ fn source_indices(schema: &Schema, names: &[String]) -> Vec<usize> {
 }
 
 impl Target {
+    /// One batch of a commit's batches (an error naming `what` when there are none).
+    fn concat(&self, batches: &[RecordBatch], what: &str) -> Result<RecordBatch> {
+        let first = batches.first().ok_or_else(|| PipelineError::State {
+            table: self.name.clone(),
+            reason: what.to_owned(),
+        })?;
+        concat_batches(&first.schema(), batches).table(&self.name)
+    }
+
     /// SCD 2 for a cdc commit: every change of a tracked column makes a version.
     pub async fn upsert_history(
         &mut self,
@@ -443,15 +452,7 @@ impl Target {
         tombstones: Option<&Target>,
         props: CommitProperties,
     ) -> Result<CommitCounts> {
-        let schema =
-            batches
-                .first()
-                .map(RecordBatch::schema)
-                .ok_or_else(|| PipelineError::State {
-                    table: self.name.clone(),
-                    reason: "no changes to apply".to_owned(),
-                })?;
-        let changes = concat_batches(&schema, batches).table(&self.name)?;
+        let changes = self.concat(batches, "no changes to apply")?;
         let seq =
             changes
                 .column_by_name(sequence)
@@ -482,7 +483,7 @@ impl Target {
         let latest = latest_per_key(batches, keys, Some(sequence)).table(&self.name)?;
         tombstones.record(&latest, keys, sequence).await?;
         // Every delete closes what is open at its time, not only each key's newest.
-        let all = concat_batches(&batches[0].schema(), batches).table(&self.name)?;
+        let all = self.concat(batches, "no deletes to apply")?;
         let seq = all
             .column_by_name(sequence)
             .cloned()
@@ -508,15 +509,7 @@ impl Target {
         at: ArrayRef,
         props: CommitProperties,
     ) -> Result<CommitCounts> {
-        let schema =
-            batches
-                .first()
-                .map(RecordBatch::schema)
-                .ok_or_else(|| PipelineError::State {
-                    table: self.name.clone(),
-                    reason: "no snapshot to apply".to_owned(),
-                })?;
-        let snapshot = concat_batches(&schema, batches).table(&self.name)?;
+        let snapshot = self.concat(batches, "no snapshot to apply")?;
         let indices = deltalake::arrow::array::UInt32Array::from(vec![0_u32; snapshot.num_rows()]);
         let seq = deltalake::arrow::compute::take(at.as_ref(), &indices, None).table(&self.name)?;
         let input = HistoryInput {
