@@ -57,8 +57,8 @@ pub fn run_spec_with(
     ))
 }
 
-/// Rows of a warehouse table as sorted JSON lines (a stable, type-independent comparison).
-pub fn table_rows(rt: &tokio::runtime::Runtime, warehouse: &Warehouse, sql: &str) -> Vec<String> {
+/// Rows of a query as JSON lines, in query order.
+pub fn json_lines(rt: &tokio::runtime::Runtime, warehouse: &Warehouse, sql: &str) -> Vec<String> {
     let batches = rt
         .block_on(lakeflow_pipeline::query(warehouse, sql))
         .unwrap();
@@ -70,6 +70,12 @@ pub fn table_rows(rt: &tokio::runtime::Runtime, warehouse: &Warehouse, sql: &str
         writer.finish().unwrap();
         rows.extend(String::from_utf8(buf).unwrap().lines().map(str::to_owned));
     }
+    rows
+}
+
+/// Rows of a warehouse table as sorted JSON lines (a stable, type-independent comparison).
+pub fn table_rows(rt: &tokio::runtime::Runtime, warehouse: &Warehouse, sql: &str) -> Vec<String> {
+    let mut rows = json_lines(rt, warehouse, sql);
     rows.sort();
     rows
 }

@@ -57,6 +57,33 @@ fn keys_read(
     }
 }
 
+/// A source the test writes to, without injected errors.
+fn writable_source() -> Arc<ExampleSource> {
+    Arc::new(ExampleSource::new(SourceConfig {
+        error_rate: 0.0,
+        ..SourceConfig::default()
+    }))
+}
+
+/// A fresh connector (a new init time, so it sees what was written since) on `source`.
+fn connect_to(source: &Arc<ExampleSource>) -> Arc<dyn LakeflowConnect> {
+    Arc::new(ExampleConnector::with_source(
+        source.clone(),
+        ClientConfig::default(),
+    ))
+}
+
+/// The smallest `order_id` in the landed `table`.
+fn first_order_id(rt: &tokio::runtime::Runtime, warehouse: &Warehouse, table: &str) -> i64 {
+    let rows = table_rows(
+        rt,
+        warehouse,
+        &format!("SELECT MIN(order_id) AS id FROM {table}"),
+    );
+    let row: Value = serde_json::from_str(&rows[0]).unwrap();
+    row["id"].as_i64().unwrap()
+}
+
 fn small_commits() -> RunOptions {
     RunOptions {
         commit_rows: 25,
@@ -125,16 +152,8 @@ fn changes_written_to_the_source_land_on_the_next_run() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
     let warehouse = Warehouse::new(dir.path().to_str().unwrap()).unwrap();
-    let source = Arc::new(ExampleSource::new(SourceConfig {
-        error_rate: 0.0,
-        ..SourceConfig::default()
-    }));
-    let connect = || -> Arc<dyn LakeflowConnect> {
-        Arc::new(ExampleConnector::with_source(
-            source.clone(),
-            ClientConfig::default(),
-        ))
-    };
+    let source = writable_source();
+    let connect = || connect_to(&source);
     let first = run_spec(&rt, SPEC, &connect(), &warehouse, &RunOptions::default());
     assert!(first.iter().all(|s| !s.failed()), "{first:?}");
     let users = count(&rt, &warehouse, "main.shop.users");
@@ -150,15 +169,7 @@ fn changes_written_to_the_source_land_on_the_next_run() {
         unreachable!()
     };
     source.upsert("users", renamed).unwrap();
-    let first_order: i64 = table_rows(
-        &rt,
-        &warehouse,
-        "SELECT MIN(order_id) AS id FROM main.shop.orders",
-    )[0]
-    .trim_start_matches("{\"id\":")
-    .trim_end_matches('}')
-    .parse()
-    .unwrap();
+    let first_order = first_order_id(&rt, &warehouse, "main.shop.orders");
     source.delete("orders", &json!(first_order)).unwrap();
 
     let second = run_spec(&rt, SPEC, &connect(), &warehouse, &RunOptions::default());
@@ -195,16 +206,8 @@ fn scd2_keeps_history_for_cdc_deletes_and_snapshots() {
     let rt = runtime();
     let dir = tempfile::tempdir().unwrap();
     let warehouse = Warehouse::new(dir.path().to_str().unwrap()).unwrap();
-    let source = Arc::new(ExampleSource::new(SourceConfig {
-        error_rate: 0.0,
-        ..SourceConfig::default()
-    }));
-    let connect = || -> Arc<dyn LakeflowConnect> {
-        Arc::new(ExampleConnector::with_source(
-            source.clone(),
-            ClientConfig::default(),
-        ))
-    };
+    let source = writable_source();
+    let connect = || connect_to(&source);
     let first = run_spec(&rt, SCD2_SPEC, &connect(), &warehouse, &small_commits());
     assert!(first.iter().all(|s| !s.failed()), "{first:?}");
     let users = count(&rt, &warehouse, "users");
@@ -231,11 +234,7 @@ fn scd2_keeps_history_for_cdc_deletes_and_snapshots() {
         unreachable!()
     };
     source.upsert("users", touched).unwrap();
-    let first_order: i64 = table_rows(&rt, &warehouse, "SELECT MIN(order_id) AS id FROM orders")[0]
-        .trim_start_matches("{\"id\":")
-        .trim_end_matches('}')
-        .parse()
-        .unwrap();
+    let first_order = first_order_id(&rt, &warehouse, "orders");
     source.delete("orders", &json!(first_order)).unwrap();
 
     let second = run_spec(&rt, SCD2_SPEC, &connect(), &warehouse, &small_commits());

@@ -15,6 +15,8 @@ use lakeflow_pipeline::{RunOptions, TableSummary, Warehouse};
 use lakeflow_spec::PipelineSpec;
 use serde_json::{Value, json};
 
+use super::common::json_lines;
+
 /// Only validates table options: tests pass the connector itself to the engine.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     name: "scripted",
@@ -190,20 +192,10 @@ pub fn run_scripted(
 
 /// Rows of a query as JSON objects, null fields removed (at any depth), in query order.
 pub fn query_rows(rt: &tokio::runtime::Runtime, warehouse: &Warehouse, sql: &str) -> Vec<Value> {
-    let batches = rt
-        .block_on(lakeflow_pipeline::query(warehouse, sql))
-        .unwrap();
-    let mut rows = Vec::new();
-    for batch in &batches {
-        let mut buf = Vec::new();
-        let mut writer = arrow_json::LineDelimitedWriter::new(&mut buf);
-        writer.write(batch).unwrap();
-        writer.finish().unwrap();
-        for line in String::from_utf8(buf).unwrap().lines() {
-            rows.push(strip_nulls(serde_json::from_str(line).unwrap()));
-        }
-    }
-    rows
+    json_lines(rt, warehouse, sql)
+        .iter()
+        .map(|line| strip_nulls(serde_json::from_str(line).unwrap()))
+        .collect()
 }
 
 /// Removes null members of objects, recursively, so model rows and query rows compare equal
