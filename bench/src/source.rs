@@ -27,6 +27,7 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
         "records per read",
     )],
     constructor: |options| Ok(Box::new(Synthetic::new(options)?)),
+    simulator: None,
 };
 
 pub struct Synthetic {

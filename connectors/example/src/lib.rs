@@ -64,6 +64,7 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     connection_options: CONNECTION_OPTIONS,
     table_options: TABLE_OPTIONS,
     constructor: construct,
+    simulator: None,
 };
 
 fn construct(options: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {

@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    query::QueryArgs, read::ReadArgs, run::RunArgs, schema::SchemaArgs, status::StatusArgs,
-    tables::TablesArgs,
+    query::QueryArgs, read::ReadArgs, run::RunArgs, schema::SchemaArgs, simulate::SimulateArgs,
+    status::StatusArgs, tables::TablesArgs, test::TestArgs,
 };
 use crate::output::ListFormat;
 use crate::pipeline::PipelineArgs;
@@ -53,10 +53,39 @@ enum Command {
     Status(StatusArgs),
     /// Run SQL over the warehouse's Delta tables.
     Query(QueryArgs),
+    /// Serve a source's API on 127.0.0.1 from its simulator spec (offline, deterministic).
+    ///
+    /// Serves a connector's embedded spec or a spec file, optionally with a fault profile;
+    /// or proxies a real API recording a cassette (`--record`), or serves a cassette
+    /// (`--replay`). Prints the base URL first, then each request served.
+    Simulate(SimulateArgs),
+    /// Run the conformance suite on a source: offline against its simulator, or `--live`.
+    ///
+    /// Prints one row per check and table (pass, fail or skip, with the evidence) and exits
+    /// non-zero if any check failed.
+    Test(TestArgs),
+}
+
+/// Logs go to stderr, filtered by `LAKEFLOW_LOG` (e.g. `LAKEFLOW_LOG=lakeflow_http=debug` shows
+/// every HTTP request, with secrets redacted); warnings only by default.
+fn init_logging() {
+    let user = std::env::var("LAKEFLOW_LOG").unwrap_or_else(|_| "warn".to_owned());
+    // The transport's own debug lines carry raw URLs and headers: always keep them quiet so
+    // that no verbosity setting can print a credential.
+    let filter = tracing_subscriber::EnvFilter::try_new(format!(
+        "{user},{}",
+        lakeflow_http::TRANSPORT_LOG_DIRECTIVES
+    ))
+    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let result = match cli.command {
         Command::Sources { format } => commands::sources::run(format),
         Command::Tables(args) => commands::tables::run(&args),
@@ -66,6 +95,8 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(&args),
         Command::Status(args) => commands::status::run(&args),
         Command::Query(args) => commands::query::run(&args),
+        Command::Simulate(args) => commands::simulate::run(&args),
+        Command::Test(args) => commands::test::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,6 +20,19 @@ pub struct ConnectorDescriptor {
     pub table_options: &'static [OptionSpec],
     /// Builds the connector.
     pub constructor: Constructor,
+    /// The simulator spec and corpus its tests run against, compiled in so that
+    /// `lakeflow simulate <name>` serves it from any build. `None` for sources that need no
+    /// HTTP server (the `example` source simulates its API in process).
+    pub simulator: Option<&'static EmbeddedSimulatorSpec>,
+}
+
+/// A simulator spec and the corpus files it names, embedded with `include_str!`.
+#[derive(Debug, Clone, Copy)]
+pub struct EmbeddedSimulatorSpec {
+    /// The spec's YAML text.
+    pub spec: &'static str,
+    /// The files the spec refers to: (name relative to the spec, contents).
+    pub files: &'static [(&'static str, &'static str)],
 }
 
 impl fmt::Debug for ConnectorDescriptor {

@@ -26,6 +26,7 @@ const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     connection_options: &[],
     table_options: &[],
     constructor: |_| Err(Error::not_supported("t", "construct")),
+    simulator: None,
 };
 
 impl LakeflowConnect for Fixed {

@@ -27,6 +27,7 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
         "Most records one read returns (default: all).",
     )],
     constructor: not_constructible,
+    simulator: None,
 };
 
 fn not_constructible(_: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {

@@ -1,0 +1,269 @@
+//! The generic conformance suite (`lakeflow_testkit`) on the `example` connector.
+//!
+//! The example source runs in process, so instead of a simulator the suite gets a factory over
+//! one shared [`ExampleSource`]: the write-back helper writes to that source, and the fault
+//! factory turns the source's injected error rate up while its connector lives.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use lakeflow_connect::{
+    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Record, Result, TableOptions,
+    check_options,
+};
+use lakeflow_example::{
+    CONNECTION_OPTIONS, ClientConfig, DESCRIPTOR, ExampleConnector, ExampleSource, Request,
+    SourceConfig,
+};
+use lakeflow_testkit::{Check, Conformance, Outcome, WriteBack, WriteBackError};
+use serde_json::{Value, json};
+
+const TABLES: [&str; 5] = ["products", "events", "users", "orders", "metrics"];
+
+/// A source whose reads never fail on purpose (faults come from [`Faulty`] only).
+fn quiet_source() -> Arc<ExampleSource> {
+    Arc::new(ExampleSource::new(SourceConfig {
+        seed: 42,
+        error_rate: 0.0,
+        api_key: None,
+    }))
+}
+
+/// A connector over `source`, configured from the options as `DESCRIPTOR.connect` would.
+fn connector(source: &Arc<ExampleSource>, options: &ConnectionOptions) -> Result<ExampleConnector> {
+    check_options(options.keys(), CONNECTION_OPTIONS, None)?;
+    // Validated for the same errors as the descriptor's constructor; the source is shared.
+    SourceConfig::from_options(options)?;
+    Ok(ExampleConnector::with_source(
+        Arc::clone(source),
+        ClientConfig::from_options(options)?,
+    ))
+}
+
+/// A connector reading through injected faults: 30% of the source's calls fail with a
+/// retriable 429/500/503 while it lives. Its client retries patiently, as a connector facing a
+/// flaky API must; dropping it makes the source quiet again.
+#[derive(Debug)]
+struct Faulty(ExampleConnector);
+
+impl Faulty {
+    fn new(source: &Arc<ExampleSource>, options: &ConnectionOptions) -> Result<Self> {
+        let mut config = ClientConfig::from_options(options)?;
+        config.max_retries = 12;
+        config.retry_base = Duration::from_micros(100);
+        source.set_error_rate(0.3);
+        Ok(Self(ExampleConnector::with_source(
+            Arc::clone(source),
+            config,
+        )))
+    }
+}
+
+impl Drop for Faulty {
+    fn drop(&mut self) {
+        self.0.source().set_error_rate(0.0);
+    }
+}
+
+impl LakeflowConnect for Faulty {
+    fn list_tables(&self) -> Result<Vec<String>> {
+        self.0.list_tables()
+    }
+
+    fn get_table_schema(
+        &self,
+        table: &str,
+        options: &TableOptions,
+    ) -> Result<lakeflow_connect::arrow_schema::SchemaRef> {
+        self.0.get_table_schema(table, options)
+    }
+
+    fn read_table_metadata(
+        &self,
+        table: &str,
+        options: &TableOptions,
+    ) -> Result<lakeflow_connect::TableMetadata> {
+        self.0.read_table_metadata(table, options)
+    }
+
+    fn read_table(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'_>> {
+        self.0.read_table(table, start, options)
+    }
+
+    fn read_table_deletes(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'_>> {
+        self.0.read_table_deletes(table, start, options)
+    }
+}
+
+/// Writes through the example source's write calls.
+struct Writes {
+    source: Arc<ExampleSource>,
+    next: AtomicI64,
+}
+
+fn object(value: Value) -> Record {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+impl WriteBack for Writes {
+    fn insert(&self, table: &str) -> Result<Option<Record>, WriteBackError> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let (record, identity) = match table {
+            "products" => (
+                json!({"product_id": n, "name": "Conformance lamp", "category": "home"}),
+                json!({"product_id": n}),
+            ),
+            "events" => {
+                let id = format!("evt_conformance_{n}");
+                (
+                    json!({"event_id": id, "event_type": "click"}),
+                    json!({"event_id": id}),
+                )
+            }
+            "users" => (
+                json!({"user_id": n, "email": format!("conformance{n}@example.com")}),
+                json!({"user_id": n}),
+            ),
+            "orders" => (
+                json!({"order_id": n, "user_id": 1, "status": "pending", "currency": "EUR"}),
+                json!({"order_id": n}),
+            ),
+            "metrics" => {
+                let id = format!("m_conformance_{n}");
+                (
+                    json!({"metric_id": id, "host": {"name": "conformance", "region": "eu"}}),
+                    json!({"metric_id": id}),
+                )
+            }
+            _ => return Ok(None),
+        };
+        self.source
+            .insert(table, object(record))
+            .map_err(|e| WriteBackError::Rejected(e.to_string()))?;
+        Ok(Some(object(identity)))
+    }
+
+    fn delete(&self, table: &str) -> Result<Option<Record>, WriteBackError> {
+        if table != "orders" {
+            return Ok(None);
+        }
+        // Any live order: the first one the API lists.
+        let page = self
+            .source
+            .get(&Request::new("orders").param("page_size", "1"))
+            .map_err(|e| WriteBackError::Rejected(e.to_string()))?;
+        let id = page
+            .records
+            .first()
+            .and_then(|r| r.get("order_id"))
+            .cloned()
+            .ok_or_else(|| WriteBackError::Rejected("no order left to delete".to_owned()))?;
+        self.source
+            .delete("orders", &id)
+            .map_err(|e| WriteBackError::Rejected(e.to_string()))?;
+        Ok(Some(object(json!({"order_id": id}))))
+    }
+}
+
+fn suite(source: &Arc<ExampleSource>) -> Conformance {
+    let (reads, faults) = (Arc::clone(source), Arc::clone(source));
+    Conformance::with_factory(&DESCRIPTOR, move |options| connector(&reads, options))
+        .faults_with(move |options| Faulty::new(&faults, options))
+        // Hidden from the listing but readable by name: checked when given options.
+        .table_options("metrics", TableOptions::new())
+        .write_back(Box::new(Writes {
+            source: Arc::clone(source),
+            next: AtomicI64::new(900_000),
+        }))
+}
+
+#[test]
+fn the_example_connector_passes_every_check() {
+    let report = suite(&quiet_source()).run();
+    println!("{report}");
+    report.assert_passed();
+    // Every check ran somewhere: a suite that skipped everything would also "pass".
+    for check in Check::ALL {
+        let ran = report
+            .rows
+            .iter()
+            .any(|r| r.check == check && r.outcome == Outcome::Pass);
+        // The example connector has no partitioned reads or streams.
+        assert_eq!(ran, check != Check::Partitions, "{check}: {report}");
+    }
+    for table in TABLES {
+        for check in [
+            Check::Schema,
+            Check::Metadata,
+            Check::FirstRead,
+            Check::ColumnCoverage,
+            Check::Termination,
+            Check::Faults,
+            Check::WriteBack,
+        ] {
+            assert_eq!(
+                report.outcome(Some(table), check),
+                Some(Outcome::Pass),
+                "{table} {check}"
+            );
+        }
+    }
+    for table in ["events", "users", "orders", "metrics"] {
+        for check in [
+            Check::BatchBounds,
+            Check::Resume,
+            Check::FarFutureOffset,
+            Check::OffsetJson,
+        ] {
+            assert_eq!(
+                report.outcome(Some(table), check),
+                Some(Outcome::Pass),
+                "{table} {check}"
+            );
+        }
+    }
+    assert_eq!(
+        report.outcome(Some("products"), Check::SnapshotStable),
+        Some(Outcome::Pass)
+    );
+    assert_eq!(
+        report.outcome(Some("orders"), Check::Deletes),
+        Some(Outcome::Pass)
+    );
+    // Only the tombstones of the deletes feed carry `deleted_at`: covered, and said so.
+    let coverage = report.row(Some("orders"), Check::ColumnCoverage).unwrap();
+    assert!(
+        coverage.evidence.contains("deleted records: [deleted_at]"),
+        "{}",
+        coverage.evidence
+    );
+}
+
+#[test]
+fn the_descriptor_built_connector_passes_too() {
+    // Built by `DESCRIPTOR.connect`, with the default 3% injected errors absorbed by retries:
+    // what `lakeflow test example` runs.
+    let report = Conformance::new(&DESCRIPTOR)
+        .table_options("metrics", TableOptions::new())
+        .run();
+    report.assert_passed();
+    assert_eq!(report.outcome(None, Check::Secrets), Some(Outcome::Pass));
+    assert_eq!(
+        report.outcome(Some("users"), Check::Resume),
+        Some(Outcome::Pass)
+    );
+}

@@ -1,0 +1,78 @@
+//! `lakeflow test`: the conformance suite on one source, offline or live.
+
+use anyhow::{Result, bail};
+use clap::Args;
+use lakeflow_testkit::{Conformance, env_var_name, live_connection};
+
+use crate::options::SourceOptions;
+use crate::output::{ListFormat, print_json};
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The source (see `lakeflow sources`).
+    pub source: String,
+    /// Against the real API: connection options come from `LAKEFLOW_<SOURCE>_<OPTION>`
+    /// environment variables (e.g. `LAKEFLOW_GITHUB_TOKEN`). Without it, the suite runs
+    /// offline against the source's simulator.
+    #[arg(long)]
+    pub live: bool,
+    /// Check only this table (repeatable).
+    #[arg(long = "table", value_name = "TABLE")]
+    pub tables: Vec<String>,
+    #[command(flatten)]
+    pub options: SourceOptions,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+pub fn run(args: &TestArgs) -> Result<()> {
+    let descriptor = lakeflow_connectors::find(&args.source)?;
+    let routed = args.options.route(descriptor)?;
+    let mut connection = routed.connection;
+    let mut suite = Conformance::new(descriptor);
+    if args.live {
+        let Some(from_env) = live_connection(descriptor) else {
+            let names: Vec<String> = descriptor
+                .connection_options
+                .iter()
+                .filter(|o| o.required)
+                .map(|o| env_var_name(descriptor, o.name))
+                .collect();
+            bail!(
+                "--live needs the connection options of `{}` in the environment: {}",
+                descriptor.name,
+                if names.is_empty() {
+                    "any `LAKEFLOW_<SOURCE>_<OPTION>` variable".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            );
+        };
+        // Options on the command line win over the environment.
+        for key in from_env.keys() {
+            if connection.get(key).is_none()
+                && let Some(value) = from_env.get(key)
+            {
+                connection.insert(key, value);
+            }
+        }
+        suite = suite.live();
+    }
+    let tables: Vec<&str> = args.tables.iter().map(String::as_str).collect();
+    if !tables.is_empty() {
+        suite = suite.tables(&tables);
+    }
+    let report = suite
+        .connection(connection)
+        .common_table_options(routed.table)
+        .run();
+    match args.format {
+        ListFormat::Json => print_json(&report)?,
+        ListFormat::Table => println!("{report}"),
+    }
+    if !report.passed() {
+        bail!("{}", report.summary());
+    }
+    Ok(())
+}

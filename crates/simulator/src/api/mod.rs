@@ -1,0 +1,406 @@
+//! The spec-serving service: routing, auth, rate limits, then list, single-record and write
+//! handling against the in-memory store.
+
+mod auth;
+mod list;
+mod query;
+mod rate_limit;
+mod writes;
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+pub(crate) use auth::{Auth, AuthScheme};
+pub(crate) use query::ParsedQuery;
+
+use crate::corpus::{Clock, Store};
+use crate::http1::{Request, Response};
+use crate::server::{CallContext, EndpointInfo, RouteInfo, Service};
+use crate::spec::{Endpoint, Kind, Spec};
+use crate::value::FieldPath;
+use rate_limit::RateLimiter;
+
+/// An error answer: status, message, extra headers. Rendered by the spec's [`ErrorFormat`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    pub(crate) status: u16,
+    pub(crate) message: String,
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: u16, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(400, message)
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self::new(404, message)
+    }
+
+    /// A bug in the simulator itself; answered as 500 so the test sees it.
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, message)
+    }
+
+    pub(crate) fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+}
+
+/// The JSON shape of error bodies (`error_body:` in the spec). Default:
+/// `{"message": "...", "status": 404}`.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorFormat {
+    message_key: FieldPath,
+    status_key: Option<FieldPath>,
+    extra: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawErrorFormat {
+    #[serde(default = "default_message_key")]
+    message_key: String,
+    #[serde(default = "default_status_key")]
+    status_key: Option<String>,
+    #[serde(default)]
+    extra: Map<String, Value>,
+}
+
+fn default_message_key() -> String {
+    "message".to_owned()
+}
+
+#[allow(clippy::unnecessary_wraps)] // serde default for an Option field
+fn default_status_key() -> Option<String> {
+    Some("status".to_owned())
+}
+
+impl Default for ErrorFormat {
+    fn default() -> Self {
+        Self {
+            message_key: FieldPath::parse("message").expect("valid path"),
+            status_key: Some(FieldPath::parse("status").expect("valid path")),
+            extra: Map::new(),
+        }
+    }
+}
+
+impl ErrorFormat {
+    pub(crate) fn from_spec(value: &Value) -> Result<Self, String> {
+        let raw: RawErrorFormat =
+            serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+        Ok(Self {
+            message_key: FieldPath::parse(&raw.message_key)?,
+            status_key: raw
+                .status_key
+                .as_deref()
+                .map(FieldPath::parse)
+                .transpose()?,
+            extra: raw.extra,
+        })
+    }
+
+    pub(crate) fn render(&self, error: &ApiError) -> Response {
+        let mut body = Value::Object(self.extra.clone());
+        self.message_key
+            .set(&mut body, Value::String(error.message.clone()));
+        if let Some(key) = &self.status_key {
+            key.set(&mut body, json!(error.status));
+        }
+        let mut response = Response::json(error.status, &body);
+        response.headers.extend(error.headers.iter().cloned());
+        response
+    }
+}
+
+/// One sort key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SortSpec {
+    pub(crate) field: FieldPath,
+    pub(crate) descending: bool,
+}
+
+impl SortSpec {
+    pub(crate) fn ascending(field: FieldPath) -> Self {
+        Self {
+            field,
+            descending: false,
+        }
+    }
+}
+
+/// Builds links back to the current request with some query parameters changed.
+#[derive(Debug, Clone)]
+pub(crate) struct UrlBuilder {
+    base: String,
+    pairs: Vec<(String, String)>,
+}
+
+impl UrlBuilder {
+    pub(crate) fn new(base_url: &str, path: &str, pairs: &[(String, String)]) -> Self {
+        Self {
+            base: format!("{base_url}{path}"),
+            pairs: pairs.to_vec(),
+        }
+    }
+
+    /// The URL with each named parameter set (`Some`, in place of its first occurrence, or
+    /// appended) or removed (`None`); other parameters keep their order.
+    pub(crate) fn with(&self, changes: &[(&str, Option<String>)]) -> String {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut done: Vec<&str> = Vec::new();
+        for (key, value) in &self.pairs {
+            match changes.iter().find(|(name, _)| name == key) {
+                Some((name, new)) => {
+                    if !done.contains(name) {
+                        done.push(name);
+                        if let Some(new) = new {
+                            out.push((key.clone(), new.clone()));
+                        }
+                    }
+                }
+                None => out.push((key.clone(), value.clone())),
+            }
+        }
+        for (name, new) in changes {
+            if let (false, Some(new)) = (done.contains(name), new) {
+                out.push(((*name).to_owned(), new.clone()));
+            }
+        }
+        if out.is_empty() {
+            return self.base.clone();
+        }
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&out)
+            .finish();
+        format!("{}?{query}", self.base)
+    }
+}
+
+/// Serves a spec.
+#[derive(Debug)]
+pub(crate) struct ApiService {
+    spec: Spec,
+    store: Store,
+    clock: Clock,
+    /// Per endpoint (same index as `spec.endpoints`): records synthesised after "now".
+    future: Vec<Vec<Arc<Value>>>,
+    limiter: Option<RateLimiter>,
+}
+
+/// An endpoint matching a request: its index, itself, and the path parameter values.
+type Match<'a> = (usize, &'a Endpoint, Vec<(String, String)>);
+
+/// What routing found for a request.
+enum Found<'a> {
+    Endpoint(usize, &'a Endpoint, Vec<(String, String)>),
+    WrongMethod(Vec<String>),
+    Nothing,
+}
+
+impl ApiService {
+    pub(crate) fn new(spec: Spec) -> Self {
+        let clock = Clock::new(spec.now);
+        let store = Store::new(spec.corpora.clone());
+        let future = list::synthesize_future(&spec, &store, clock.now());
+        let limiter = spec.rate_limit.clone().map(RateLimiter::new);
+        Self {
+            spec,
+            store,
+            clock,
+            future,
+            limiter,
+        }
+    }
+
+    fn find(&self, request: &Request) -> Found<'_> {
+        let mut best: Option<Match<'_>> = None;
+        let mut methods = Vec::new();
+        for (index, endpoint) in self.spec.endpoints.iter().enumerate() {
+            let Some(params) = endpoint.template.matches(&request.path) else {
+                continue;
+            };
+            if endpoint.method != request.method {
+                methods.push(endpoint.method.clone());
+                continue;
+            }
+            let better = best.as_ref().is_none_or(|(_, current, _)| {
+                endpoint.template.literal_count() > current.template.literal_count()
+            });
+            if better {
+                best = Some((index, endpoint, params));
+            }
+        }
+        match (best, methods.is_empty()) {
+            (Some((index, endpoint, params)), _) => Found::Endpoint(index, endpoint, params),
+            (None, false) => Found::WrongMethod(methods),
+            (None, true) => Found::Nothing,
+        }
+    }
+
+    /// Records generated after "now" for every endpoint reading `corpus`; writes allocate ids
+    /// past them so the two never collide.
+    fn future_for(&self, corpus: &str) -> Vec<Arc<Value>> {
+        self.spec
+            .endpoints
+            .iter()
+            .zip(&self.future)
+            .filter(|(e, _)| e.corpus == corpus)
+            .flat_map(|(_, records)| records.iter().cloned())
+            .collect()
+    }
+
+    fn dispatch(
+        &self,
+        index: usize,
+        endpoint: &Endpoint,
+        params: &[(String, String)],
+        request: &Request,
+        ctx: &CallContext,
+    ) -> Result<Response, ApiError> {
+        if let Some(auth) = &endpoint.auth {
+            auth.check(request)?;
+        }
+        match &endpoint.kind {
+            Kind::List => self.list(index, endpoint, params, request, ctx),
+            Kind::Single(single) => self.single(index, endpoint, single, params, request),
+            Kind::Create(write) => self.create(endpoint, write, params, request),
+            Kind::Update {
+                single,
+                write,
+                replace,
+            } => self.update(endpoint, single, write, *replace, params, request),
+            Kind::Delete {
+                single,
+                write,
+                mode,
+            } => self.delete(endpoint, single, write, mode, params, request),
+        }
+    }
+
+    /// A record (or the records) as the endpoint answers them: bare, or under `records_key`
+    /// with `extra` beside it.
+    fn wrap(endpoint: &Endpoint, records: Value, fields: Vec<(FieldPath, Value)>) -> Value {
+        match &endpoint.records_key {
+            Some(key) => {
+                let mut body = Value::Object(endpoint.extra.clone());
+                key.set(&mut body, records);
+                for (field, value) in fields {
+                    field.set(&mut body, value);
+                }
+                body
+            }
+            None => records,
+        }
+    }
+}
+
+impl Service for ApiService {
+    fn route(&self, request: &Request) -> Option<RouteInfo> {
+        match self.find(request) {
+            Found::Endpoint(_, endpoint, _) => Some(RouteInfo {
+                name: endpoint.name.clone(),
+                template: endpoint.template.as_str().to_owned(),
+            }),
+            Found::WrongMethod(_) | Found::Nothing => None,
+        }
+    }
+
+    fn handle(&self, request: &Request, ctx: &CallContext) -> Response {
+        let (limit_headers, exhausted) = match &self.limiter {
+            Some(limiter) => limiter.check(),
+            None => (Vec::new(), None),
+        };
+        let result = match exhausted {
+            Some(error) => Err(error),
+            None => match self.find(request) {
+                Found::Endpoint(index, endpoint, params) => {
+                    self.dispatch(index, endpoint, &params, request, ctx)
+                }
+                Found::WrongMethod(methods) => Err(ApiError::new(
+                    405,
+                    format!("{} is not allowed on {}", request.method, request.path),
+                )
+                .with_header("allow", methods.join(", "))),
+                Found::Nothing => Err(ApiError::not_found(format!(
+                    "Not Found: no endpoint serves {} {}",
+                    request.method, request.path
+                ))),
+            },
+        };
+        let mut response = result.unwrap_or_else(|error| self.spec.errors.render(&error));
+        response.headers.extend(limit_headers);
+        response
+    }
+
+    fn endpoints(&self) -> Vec<EndpointInfo> {
+        self.spec
+            .endpoints
+            .iter()
+            .map(|e| EndpointInfo {
+                name: e.name.clone(),
+                method: e.method.clone(),
+                path: e.template.as_str().to_owned(),
+            })
+            .collect()
+    }
+
+    fn error_format(&self) -> ErrorFormat {
+        self.spec.errors.clone()
+    }
+
+    fn title(&self) -> String {
+        self.spec.name.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_builder_replaces_in_place_and_appends() {
+        let pairs = vec![
+            ("state".to_owned(), "open".to_owned()),
+            ("page".to_owned(), "1".to_owned()),
+            ("since".to_owned(), "2024-01-01T00:00:00Z".to_owned()),
+        ];
+        let url = UrlBuilder::new("http://h", "/x", &pairs);
+        assert_eq!(
+            url.with(&[
+                ("page", Some("2".into())),
+                ("since", None),
+                ("cursor", Some("a b".into()))
+            ]),
+            "http://h/x?state=open&page=2&cursor=a+b"
+        );
+        assert_eq!(
+            UrlBuilder::new("http://h", "/x", &[]).with(&[]),
+            "http://h/x"
+        );
+    }
+
+    #[test]
+    fn error_format_places_message_and_status() {
+        let format = ErrorFormat::from_spec(
+            &json!({"message_key": "error.message", "status_key": null, "extra": {"type": "x"}}),
+        )
+        .unwrap();
+        let response = format.render(&ApiError::new(404, "gone"));
+        let body: Value = serde_json::from_slice(&response.body).unwrap();
+        assert_eq!(body, json!({"type": "x", "error": {"message": "gone"}}));
+        assert!(ErrorFormat::from_spec(&json!({"mesage_key": "x"})).is_err());
+    }
+}

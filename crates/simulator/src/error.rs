@@ -1,0 +1,108 @@
+//! The crate's error type: spec problems name the file, the line, the endpoint and the key.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Result alias used throughout this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A problem at a known place in a simulator spec or one of its corpus files.
+///
+/// Displays as `file:line: location: message`, for example
+///
+/// ```text
+/// spec.yaml:14: endpoint `GET /issues`, key `params.since`: unknown field `rol`, expected one of ...
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    /// The spec file as given (a path, or `<embedded>` for embedded specs).
+    pub file: String,
+    /// The 1-based line of the offending key; 0 when unknown.
+    pub line: usize,
+    /// The endpoint (or fault profile) and key concerned; empty for the top level.
+    pub location: String,
+    /// What is wrong, and when possible what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        f.write_str(": ")?;
+        if !self.location.is_empty() {
+            write!(f, "{}: ", self.location)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SpecError {}
+
+/// Everything that can go wrong configuring or starting a simulator.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The spec (or a corpus file it names) is wrong at a known place.
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    /// A file could not be read or written.
+    #[error("cannot access `{}`: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `with_fault_profile` named a profile the spec does not define.
+    #[error(
+        "unknown fault profile `{name}`; known profiles: {}",
+        list_or_none(known)
+    )]
+    UnknownFaultProfile {
+        /// The name asked for.
+        name: String,
+        /// The profiles the spec defines.
+        known: Vec<String>,
+    },
+    /// A fault profile given programmatically is invalid (a rate outside 0..=1, ...).
+    #[error("invalid fault profile: {0}")]
+    InvalidFaults(String),
+    /// The listening socket could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A cassette file is malformed.
+    #[error("cassette `{}`: {message}", path.display())]
+    Cassette {
+        /// The cassette file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The upstream base URL given to [`crate::Simulator::record`] is unusable.
+    #[error("upstream base URL `{url}`: {message}")]
+    Upstream {
+        /// The URL as given.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An operation that needs a spec was called on a record or replay simulator.
+    #[error("{0}")]
+    Mode(String),
+}
+
+fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "(none: the spec has no `faults:` section)".to_owned()
+    } else {
+        names.join(", ")
+    }
+}

@@ -1,0 +1,183 @@
+//! Pagination styles. Each style is one module implementing [`Paginator`]; [`build`] maps a
+//! spec's `pagination.style` to it. Adding a style means adding a module and one line in
+//! [`STYLES`].
+//!
+//! A paginator receives the endpoint's records already filtered and sorted, and returns the page
+//! plus the body fields and headers that tell the client where the next page is.
+
+mod cursor;
+mod export_cursor;
+mod link_header;
+mod next_after;
+mod offset;
+mod page_number;
+mod starting_after;
+mod time_export;
+mod token;
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub(crate) use token::TokenCodec;
+
+use crate::api::{ApiError, ParsedQuery, SortSpec, UrlBuilder};
+use crate::value::FieldPath;
+
+/// The parameter roles a style reads; the spec must declare a parameter for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NeededRole {
+    Page,
+    Offset,
+    Cursor,
+}
+
+impl NeededRole {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Page => "page",
+            Self::Offset => "offset",
+            Self::Cursor => "cursor",
+        }
+    }
+}
+
+/// What a paginator works on.
+pub(crate) struct PageInput<'a> {
+    /// The endpoint's records after filters and sort.
+    pub(crate) records: Vec<Arc<Value>>,
+    pub(crate) query: &'a ParsedQuery,
+    /// The page size after defaults and the maximum were applied.
+    pub(crate) size: usize,
+    pub(crate) url: &'a UrlBuilder,
+    pub(crate) tokens: &'a TokenCodec,
+}
+
+/// One page and what the response says about the next.
+#[derive(Debug, Default)]
+pub(crate) struct PageOutput {
+    pub(crate) records: Vec<Arc<Value>>,
+    /// Body fields set next to the records (`has_more`, `paging.next.after`, ...).
+    pub(crate) fields: Vec<(FieldPath, Value)>,
+    pub(crate) headers: Vec<(String, String)>,
+}
+
+pub(crate) trait Paginator: Send + Sync + fmt::Debug {
+    /// The parameter roles this style reads.
+    fn needed_roles(&self) -> &'static [NeededRole];
+
+    /// Whether the style writes body fields, which needs an object body (`records_key`).
+    fn writes_body(&self) -> bool;
+
+    /// A sort the style imposes (export styles walk in cursor order), replacing any other.
+    fn forced_sort(&self) -> Option<Vec<SortSpec>> {
+        None
+    }
+
+    /// Query parameters a cursor token carries, restored when the request does not repeat them.
+    fn saved_params(
+        &self,
+        _cursor: &str,
+        _tokens: &TokenCodec,
+    ) -> Result<Vec<(String, String)>, ApiError> {
+        Ok(Vec::new())
+    }
+
+    fn paginate(&self, input: PageInput<'_>) -> Result<PageOutput, ApiError>;
+}
+
+/// No pagination: every matching record in one response.
+#[derive(Debug)]
+struct NoPagination;
+
+impl Paginator for NoPagination {
+    fn needed_roles(&self) -> &'static [NeededRole] {
+        &[]
+    }
+
+    fn writes_body(&self) -> bool {
+        false
+    }
+
+    fn paginate(&self, input: PageInput<'_>) -> Result<PageOutput, ApiError> {
+        Ok(PageOutput {
+            records: input.records,
+            ..PageOutput::default()
+        })
+    }
+}
+
+type Builder = fn(Value) -> Result<Box<dyn Paginator>, String>;
+
+/// Every style by name.
+const STYLES: &[(&str, Builder)] = &[
+    ("none", |config| {
+        let _: Empty = config_from(config)?;
+        Ok(Box::new(NoPagination))
+    }),
+    ("page_number", page_number::build),
+    ("link_header", link_header::build),
+    ("offset", offset::build),
+    ("cursor", cursor::build),
+    ("starting_after", starting_after::build),
+    ("next_after", next_after::build),
+    ("export_cursor", export_cursor::build),
+    ("time_export", time_export::build),
+];
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Empty {}
+
+/// The known style names, for messages.
+pub(crate) fn style_names() -> Vec<&'static str> {
+    STYLES.iter().map(|(name, _)| *name).collect()
+}
+
+/// Builds a style from its name and the rest of the `pagination:` mapping.
+pub(crate) fn build(style: &str, config: Value) -> Result<Box<dyn Paginator>, String> {
+    match STYLES.iter().find(|(name, _)| *name == style) {
+        Some((_, builder)) => builder(config),
+        None => Err(format!(
+            "unknown pagination style `{style}`; known styles: {}",
+            style_names().join(", ")
+        )),
+    }
+}
+
+/// The paginator used when an endpoint has no `pagination:`.
+pub(crate) fn none() -> Box<dyn Paginator> {
+    Box::new(NoPagination)
+}
+
+/// Deserializes a style's own keys (the `style` key already removed).
+fn config_from<T: DeserializeOwned>(config: Value) -> Result<T, String> {
+    serde_json::from_value(config).map_err(|e| e.to_string())
+}
+
+fn path(text: &str) -> Result<FieldPath, String> {
+    FieldPath::parse(text)
+}
+
+/// `records[start..start + size]` (clamped) and whether records remain after it.
+fn window(records: Vec<Arc<Value>>, start: usize, size: usize) -> (Vec<Arc<Value>>, bool) {
+    let total = records.len();
+    let end = start.saturating_add(size).min(total);
+    let has_more = end < total;
+    let page = records
+        .into_iter()
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .collect();
+    (page, has_more)
+}
+
+/// A record's identifier as text, for matching `starting_after=<id>`.
+fn id_text(record: &Value, id_field: &FieldPath) -> Option<String> {
+    match id_field.first(record)? {
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}

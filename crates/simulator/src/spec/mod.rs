@@ -1,0 +1,203 @@
+//! The spec model: what a loaded, validated spec says. [`parse`] builds it from YAML.
+
+mod endpoint;
+mod params;
+mod parse;
+mod template;
+mod write;
+pub(crate) mod yaml;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+pub(crate) use parse::{Files, parse_spec};
+pub(crate) use template::PathTemplate;
+
+use crate::api::{Auth, ErrorFormat, SortSpec};
+use crate::faults::FaultProfile;
+use crate::pagination::Paginator;
+use crate::value::FieldPath;
+
+/// A whole spec with its corpus files loaded.
+#[derive(Debug)]
+pub(crate) struct Spec {
+    pub(crate) name: String,
+    /// A fixed "now" for server stamps and future records; the real clock when absent.
+    pub(crate) now: Option<DateTime<Utc>>,
+    pub(crate) rate_limit: Option<RateLimitSpec>,
+    pub(crate) errors: ErrorFormat,
+    pub(crate) endpoints: Vec<Endpoint>,
+    pub(crate) faults: BTreeMap<String, FaultProfile>,
+    /// Corpus file name to its records.
+    pub(crate) corpora: BTreeMap<String, Vec<Value>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct RateLimitSpec {
+    pub(crate) requests: u64,
+    pub(crate) window: Duration,
+    pub(crate) status: u16,
+    pub(crate) retry_after: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Endpoint {
+    /// Unique; `METHOD path` unless the spec names it.
+    pub(crate) name: String,
+    pub(crate) method: String,
+    pub(crate) template: PathTemplate,
+    pub(crate) corpus: String,
+    /// Path parameter name to the record field it must equal.
+    pub(crate) path_fields: Vec<(String, FieldPath)>,
+    pub(crate) records_key: Option<FieldPath>,
+    pub(crate) extra: Map<String, Value>,
+    pub(crate) sort: Vec<SortSpec>,
+    pub(crate) strict: bool,
+    pub(crate) params: Vec<Param>,
+    pub(crate) pagination: Arc<dyn Paginator>,
+    pub(crate) future: Option<FutureSpec>,
+    pub(crate) kind: Kind,
+    /// `None` when the endpoint is public.
+    pub(crate) auth: Option<Auth>,
+}
+
+/// What an endpoint does, from its method and keys.
+#[derive(Debug)]
+pub(crate) enum Kind {
+    List,
+    Single(SingleSpec),
+    Create(WriteSpec),
+    Update {
+        single: SingleSpec,
+        write: WriteSpec,
+        /// PUT replaces the record; PATCH merges into it.
+        replace: bool,
+    },
+    Delete {
+        single: SingleSpec,
+        write: WriteSpec,
+        mode: DeleteMode,
+    },
+}
+
+/// Which path parameter identifies a record, and the field it is compared with.
+#[derive(Debug, Clone)]
+pub(crate) struct SingleSpec {
+    pub(crate) param: String,
+    pub(crate) field: FieldPath,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct WriteSpec {
+    pub(crate) id_field: FieldPath,
+    /// Fields set to "now" on every write.
+    pub(crate) stamp: Vec<FieldPath>,
+    /// Fields a created record gets unless the request body sets them.
+    pub(crate) defaults: Map<String, Value>,
+    pub(crate) status: u16,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum DeleteMode {
+    /// Removed, no trace.
+    Remove,
+    /// Removed, and a tombstone (the record, or only `keep` fields, stamped) appended to the
+    /// corpus `into`, which a deletes endpoint serves.
+    Tombstone {
+        into: String,
+        keep: Option<Vec<FieldPath>>,
+    },
+    /// Kept, with `field` set to `value` (HubSpot's `archived`, ...).
+    Flag { field: FieldPath, value: Value },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Param {
+    pub(crate) name: String,
+    pub(crate) role: Role,
+    pub(crate) required: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Role {
+    Filter {
+        field: FieldPath,
+        op: FilterOp,
+        separator: String,
+        default: Option<String>,
+    },
+    SortField {
+        /// API value to record field; any field path is accepted when absent.
+        values: Option<BTreeMap<String, FieldPath>>,
+    },
+    SortDirection {
+        default: Option<bool>,
+    },
+    Page {
+        start: u64,
+    },
+    PageSize {
+        default: u64,
+        max: u64,
+        reject_over_max: bool,
+    },
+    Offset,
+    Cursor,
+    Ignored,
+}
+
+impl Role {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Self::Filter { .. } => "filter",
+            Self::SortField { .. } => "sort_field",
+            Self::SortDirection { .. } => "sort_direction",
+            Self::Page { .. } => "page",
+            Self::PageSize { .. } => "page_size",
+            Self::Offset => "offset",
+            Self::Cursor => "cursor",
+            Self::Ignored => "ignored",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FilterOp {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    In,
+}
+
+impl FilterOp {
+    pub(crate) const NAMES: &'static str = "eq, ne, gt, gte, lt, lte, in";
+
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "eq" => Self::Eq,
+            "ne" => Self::Ne,
+            "gt" => Self::Gt,
+            "gte" => Self::Gte,
+            "lt" => Self::Lt,
+            "lte" => Self::Lte,
+            "in" => Self::In,
+            _ => return None,
+        })
+    }
+}
+
+/// Records synthesised after "now" so tests can prove a connector stops at its start time.
+#[derive(Debug, Clone)]
+pub(crate) struct FutureSpec {
+    pub(crate) count: usize,
+    pub(crate) field: FieldPath,
+    pub(crate) id_field: FieldPath,
+    pub(crate) step: Duration,
+}

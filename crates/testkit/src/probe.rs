@@ -1,0 +1,239 @@
+//! [`Probe`]: a wrapper around the connector under test that records every error it returns
+//! (including errors inside record streams and partition reads), so the secrets check can scan
+//! everything the connector said during the run.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use arrow_schema::SchemaRef;
+use lakeflow_connect::{
+    LakeflowConnect, Namespaces, Offset, Partition, PartitionedRead, PartitionedStream, ReadOutput,
+    RecordStream, Result, TableMetadata, TableOptions,
+};
+
+use crate::config::{Built, DebugText};
+
+/// One piece of connector output: where it came from and its text.
+#[derive(Debug, Clone)]
+pub(crate) struct Said {
+    /// The call, e.g. "read_table(`users`)".
+    pub call: String,
+    /// The error's Display and Debug, a panic message, or the connector's Debug.
+    pub text: String,
+}
+
+/// Everything the connectors of one run said; shared by every probe of the run.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Transcript(Arc<Mutex<Vec<Said>>>);
+
+impl Transcript {
+    pub(crate) fn note(&self, call: impl Into<String>, text: impl Into<String>) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(Said {
+                call: call.into(),
+                text: text.into(),
+            });
+    }
+
+    pub(crate) fn error(&self, call: &str, error: &lakeflow_connect::Error) {
+        self.note(call, format!("{error}\n{error:?}"));
+    }
+
+    pub(crate) fn entries(&self) -> Vec<Said> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+/// Runs `f`, turning a panic into its message (and noting the message in the transcript, since a
+/// panic message is output too).
+pub(crate) fn guard<T>(
+    transcript: &Transcript,
+    call: &str,
+    f: impl FnOnce() -> T,
+) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "a panic without a message".to_owned());
+        transcript.note(format!("panic in {call}"), message.clone());
+        format!("panicked: {message}")
+    })
+}
+
+/// The connector under test, as every check sees it.
+pub(crate) struct Probe {
+    inner: Arc<dyn LakeflowConnect>,
+    debug: Option<DebugText>,
+    transcript: Transcript,
+}
+
+impl Probe {
+    pub(crate) fn new(built: Built, transcript: Transcript) -> Self {
+        Self {
+            inner: built.connector,
+            debug: built.debug,
+            transcript,
+        }
+    }
+
+    /// The connector's `Debug` output, when its type has one.
+    pub(crate) fn debug_text(&self) -> Option<String> {
+        self.debug.as_ref().map(|render| render())
+    }
+
+    fn noted<T>(&self, call: impl FnOnce() -> String, result: Result<T>) -> Result<T> {
+        if let Err(error) = &result {
+            self.transcript.error(&call(), error);
+        }
+        result
+    }
+
+    fn stream<'a>(&self, call: String, records: RecordStream<'a>) -> RecordStream<'a> {
+        let transcript = self.transcript.clone();
+        Box::new(records.inspect(move |item| {
+            if let Err(error) = item {
+                transcript.error(&call, error);
+            }
+        }))
+    }
+
+    fn output<'a>(&self, call: String, result: Result<ReadOutput<'a>>) -> Result<ReadOutput<'a>> {
+        let output = self.noted(|| call.clone(), result)?;
+        Ok(ReadOutput {
+            records: self.stream(call, output.records),
+            end_offset: output.end_offset,
+        })
+    }
+}
+
+impl LakeflowConnect for Probe {
+    fn list_tables(&self) -> Result<Vec<String>> {
+        self.noted(|| "list_tables".into(), self.inner.list_tables())
+    }
+
+    fn get_table_schema(&self, table: &str, options: &TableOptions) -> Result<SchemaRef> {
+        let result = self.inner.get_table_schema(table, options);
+        self.noted(|| format!("get_table_schema(`{table}`)"), result)
+    }
+
+    fn read_table_metadata(&self, table: &str, options: &TableOptions) -> Result<TableMetadata> {
+        let result = self.inner.read_table_metadata(table, options);
+        self.noted(|| format!("read_table_metadata(`{table}`)"), result)
+    }
+
+    fn read_table(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'_>> {
+        let result = self.inner.read_table(table, start, options);
+        self.output(format!("read_table(`{table}`)"), result)
+    }
+
+    fn read_table_deletes(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'_>> {
+        let result = self.inner.read_table_deletes(table, start, options);
+        self.output(format!("read_table_deletes(`{table}`)"), result)
+    }
+
+    fn partitioned_reads(&self) -> Option<&dyn PartitionedRead> {
+        self.inner
+            .partitioned_reads()
+            .map(|_| self as &dyn PartitionedRead)
+    }
+
+    fn partitioned_streams(&self) -> Option<&dyn PartitionedStream> {
+        self.inner
+            .partitioned_streams()
+            .map(|_| self as &dyn PartitionedStream)
+    }
+
+    fn namespaces(&self) -> Option<&dyn Namespaces> {
+        self.inner.namespaces()
+    }
+}
+
+/// Only reachable through `partitioned_reads`, which returns it when the inner connector has the
+/// capability; the `expect`s restate that.
+impl PartitionedRead for Probe {
+    fn get_partitions(&self, table: &str, options: &TableOptions) -> Result<Vec<Partition>> {
+        let inner = self
+            .inner
+            .partitioned_reads()
+            .expect("checked by partitioned_reads");
+        let result = inner.get_partitions(table, options);
+        self.noted(|| format!("get_partitions(`{table}`)"), result)
+    }
+
+    fn read_partition(
+        &self,
+        table: &str,
+        partition: &Partition,
+        options: &TableOptions,
+    ) -> Result<RecordStream<'_>> {
+        let inner = self
+            .inner
+            .partitioned_reads()
+            .expect("checked by partitioned_reads");
+        let call = format!("read_partition(`{table}`)");
+        let records = self.noted(
+            || call.clone(),
+            inner.read_partition(table, partition, options),
+        )?;
+        Ok(self.stream(call, records))
+    }
+}
+
+impl PartitionedStream for Probe {
+    fn latest_offset(&self, table: &str, options: &TableOptions) -> Result<Offset> {
+        let inner = self
+            .inner
+            .partitioned_streams()
+            .expect("checked by partitioned_streams");
+        let result = inner.latest_offset(table, options);
+        self.noted(|| format!("latest_offset(`{table}`)"), result)
+    }
+
+    fn partitions_between(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        end: &Offset,
+        options: &TableOptions,
+    ) -> Result<Vec<Partition>> {
+        let inner = self
+            .inner
+            .partitioned_streams()
+            .expect("checked by partitioned_streams");
+        let result = inner.partitions_between(table, start, end, options);
+        self.noted(|| format!("partitions_between(`{table}`)"), result)
+    }
+
+    fn read_stream_partition(
+        &self,
+        table: &str,
+        partition: &Partition,
+        options: &TableOptions,
+    ) -> Result<RecordStream<'_>> {
+        let inner = self
+            .inner
+            .partitioned_streams()
+            .expect("checked by partitioned_streams");
+        let call = format!("read_stream_partition(`{table}`)");
+        let result = inner.read_stream_partition(table, partition, options);
+        let records = self.noted(|| call.clone(), result)?;
+        Ok(self.stream(call, records))
+    }
+}

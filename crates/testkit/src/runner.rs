@@ -1,0 +1,234 @@
+//! Runs the suite: builds the connector (starting the simulator when there is one), picks the
+//! tables, runs every check for every table with panics caught, and redacts secrets from the
+//! report.
+
+use std::sync::Arc;
+
+use lakeflow_connect::{ConnectionOptions, ConnectorDescriptor, LakeflowConnect, TableOptions};
+
+use crate::checks;
+use crate::config::{Built, Conformance, FAKE_SECRET, Factory, Source};
+use crate::context::{Finding, Run, TableCtx, fail, skip};
+use crate::probe::{Probe, Transcript, guard};
+use crate::report::{Check, Mode, Report, Row};
+use crate::simulator::{self, Simulation};
+
+/// The connection option simulator-backed connectors take their server's URL from.
+pub const BASE_URL: &str = "base_url";
+
+pub(crate) fn run(config: Conformance) -> Report {
+    let source = config.descriptor.name.to_owned();
+    let mode = config.mode;
+    let mut rows = Vec::new();
+    let transcript = Transcript::default();
+    let (connection, secrets) = connection(config.descriptor, &config.connection);
+    // The simulator runs until the end of the report: dropping it stops the server.
+    let simulation = match prepare_simulation(&config) {
+        Ok(simulation) => simulation,
+        Err(error) => return setup_failed(source, mode, rows, error, &secrets),
+    };
+    let mut connection = connection;
+    if let Some(sim) = &simulation {
+        connection.insert(BASE_URL, sim.base_url());
+    }
+    let factory = match &config.source {
+        Source::Descriptor => descriptor_factory(config.descriptor),
+        Source::Factory(factory) => Arc::clone(factory),
+    };
+    let built = guard(&transcript, "building the connector", || {
+        factory(&connection)
+    })
+    .and_then(|r| r.map_err(|e| e.to_string()));
+    let built = match built {
+        Ok(built) => built,
+        Err(error) => {
+            let error = format!("could not build the connector: {error}");
+            return setup_failed(source, mode, rows, error, &secrets);
+        }
+    };
+    let main = Probe::new(built, transcript.clone());
+    let listed = guard(&transcript, "list_tables", || main.list_tables())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    let mut run = Run {
+        transcript,
+        connection,
+        secrets: secrets.clone(),
+        factory,
+        main,
+        listed,
+        tables: Vec::new(),
+        config,
+    };
+    rows.push(row(
+        None,
+        Check::Setup,
+        setup_evidence(&run, simulation.as_ref()),
+    ));
+    run.tables = select_tables(&run, &mut rows);
+    for check in Check::ALL.into_iter().filter(|c| *c != Check::Setup) {
+        if check.per_table() {
+            if run.tables.is_empty() {
+                rows.push(row(None, check, skip("no table to check")));
+            }
+            for t in &run.tables {
+                let finding = guarded(&run, check, Some(t));
+                rows.push(row(Some(&t.name), check, finding));
+            }
+        } else {
+            rows.push(row(None, check, guarded(&run, check, None)));
+        }
+    }
+    drop(simulation);
+    finish(source, mode, rows, &secrets)
+}
+
+/// The caller's options, plus [`FAKE_SECRET`] for every secret option left unset; and the
+/// secret values to look for in the connector's output.
+fn connection(
+    descriptor: &ConnectorDescriptor,
+    given: &ConnectionOptions,
+) -> (ConnectionOptions, Vec<(String, String)>) {
+    let mut options = given.clone();
+    let mut secrets = Vec::new();
+    for spec in descriptor.connection_options.iter().filter(|s| s.secret) {
+        let value = match options.get(spec.name) {
+            Some(value) => value.to_owned(),
+            None => {
+                options.insert(spec.name, FAKE_SECRET);
+                FAKE_SECRET.to_owned()
+            }
+        };
+        secrets.push((spec.name.to_owned(), value));
+    }
+    (options, secrets)
+}
+
+fn prepare_simulation(config: &Conformance) -> Result<Option<Simulation>, String> {
+    match (config.mode, &config.source, config.descriptor.simulator) {
+        (Mode::Offline, Source::Descriptor, Some(spec)) => simulator::start(spec, None)
+            .map(Some)
+            .map_err(|e| format!("could not start the simulator: {e}")),
+        _ => Ok(None),
+    }
+}
+
+pub(crate) fn descriptor_factory(descriptor: &'static ConnectorDescriptor) -> Factory {
+    Arc::new(move |options: &ConnectionOptions| {
+        Ok(Built {
+            connector: Arc::from(descriptor.connect(options)?),
+            debug: None,
+        })
+    })
+}
+
+fn setup_evidence(run: &Run, simulation: Option<&Simulation>) -> Finding {
+    let how = match (&run.config.source, simulation) {
+        (Source::Factory(_), _) => "built by the test's factory".to_owned(),
+        (Source::Descriptor, Some(sim)) => format!(
+            "built by the descriptor against the simulator at {}",
+            sim.base_url()
+        ),
+        (Source::Descriptor, None) => "built by the descriptor".to_owned(),
+    };
+    let names: Vec<&str> = run.connection.keys().collect();
+    crate::context::pass(format!("{how}; connection options: [{}]", names.join(", ")))
+}
+
+/// Listed tables plus tables given options, or exactly the tables asked for; tables whose options
+/// the descriptor does not declare get a failed setup row and are left out.
+fn select_tables(run: &Run, rows: &mut Vec<Row>) -> Vec<TableCtx> {
+    let config = &run.config;
+    let mut names: Vec<String> = match &config.only_tables {
+        Some(only) => only.clone(),
+        None => run.listed.clone().unwrap_or_default(),
+    };
+    if config.only_tables.is_none() {
+        for extra in config.table_options.keys() {
+            if !names.contains(extra) {
+                names.push(extra.clone());
+            }
+        }
+    }
+    let mut seen = Vec::new();
+    names.retain(|n| {
+        let new = !seen.contains(n);
+        seen.push(n.clone());
+        new
+    });
+    let mut tables = Vec::new();
+    for name in names {
+        let mut options: TableOptions = config
+            .common_table_options
+            .iter()
+            .filter(|(key, _)| {
+                config
+                    .descriptor
+                    .table_options
+                    .iter()
+                    .any(|o| o.name == key.as_str() && o.applies_to(&name))
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        options.extend(config.table_options.get(&name).cloned().unwrap_or_default());
+        let given = options.keys().map(String::as_str);
+        match config.descriptor.check_table_options(&name, given) {
+            Ok(()) => tables.push(TableCtx::new(name, options)),
+            Err(error) => rows.push(row(
+                Some(&name),
+                Check::Setup,
+                fail(format!(
+                    "table options not accepted, table not checked: {error}"
+                )),
+            )),
+        }
+    }
+    tables
+}
+
+/// Runs one check with panics caught: a panic is a failure of that check.
+fn guarded(run: &Run, check: Check, table: Option<&TableCtx>) -> Finding {
+    let call = match table {
+        Some(t) => format!("check `{check}` of `{}`", t.name),
+        None => format!("check `{check}`"),
+    };
+    match guard(&run.transcript, &call, || checks::run(run, check, table)) {
+        Ok(Ok(finding) | Err(finding)) => finding,
+        Err(panic) => fail(format!("the connector {panic}")),
+    }
+}
+
+fn row(table: Option<&str>, check: Check, finding: Finding) -> Row {
+    Row {
+        table: table.map(str::to_owned),
+        check,
+        outcome: finding.outcome,
+        evidence: finding.evidence,
+    }
+}
+
+fn setup_failed(
+    source: String,
+    mode: Mode,
+    mut rows: Vec<Row>,
+    error: String,
+    secrets: &[(String, String)],
+) -> Report {
+    rows.push(row(None, Check::Setup, fail(error)));
+    for check in Check::ALL.into_iter().filter(|c| *c != Check::Setup) {
+        rows.push(row(None, check, skip("setup failed")));
+    }
+    finish(source, mode, rows, secrets)
+}
+
+/// The report, with every secret value replaced by `***`: evidence quotes connector errors, and
+/// the report must not leak what the secrets check looks for.
+fn finish(source: String, mode: Mode, mut rows: Vec<Row>, secrets: &[(String, String)]) -> Report {
+    for row in &mut rows {
+        for (_, value) in secrets {
+            if !value.is_empty() && row.evidence.contains(value.as_str()) {
+                row.evidence = row.evidence.replace(value.as_str(), "***");
+            }
+        }
+    }
+    Report { source, mode, rows }
+}
