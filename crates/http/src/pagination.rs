@@ -468,6 +468,9 @@ mod tests {
             Some("https://fake.zendesk.test/items?page=2")
         );
         assert_eq!(next_after(&mut pages, &json!({"done": true})), None);
-        assert_eq!(next_after(&mut pages, &json!({"end_of_stream": true})), None);
+        assert_eq!(
+            next_after(&mut pages, &json!({"end_of_stream": true})),
+            None
+        );
     }
 }

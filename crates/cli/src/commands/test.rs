@@ -72,7 +72,14 @@ pub fn run(args: &TestArgs) -> Result<()> {
         ListFormat::Table => println!("{report}"),
     }
     if !report.passed() {
-        bail!("{}", report.summary());
+        let failed: Vec<String> = report
+            .failures()
+            .map(|row| match &row.table {
+                Some(table) => format!("{table}/{}", row.check.as_str()),
+                None => row.check.as_str().to_owned(),
+            })
+            .collect();
+        bail!("{}: {}", report.summary(), failed.join(", "));
     }
     Ok(())
 }

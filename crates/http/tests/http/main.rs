@@ -1,7 +1,10 @@
-//! Integration tests: the real client against a scripted server on 127.0.0.1.
+//! Integration tests: the real client against a scripted server on 127.0.0.1, and against the
+//! simulator serving the fake spec (`fake_api`, `simulated_faults`).
 
 mod common;
+mod fake_api;
 mod limits;
 mod pagination;
 mod retries;
 mod security;
+mod simulated_faults;

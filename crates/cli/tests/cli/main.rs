@@ -4,7 +4,9 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-fn lakeflow(args: &[&str]) -> Output {
+mod simulate;
+
+pub(crate) fn lakeflow(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lakeflow"))
         .args(args)
         .output()
@@ -12,7 +14,7 @@ fn lakeflow(args: &[&str]) -> Output {
 }
 
 /// Runs a command that must succeed and returns its stdout.
-fn stdout_of(args: &[&str]) -> String {
+pub(crate) fn stdout_of(args: &[&str]) -> String {
     let out = lakeflow(args);
     assert!(
         out.status.success(),
@@ -23,7 +25,7 @@ fn stdout_of(args: &[&str]) -> String {
 }
 
 /// Runs a command that must fail and returns its single stderr line.
-fn error_of(args: &[&str]) -> String {
+pub(crate) fn error_of(args: &[&str]) -> String {
     let out = lakeflow(args);
     assert!(!out.status.success(), "lakeflow {args:?} should fail");
     let stderr = String::from_utf8(out.stderr).expect("utf-8 output");
