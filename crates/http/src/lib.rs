@@ -12,7 +12,8 @@
 //! - **Proactive rate limiting**: a [`RequestBudget`] (N requests per window) is never exceeded,
 //!   across all threads sharing a client.
 //! - **Pagination** ([`Pagination`]): `Link` header, next URL or cursor token in the body, page
-//!   number, offset/limit, Stripe-style `has_more`. [`Pages`] is lazy: a connector whose batch
+//!   number, offset/limit, Stripe-style `has_more`, and any of these ended by a flag in the body
+//!   (Zendesk's `end_of_stream`, via `until_flag`). [`Pages`] is lazy: a connector whose batch
 //!   is full stops pulling and no further request is made.
 //! - **Auth** ([`Auth`]): bearer, basic, API key header or query parameter, held in
 //!   [`Secret`](lakeflow_connect::Secret) and sent only to the base URL's origin.

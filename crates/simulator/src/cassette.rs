@@ -1,6 +1,9 @@
 //! Cassettes: recorded request/response pairs, with secrets and e-mail addresses redacted and
 //! long JSON arrays trimmed, so a recording of a real API can be committed next to a connector.
 //!
+//! Redacted: secret headers, secret query and form parameters (also inside URLs), JSON fields
+//! with secret names at any depth, user info in URLs, and e-mail addresses.
+//!
 //! The upstream base URL in response headers and bodies is stored as `{{base_url}}` and replaced
 //! with the serving simulator's base URL on replay, so pagination links stay on the simulator.
 
@@ -76,7 +79,14 @@ impl Body {
     }
 
     /// Redacts and trims a body for the cassette; `upstream` becomes the placeholder.
-    pub(crate) fn record(bytes: &[u8], upstream: &str, array_limit: usize) -> Self {
+    /// `content_type` (the body's `Content-Type` header) tells form bodies apart; a text body
+    /// that looks like a form (`a=1&b=2`) is treated as one too.
+    pub(crate) fn record(
+        bytes: &[u8],
+        content_type: Option<&str>,
+        upstream: &str,
+        array_limit: usize,
+    ) -> Self {
         if bytes.is_empty() {
             return Self::default();
         }
@@ -95,10 +105,17 @@ impl Body {
                     ..Self::default()
                 }
             }
-            Err(_) => Self {
-                text: Some(redact_text(&text)),
-                ..Self::default()
-            },
+            Err(_) => {
+                let form = content_type.is_some_and(is_form_type) || looks_like_form(&text);
+                Self {
+                    text: Some(if form {
+                        redact_form(&text)
+                    } else {
+                        redact_text(&text)
+                    }),
+                    ..Self::default()
+                }
+            }
         }
     }
 
@@ -189,8 +206,17 @@ pub(crate) fn is_secret_header(name: &str) -> bool {
     .any(|part| name.contains(part))
 }
 
-/// Query parameters whose values are credentials.
+/// Query and form parameters whose values are credentials. A bracketed name
+/// (`credentials[password]`) is judged by its innermost key as well.
 pub(crate) fn is_secret_param(name: &str) -> bool {
+    if let Some(inner) = name
+        .strip_suffix(']')
+        .and_then(|head| head.rsplit_once('['))
+        .map(|(_, inner)| inner)
+        && is_secret_param(inner)
+    {
+        return true;
+    }
     let name = name.to_ascii_lowercase();
     matches!(
         name.as_str(),
@@ -209,6 +235,39 @@ pub(crate) fn is_secret_param(name: &str) -> bool {
     ) || ["_token", "_key", "_secret", "_password"]
         .iter()
         .any(|s| name.ends_with(s))
+}
+
+/// JSON object keys whose values are credentials, compared case-insensitively and ignoring `_`
+/// and `-` (so `access_token`, `accessToken` and `Access-Token` are one name). Pagination tokens
+/// (`next_page_token`, `sync_token`) are not secrets: a replay must be able to follow them.
+pub(crate) fn is_secret_field(name: &str) -> bool {
+    let name: String = name
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-'))
+        .flat_map(char::to_lowercase)
+        .collect();
+    matches!(
+        name.as_str(),
+        "token"
+            | "accesstoken"
+            | "refreshtoken"
+            | "idtoken"
+            | "authtoken"
+            | "apitoken"
+            | "bearertoken"
+            | "sessiontoken"
+            | "password"
+            | "passwd"
+            | "passphrase"
+            | "secret"
+            | "clientsecret"
+            | "apikey"
+            | "privatekey"
+            | "secretkey"
+            | "secretaccesskey"
+    ) || ["secret", "password", "apikey"]
+        .iter()
+        .any(|suffix| name.ends_with(suffix))
 }
 
 /// A header value for the cassette. `Authorization: Bearer x` keeps its scheme.
@@ -235,7 +294,9 @@ pub(crate) fn redact_param(name: &str, value: &str) -> String {
     }
 }
 
-/// Redacts e-mail addresses in every string and trims arrays longer than `array_limit`.
+/// Replaces the values of fields with secret names (see [`is_secret_field`]) at any depth with
+/// [`REDACTED`] (`null` and booleans stay: they hold no secret), redacts every other string with
+/// [`redact_text`], and trims arrays longer than `array_limit`.
 pub(crate) fn scrub_json(value: &mut Value, array_limit: usize) {
     match value {
         Value::String(s) => {
@@ -251,17 +312,92 @@ pub(crate) fn scrub_json(value: &mut Value, array_limit: usize) {
             }
         }
         Value::Object(map) => {
-            for (_, item) in map.iter_mut() {
-                scrub_json(item, array_limit);
+            for (key, item) in map.iter_mut() {
+                if is_secret_field(key) && !matches!(item, Value::Null | Value::Bool(_)) {
+                    *item = Value::String(REDACTED.to_owned());
+                } else {
+                    scrub_json(item, array_limit);
+                }
             }
         }
         Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
 }
 
-/// Redacts e-mail addresses and secret query parameters of URLs in free text.
+/// Redacts user info and secret query parameters of URLs, and e-mail addresses, in free text.
 pub(crate) fn redact_text(text: &str) -> String {
-    redact_emails(&redact_url_params(text))
+    redact_emails(&redact_url_params(&strip_userinfo(text)))
+}
+
+/// Whether a `Content-Type` is `application/x-www-form-urlencoded`.
+fn is_form_type(content_type: &str) -> bool {
+    content_type
+        .trim_start()
+        .get(..33)
+        .is_some_and(|t| t.eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+/// Whether a text is shaped like a form body: `key=value` pairs joined by `&`, without spaces.
+fn looks_like_form(text: &str) -> bool {
+    let text = text.trim_end();
+    !text.is_empty()
+        && !text.contains(char::is_whitespace)
+        && text.split('&').all(|pair| {
+            pair.split_once('=').is_some_and(|(key, _)| {
+                !key.is_empty()
+                    && key.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '[' | ']' | '%')
+                    })
+            })
+        })
+}
+
+/// Redacts a form body (`client_secret=abc&grant_type=x`): the values of secret parameters,
+/// starting with the first one, and in the other values (decoded) e-mail addresses, user info and
+/// secret parameters of URLs. Untouched pairs are kept byte for byte.
+pub(crate) fn redact_form(text: &str) -> String {
+    let decode = |part: &str| crate::spec::percent_decode(&part.replace('+', " "));
+    text.split('&')
+        .map(|pair| {
+            let Some((key, value)) = pair.split_once('=') else {
+                return redact_text(pair);
+            };
+            if is_secret_param(&decode(key)) {
+                return format!("{key}={REDACTED}");
+            }
+            let decoded = decode(value);
+            let redacted = redact_text(&decoded);
+            if redacted == decoded {
+                pair.to_owned()
+            } else {
+                let encoded: String =
+                    url::form_urlencoded::byte_serialize(redacted.as_bytes()).collect();
+                format!("{key}={encoded}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Removes the user info (`user:password@`) of every URL in `text`:
+/// `https://me:pw@host/x` becomes `https://host/x`.
+pub(crate) fn strip_userinfo(text: &str) -> String {
+    let authority_ends = |c: char| {
+        c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>' | '\\' | '`')
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let authority_start = at + 3;
+        out.push_str(&rest[..authority_start]);
+        rest = &rest[authority_start..];
+        let authority = &rest[..rest.find(authority_ends).unwrap_or(rest.len())];
+        if let Some(user_end) = authority.rfind('@') {
+            rest = &rest[user_end + 1..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Replaces the values of secret query parameters in URLs inside `text`
@@ -387,13 +523,84 @@ mod tests {
 
     #[test]
     fn bodies_round_trip_with_the_placeholder() {
-        let body = Body::record(br#"{"next":"http://up:1/x?page=2"}"#, "http://up:1", 10);
+        let body = Body::record(
+            br#"{"next":"http://up:1/x?page=2"}"#,
+            None,
+            "http://up:1",
+            10,
+        );
         assert_eq!(body.json, Some(json!({"next": "{{base_url}}/x?page=2"})));
         assert_eq!(
             body.replay("http://127.0.0.1:9"),
             br#"{"next":"http://127.0.0.1:9/x?page=2"}"#.to_vec()
         );
-        let binary = Body::record(&[0xff, 0x00], "http://up:1", 10);
+        let binary = Body::record(&[0xff, 0x00], None, "http://up:1", 10);
         assert_eq!(binary.replay("x"), vec![0xff, 0x00]);
+    }
+
+    #[test]
+    fn redacts_secret_json_fields_at_any_depth() {
+        let mut value = json!({
+            "access_token": "a", "Refresh_Token": "r", "token_type": "bearer",
+            "user": {"name": "x", "Password": "p", "has_password": true, "secret": null},
+            "apps": [{"clientSecret": "c", "API-KEY": 42, "credentials": {"token": {"v": "t"}}}],
+            "next_page_token": "page-2",
+        });
+        scrub_json(&mut value, 10);
+        assert_eq!(
+            value,
+            json!({
+                "access_token": REDACTED, "Refresh_Token": REDACTED, "token_type": "bearer",
+                "user": {"name": "x", "Password": REDACTED, "has_password": true, "secret": null},
+                "apps": [{"clientSecret": REDACTED, "API-KEY": REDACTED, "credentials": {"token": REDACTED}}],
+                "next_page_token": "page-2",
+            })
+        );
+    }
+
+    #[test]
+    fn redacts_form_bodies_from_their_first_key() {
+        assert_eq!(
+            redact_form("client_secret=s1&grant_type=refresh_token&refresh_token=r1&scope=a+b"),
+            "client_secret=REDACTED&grant_type=refresh_token&refresh_token=REDACTED&scope=a+b"
+        );
+        assert_eq!(
+            redact_form("auth%5Bpassword%5D=p&email=ada%40example.org&next=%2Fx%3Ftoken%3Dt"),
+            "auth%5Bpassword%5D=REDACTED&email=redacted%40example.com&next=%2Fx%3Ftoken%3DREDACTED"
+        );
+        let body = |bytes: &[u8], content_type| {
+            Body::record(bytes, content_type, "http://up:1", 10)
+                .text
+                .unwrap()
+        };
+        assert_eq!(
+            body(
+                b"access_token=gho_1&scope=repo&token_type=bearer",
+                Some("application/x-www-form-urlencoded; charset=utf-8"),
+            ),
+            "access_token=REDACTED&scope=repo&token_type=bearer"
+        );
+        assert_eq!(
+            body(b"password=p&user=u\n", None),
+            "password=REDACTED&user=u\n",
+            "a body shaped like a form is one"
+        );
+        assert_eq!(
+            body(b"password=p is not a form", Some("text/plain")),
+            "password=p is not a form"
+        );
+    }
+
+    #[test]
+    fn strips_user_info_from_urls() {
+        assert_eq!(
+            strip_userinfo("https://me:pw@api.example.com/x?y=1"),
+            "https://api.example.com/x?y=1"
+        );
+        assert_eq!(
+            redact_text("<http://tok@h:1/a>; rel=\"next\", see https://h.io/@user or ada@h.io"),
+            "<http://h:1/a>; rel=\"next\", see https://h.io/@user or redacted@example.com"
+        );
+        assert_eq!(strip_userinfo("no url, a@b"), "no url, a@b");
     }
 }

@@ -89,7 +89,7 @@ pub enum Error {
     /// The upstream base URL given to [`crate::Simulator::record`] is unusable.
     #[error("upstream base URL `{url}`: {message}")]
     Upstream {
-        /// The URL as given.
+        /// The URL as given, without its user info (`user:password@`).
         url: String,
         /// What is wrong.
         message: String,

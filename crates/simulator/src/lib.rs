@@ -77,7 +77,13 @@ pub const DEFAULT_ARRAY_LIMIT: usize = 20;
 
 enum Mode {
     Spec(Box<Spec>),
-    Record { upstream: String, cassette: PathBuf },
+    Record {
+        /// The base URL without user info.
+        upstream: String,
+        /// The user info of the URL given, as an `Authorization` value.
+        credentials: Option<proxy::Credentials>,
+        cassette: PathBuf,
+    },
     Replay(Box<Cassette>),
 }
 
@@ -93,7 +99,9 @@ impl fmt::Debug for Simulator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mode = match &self.mode {
             Mode::Spec(spec) => format!("spec `{}`", spec.name),
-            Mode::Record { upstream, cassette } => {
+            Mode::Record {
+                upstream, cassette, ..
+            } => {
                 format!("record {upstream} into {}", cassette.display())
             }
             Mode::Replay(cassette) => format!("replay of {}", cassette.upstream),
@@ -144,20 +152,35 @@ impl Simulator {
 
     /// Record mode: a proxy to `upstream_base_url` (which may include a path prefix) that writes
     /// each request and response to `cassette`, redacted, as it completes.
+    ///
+    /// User info in the URL (`https://user:password@host`) never reaches the cassette, errors or
+    /// `Debug` output: it is removed from the base URL and sent to the upstream as
+    /// `Authorization: Basic` on requests that carry no `Authorization` of their own.
     pub fn record(upstream_base_url: &str, cassette: &Path) -> Result<Self> {
+        let url = url::Url::parse(upstream_base_url).map_err(|e| Error::Upstream {
+            // Where user info ends in a malformed URL is anyone's guess: hide up to the last `@`.
+            url: without_userinfo(upstream_base_url, |_| false),
+            message: e.to_string(),
+        })?;
+        let shown = without_userinfo(upstream_base_url, |c| matches!(c, '/' | '?' | '#' | '\\'));
         let invalid = |message: &str| Error::Upstream {
-            url: upstream_base_url.to_owned(),
+            url: shown.clone(),
             message: message.to_owned(),
         };
-        let url = url::Url::parse(upstream_base_url).map_err(|e| invalid(&e.to_string()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(invalid("the scheme must be http or https"));
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(invalid("a base URL takes no query or fragment"));
         }
+        let credentials = (!url.username().is_empty() || url.password().is_some()).then(|| {
+            let user = spec::percent_decode(url.username());
+            let password = spec::percent_decode(url.password().unwrap_or_default());
+            proxy::Credentials::basic(&user, &password)
+        });
         Ok(Self::new(Mode::Record {
-            upstream: upstream_base_url.trim_end_matches('/').to_owned(),
+            upstream: shown.trim_end_matches('/').to_owned(),
+            credentials,
             cassette: cassette.to_owned(),
         }))
     }
@@ -242,8 +265,13 @@ impl Simulator {
         };
         let service: Box<dyn Service> = match self.mode {
             Mode::Spec(spec) => Box::new(api::ApiService::new(*spec)),
-            Mode::Record { upstream, cassette } => Box::new(proxy::ProxyService::new(
+            Mode::Record {
+                upstream,
+                credentials,
+                cassette,
+            } => Box::new(proxy::ProxyService::new(
                 &upstream,
+                credentials,
                 cassette,
                 self.array_limit,
             )?),
@@ -253,6 +281,21 @@ impl Simulator {
         let server = Server::start(listener, service, faults, self.on_request)
             .map_err(|source| Error::Bind { addr, source })?;
         Ok(RunningSimulator { server })
+    }
+}
+
+/// `url` without the user info of its authority, which ends at the first character for which
+/// `ends_authority` holds (or at the end).
+fn without_userinfo(url: &str, ends_authority: impl Fn(char) -> bool) -> String {
+    let Some(start) = url.find("://").map(|at| at + 3) else {
+        return url.to_owned();
+    };
+    let end = url[start..]
+        .find(ends_authority)
+        .map_or(url.len(), |i| start + i);
+    match url[start..end].rfind('@') {
+        Some(at) => format!("{}{}", &url[..start], &url[start + at + 1..]),
+        None => url.to_owned(),
     }
 }
 

@@ -1,11 +1,17 @@
 //! Record mode: forward every request to the upstream base URL with ureq, answer with the
 //! upstream's response (its base URL rewritten to the simulator's), and append the pair to the
 //! cassette file after each request.
+//!
+//! The upstream base URL never holds user info here: [`crate::Simulator::record`] removes it and
+//! passes it as [`Credentials`].
 
+use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use ureq::http;
 
 use crate::api::{ApiError, ErrorFormat};
@@ -35,6 +41,25 @@ const NOT_FORWARDED: &[&str] = &[
     "proxy-connection",
 ];
 
+/// The user info of the upstream URL, as an `Authorization: Basic` value. Never displayed.
+#[derive(Clone)]
+pub(crate) struct Credentials(String);
+
+impl Credentials {
+    pub(crate) fn basic(user: &str, password: &str) -> Self {
+        Self(format!(
+            "Basic {}",
+            STANDARD.encode(format!("{user}:{password}"))
+        ))
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Credentials(REDACTED)")
+    }
+}
+
 /// The upstream's answer, framing headers removed.
 struct Upstream {
     status: u16,
@@ -43,7 +68,9 @@ struct Upstream {
 }
 
 pub(crate) struct ProxyService {
+    /// The base URL, without user info.
     upstream: String,
+    credentials: Option<Credentials>,
     cassette_path: PathBuf,
     array_limit: usize,
     agent: ureq::Agent,
@@ -53,7 +80,12 @@ pub(crate) struct ProxyService {
 
 impl ProxyService {
     /// Creates the service and writes an empty cassette (so the path is known to be writable).
-    pub(crate) fn new(upstream: &str, cassette_path: PathBuf, array_limit: usize) -> Result<Self> {
+    pub(crate) fn new(
+        upstream: &str,
+        credentials: Option<Credentials>,
+        cassette_path: PathBuf,
+        array_limit: usize,
+    ) -> Result<Self> {
         let cassette = Cassette::new(upstream);
         cassette.save(&cassette_path)?;
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -64,6 +96,7 @@ impl ProxyService {
             .into();
         Ok(Self {
             upstream: upstream.to_owned(),
+            credentials,
             cassette_path,
             array_limit,
             agent,
@@ -85,6 +118,11 @@ impl ProxyService {
             if !NOT_FORWARDED.contains(&name.as_str()) {
                 builder = builder.header(name.as_str(), value.as_str());
             }
+        }
+        if let Some(Credentials(authorization)) = &self.credentials
+            && request.header("authorization").is_none()
+        {
+            builder = builder.header("authorization", authorization.as_str());
         }
         let sent = if request.body.is_empty() {
             builder
@@ -136,7 +174,12 @@ impl ProxyService {
                     .filter(|(name, _)| !NOT_FORWARDED.contains(&name.as_str()))
                     .map(|(k, v)| (k.clone(), redact_header(k, v)))
                     .collect(),
-                body: Body::record(&request.body, &self.upstream, self.array_limit),
+                body: Body::record(
+                    &request.body,
+                    request.header("content-type"),
+                    &self.upstream,
+                    self.array_limit,
+                ),
             },
             response: RecordedResponse {
                 status,
@@ -152,7 +195,15 @@ impl ProxyService {
                         )
                     })
                     .collect(),
-                body: Body::record(body, &self.upstream, self.array_limit),
+                body: Body::record(
+                    body,
+                    headers
+                        .iter()
+                        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+                        .map(|(_, value)| value.as_str()),
+                    &self.upstream,
+                    self.array_limit,
+                ),
             },
         };
         let mut cassette = self.cassette.lock().unwrap_or_else(PoisonError::into_inner);

@@ -18,13 +18,13 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
     /// A fault profile of the spec (`faults:` section) to inject errors, latency and drops.
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, value_name = "PROFILE", conflicts_with = "record")]
     pub faults: Option<String>,
     /// Proxy to this real base URL and record every exchange into `--cassette`.
     #[arg(long, value_name = "BASE_URL", requires = "cassette", conflicts_with_all = ["replay", "target"])]
     pub record: Option<String>,
     /// The cassette file that `--record` writes.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "record")]
     pub cassette: Option<PathBuf>,
     /// Serve a recorded cassette instead of a spec.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "faults"])]

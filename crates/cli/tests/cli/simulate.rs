@@ -95,6 +95,55 @@ fn simulate_with_a_fault_profile_injects_its_faults() {
     assert!(served.next_line().contains("429"));
 }
 
+fn get_users(base_url: &str) -> Value {
+    ureq::get(format!("{base_url}/users?per_page=3"))
+        .header("Authorization", "Bearer test-token")
+        .call()
+        .expect("an answer")
+        .body_mut()
+        .read_json()
+        .expect("JSON body")
+}
+
+#[test]
+fn simulate_records_a_cassette_through_a_proxy_and_replays_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cassette = dir.path().join("users.cassette");
+    let cassette = cassette.to_str().unwrap();
+    let upstream = Served::start(&[FAKE_SPEC, "--port", "0", "--quiet"]);
+    let expected = get_users(&upstream.base_url);
+
+    let mut proxy = Served::start(&[
+        "--port",
+        "0",
+        "--record",
+        &upstream.base_url,
+        "--cassette",
+        cassette,
+    ]);
+    assert_eq!(get_users(&proxy.base_url), expected, "the proxy forwards");
+    assert!(proxy.next_line().contains("GET /users"));
+    drop(proxy);
+    drop(upstream);
+
+    let text = std::fs::read_to_string(cassette).expect("the cassette was written");
+    assert!(
+        !text.contains("test-token"),
+        "the credential is redacted: {text}"
+    );
+    for user in expected["users"].as_array().unwrap() {
+        let email = user["email"].as_str().unwrap();
+        assert!(!text.contains(email), "e-mail addresses are redacted");
+    }
+    // The replay serves what was recorded: the same records, e-mail addresses redacted.
+    let mut redacted = expected;
+    for user in redacted["users"].as_array_mut().unwrap() {
+        user["email"] = Value::from("redacted@example.com");
+    }
+    let replay = Served::start(&["--port", "0", "--replay", cassette]);
+    assert_eq!(get_users(&replay.base_url), redacted, "the replay answers alike");
+}
+
 #[test]
 fn simulate_rejects_bad_targets_with_one_clear_line() {
     let err = error_of(&["simulate", "example", "--port", "0"]);

@@ -3,7 +3,8 @@
 //! `end_of_stream`. The token remembers the position (cursor value and id of the last record
 //! served) and the filter parameters of the first request, so a client sends only `cursor=`
 //! afterwards. At the end of the stream the token stays valid: records written later (stamped
-//! with a newer cursor value) are served by the next call, as Zendesk does.
+//! with a newer cursor value) are served by the next call, as Zendesk does. A token past the
+//! endpoint's future records misses them, by design (see "Future records" in docs/simulator.md).
 
 use std::sync::Arc;
 

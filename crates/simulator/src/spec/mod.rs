@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
 pub(crate) use parse::{Files, parse_spec};
-pub(crate) use template::PathTemplate;
+pub(crate) use template::{PathTemplate, percent_decode};
 
 use crate::api::{Auth, ErrorFormat, SortSpec};
 use crate::faults::FaultProfile;

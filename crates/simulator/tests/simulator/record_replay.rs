@@ -277,3 +277,236 @@ fn bad_upstreams_and_cassettes_are_errors() {
         .unwrap_err();
     assert!(matches!(error, Error::Mode(_)), "{error}");
 }
+
+/// Records `exchange` through a proxy to `upstream_base`; the cassette's text.
+fn record_text(
+    upstream_base: &str,
+    exchange: impl FnOnce(&lakeflow_simulator::RunningSimulator),
+) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let cassette = dir.path().join("cassette.json");
+    let recorder = Simulator::record(upstream_base, &cassette)
+        .unwrap()
+        .start()
+        .unwrap();
+    exchange(&recorder);
+    recorder.stop();
+    std::fs::read_to_string(&cassette).unwrap()
+}
+
+fn assert_nowhere(text: &str, secrets: &[&str]) {
+    for secret in secrets {
+        assert!(
+            !text.contains(secret),
+            "`{secret}` leaked into the cassette:\n{text}"
+        );
+    }
+}
+
+const OAUTH_SPEC: &str = r"
+name: oauth
+endpoints:
+  - path: /oauth/token
+    method: POST
+    corpus: grants.json
+  - path: /accounts
+    corpus: accounts.json
+";
+
+const ACCOUNTS: &str = r#"[{
+  "id": 1,
+  "name": "main",
+  "token": "tok-RESPONSE",
+  "settings": {
+    "API_KEY": "ak-RESPONSE",
+    "webhooks": [{"url": "https://hooks.example.test/in", "signingSecret": "wh-RESPONSE"}]
+  }
+}]"#;
+
+#[test]
+fn secret_json_fields_are_redacted_at_any_depth_in_requests_and_responses() {
+    let upstream = start_inline(
+        OAUTH_SPEC,
+        &[("grants.json", "[]"), ("accounts.json", ACCOUNTS)],
+    );
+    let request = r#"{
+        "client_id": "app-1",
+        "client_secret": "cs-REQUEST",
+        "grant": {"Access_Token": "at-REQUEST", "refreshToken": "rt-REQUEST",
+                  "extra": [{"PASSWORD": "pw-REQUEST", "secret": "s-REQUEST", "token": "t-REQUEST"}]}
+    }"#;
+    let text = record_text(&upstream.base_url(), |recorder| {
+        let created = call("POST", &recorder.url("/oauth/token"), &[], Some(request));
+        assert_eq!(created.status, 201, "{:?}", created.body);
+        assert_eq!(
+            created.body["grant"]["extra"][0]["PASSWORD"], "pw-REQUEST",
+            "the client gets the real answer"
+        );
+        let accounts = get(&recorder.url("/accounts"), &[]);
+        assert_eq!(accounts.body[0]["settings"]["API_KEY"], "ak-RESPONSE");
+    });
+    assert_nowhere(
+        &text,
+        &[
+            "cs-REQUEST",
+            "at-REQUEST",
+            "rt-REQUEST",
+            "pw-REQUEST",
+            "s-REQUEST",
+            "t-REQUEST",
+            "tok-RESPONSE",
+            "ak-RESPONSE",
+            "wh-RESPONSE",
+        ],
+    );
+    let cassette: Value = serde_json::from_str(&text).unwrap();
+    let post = &cassette["interactions"][0];
+    for body in [
+        &post["request"]["body"]["json"],
+        &post["response"]["body"]["json"],
+    ] {
+        assert_eq!(body["client_id"], "app-1", "other fields stay: {body}");
+        assert_eq!(body["client_secret"], "REDACTED");
+        assert_eq!(body["grant"]["Access_Token"], "REDACTED");
+        assert_eq!(body["grant"]["extra"][0]["PASSWORD"], "REDACTED");
+    }
+    let account = &cassette["interactions"][1]["response"]["body"]["json"][0];
+    assert_eq!(account["name"], "main");
+    assert_eq!(account["token"], "REDACTED");
+    assert_eq!(
+        account["settings"]["webhooks"][0]["signingSecret"],
+        "REDACTED"
+    );
+    assert_eq!(
+        account["settings"]["webhooks"][0]["url"],
+        "https://hooks.example.test/in"
+    );
+}
+
+#[test]
+fn form_bodies_are_redacted_from_their_first_parameter() {
+    let upstream = start_inline(
+        OAUTH_SPEC,
+        &[("grants.json", "[]"), ("accounts.json", ACCOUNTS)],
+    );
+    let form =
+        "client_secret=cs-FORM&grant_type=refresh_token&refresh_token=rt-FORM&password=pw-FORM";
+    let text = record_text(&upstream.base_url(), |recorder| {
+        let created = call(
+            "POST",
+            &recorder.url("/oauth/token"),
+            &[("content-type", "application/x-www-form-urlencoded")],
+            Some(form),
+        );
+        assert_eq!(created.status, 201, "{:?}", created.body);
+        assert_eq!(created.body["client_secret"], "cs-FORM");
+    });
+    assert_nowhere(&text, &["cs-FORM", "rt-FORM", "pw-FORM"]);
+    let cassette: Value = serde_json::from_str(&text).unwrap();
+    let interaction = &cassette["interactions"][0];
+    assert_eq!(
+        interaction["request"]["body"]["text"],
+        "client_secret=REDACTED&grant_type=refresh_token&refresh_token=REDACTED&password=REDACTED"
+    );
+    assert_eq!(
+        interaction["response"]["body"]["json"]["grant_type"],
+        "refresh_token"
+    );
+}
+
+/// A one-shot upstream answering a form body, as GitHub's OAuth token endpoint does by default.
+fn form_upstream() -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 0 && line != "\r\n" {
+            line.clear();
+        }
+        let body = "access_token=gho_FORMRESPONSE&scope=repo&token_type=bearer";
+        let mut stream = stream;
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/x-www-form-urlencoded; charset=utf-8\r\n\
+             content-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+    });
+    (base, handle)
+}
+
+#[test]
+fn form_responses_are_redacted_too() {
+    let (base, upstream) = form_upstream();
+    let text = record_text(&base, |recorder| {
+        let reply = get(&recorder.url("/login/oauth/access_token"), &[]);
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.body,
+            "access_token=gho_FORMRESPONSE&scope=repo&token_type=bearer"
+        );
+    });
+    upstream.join().unwrap();
+    assert_nowhere(&text, &["gho_FORMRESPONSE"]);
+    let cassette: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        cassette["interactions"][0]["response"]["body"]["text"],
+        "access_token=REDACTED&scope=repo&token_type=bearer"
+    );
+}
+
+#[test]
+fn user_info_in_the_upstream_url_is_sent_but_never_written() {
+    let upstream = start_inline(
+        r"
+name: guarded
+auth: { scheme: basic, username: rec, password: pw/USERINFO }
+endpoints:
+  - path: /people
+    corpus: people.json
+",
+        &[("people.json", &people())],
+    );
+    let with_user = format!("http://rec:pw%2FUSERINFO@{}", upstream.local_addr());
+    let dir = tempfile::tempdir().unwrap();
+    let simulator = Simulator::record(&with_user, &dir.path().join("c.json")).unwrap();
+    for shown in [format!("{simulator:?}"), simulator.name()] {
+        assert_nowhere(&shown, &["USERINFO", "rec:"]);
+    }
+    let text = record_text(&with_user, |recorder| {
+        let reply = get(&recorder.url("/people"), &[]);
+        assert_eq!(
+            reply.status, 200,
+            "the user info goes upstream as basic auth"
+        );
+        let reply = get(
+            &recorder.url("/people"),
+            &[("authorization", "Basic d3Jvbmc6d3Jvbmc=")],
+        );
+        assert_eq!(reply.status, 401, "a client's own Authorization wins");
+    });
+    assert_nowhere(&text, &["USERINFO", "rec:", "@127.0.0.1"]);
+    let cassette: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(cassette["upstream"], upstream.base_url());
+
+    let path = dir.path().join("c.json");
+    for bad in [
+        "ftp://rec:pw-ERROR@example.test",
+        "http://rec:pw-ERROR@example.test/?q=1",
+        "http://rec:pw-ERROR@exa mple.test",
+        "http://rec:pw/ERROR@example.test",
+    ] {
+        let error = Simulator::record(bad, &path).unwrap_err();
+        assert!(matches!(error, Error::Upstream { .. }), "{error}");
+        let message = error.to_string();
+        assert_nowhere(&message, &["pw-ERROR", "pw/ERROR", "rec:"]);
+        assert!(
+            message.contains("://example.test") || message.contains("://exa mple.test"),
+            "{message}"
+        );
+    }
+}

@@ -345,3 +345,66 @@ endpoints:
     assert_eq!(ids(next.body["rows"].as_array().unwrap(), "id"), [2]);
     assert_eq!(next.body["rows"][0]["name"], "x");
 }
+
+/// The intended consequence of future records (docs/simulator.md, "Future records"): a token
+/// saved at the end of the stream sits past them, so records written afterwards (stamped "now",
+/// before the future ones) never come from it. A connector must not store a cursor beyond its
+/// start time; the token of the last page it consumed entirely does see them.
+#[test]
+fn export_cursor_tokens_past_the_future_records_miss_later_writes() {
+    let sim = start_fake();
+    let auth = basic();
+    let headers = [(auth.0, auth.1.as_str())];
+    let start = Utc::now();
+    let mut url = sim.url("/api/v2/incremental/tickets/cursor.json?start_time=0&per_page=20");
+    let mut tokens = Vec::new();
+    let last_page = loop {
+        let reply = get(&url, &headers);
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        tokens.push(reply.body["after_cursor"].as_str().unwrap().to_owned());
+        if reply.body["end_of_stream"] == true {
+            break reply.body["tickets"].as_array().unwrap().clone();
+        }
+        url = reply.body["after_url"].as_str().unwrap().to_owned();
+    };
+    assert_eq!(tokens.len(), 3, "45 tickets and 2 future ones, 20 a page");
+    assert!(
+        last_page
+            .iter()
+            .rev()
+            .take(2)
+            .all(|t| instant(&t["updated_at"]) > start),
+        "the last page ends with the future records"
+    );
+
+    let created = call(
+        "POST",
+        &sim.url("/api/v2/tickets.json"),
+        &headers,
+        Some(r#"{"ticket": {"subject": "Written after the sync"}}"#),
+    );
+    assert_eq!(created.status, 201);
+    let new_id = created.body["ticket"]["id"].clone();
+    let from = |token: &str| {
+        let reply = get(
+            &sim.url(&format!(
+                "/api/v2/incremental/tickets/cursor.json?cursor={token}&per_page=20"
+            )),
+            &headers,
+        );
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        ids(reply.body["tickets"].as_array().unwrap(), "id")
+    };
+    let end_token = tokens.last().unwrap();
+    assert!(
+        from(end_token).is_empty(),
+        "the end-of-stream token is past the future records, so past the new ticket"
+    );
+    let before_future = from(&tokens[1]);
+    assert_eq!(
+        before_future.len(),
+        8,
+        "5 tickets, the new one, 2 future ones"
+    );
+    assert_eq!(before_future[5], new_id);
+}
