@@ -30,6 +30,7 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     simulator: None,
 };
 
+#[derive(Debug)]
 pub struct Synthetic {
     rows: u64,
     changes: u64,

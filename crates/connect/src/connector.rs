@@ -1,5 +1,7 @@
 //! The connector trait and its optional capabilities.
 
+use std::fmt;
+
 use arrow_schema::SchemaRef;
 use serde_json::{Map, Value};
 
@@ -63,7 +65,12 @@ impl<'a> ReadOutput<'a> {
 /// Reads are synchronous (blocking I/O); engines call them from worker threads. Offsets follow
 /// one protocol: the first read gets `None`; each read returns an end offset the caller feeds
 /// back as the next start; a table is caught up when the end offset equals the start offset.
-pub trait LakeflowConnect: Send + Sync {
+///
+/// `Debug` is required so that tools and the conformance suite can show any connector, including
+/// one behind `dyn LakeflowConnect`. It must never print a secret: keep credentials in
+/// [`crate::Secret`] (whose `Debug` is `***`) and derive `Debug`, or write an impl that leaves
+/// them out. The conformance suite searches every connector's `Debug` output for its secrets.
+pub trait LakeflowConnect: fmt::Debug + Send + Sync {
     /// Names of the tables the source lists. A connector may serve more (hidden) tables.
     fn list_tables(&self) -> Result<Vec<String>>;
 

@@ -11,27 +11,23 @@ use lakeflow_connect::{
 
 use crate::report::{Mode, Report};
 
-/// The value the suite gives every secret connection option the caller leaves unset, so that a
-/// leak is easy to recognise in any output.
+/// The value an offline run gives every secret connection option the caller leaves unset, so that
+/// a leak is easy to recognise in any output.
+///
+/// It is also the credential of the offline convention: a connector's simulator spec uses it as
+/// its bearer token, API key or basic password, so that `lakeflow test <source>` authenticates
+/// against the simulator with no connection options. Live runs never send it.
 pub const FAKE_SECRET: &str = "lakeflow-conformance-secret-7f3a";
 
-/// The simulator fault profile check 17 runs under: retriable errors and Retry-After.
+/// The simulator fault profile check 17 runs under when the spec has one (otherwise the suite's
+/// built-in profile: 429 with and without Retry-After, 500 and 503).
 pub const FAULT_PROFILE: &str = "conformance";
 
 /// Builds a connector from connection options; the suite builds fresh connectors where the
 /// contract needs one (a connector stops reading at its construction time).
-pub(crate) type Factory =
-    Arc<dyn Fn(&ConnectionOptions) -> lakeflow_connect::Result<Built> + Send + Sync>;
-
-/// A connector the suite built, with a way to render its `Debug` output when its type has one.
-pub(crate) struct Built {
-    pub connector: Arc<dyn LakeflowConnect>,
-    pub debug: Option<DebugText>,
-}
-
-/// Renders a connector's `Debug` output (kept as a closure over the typed connector, because
-/// `dyn LakeflowConnect` has no `Debug`).
-pub(crate) type DebugText = Box<dyn Fn() -> String + Send + Sync>;
+pub(crate) type Factory = Arc<
+    dyn Fn(&ConnectionOptions) -> lakeflow_connect::Result<Arc<dyn LakeflowConnect>> + Send + Sync,
+>;
 
 /// Where connectors come from.
 #[derive(Clone)]
@@ -160,11 +156,10 @@ impl Conformance {
 
     /// The suite for connectors built by `factory` (for example over an in-process source the
     /// test also writes to). The factory is called for every fresh connector the suite needs,
-    /// with the connection options (including fake secrets); the connector's `Debug` output is
-    /// scanned for secrets.
+    /// with the connection options (including fake secrets offline).
     pub fn with_factory<C, F>(descriptor: &'static ConnectorDescriptor, factory: F) -> Self
     where
-        C: LakeflowConnect + fmt::Debug + 'static,
+        C: LakeflowConnect + 'static,
         F: Fn(&ConnectionOptions) -> lakeflow_connect::Result<C> + Send + Sync + 'static,
     {
         Self {
@@ -174,7 +169,8 @@ impl Conformance {
     }
 
     /// Runs against the real API: no simulator; connection options come from
-    /// [`Conformance::connection`] (see [`crate::connection_from_env`]). The faults check is
+    /// [`Conformance::connection`] (see [`crate::live_connection_with`]), and secret options left
+    /// unset stay unset (the real API must never see [`FAKE_SECRET`]). The faults check is
     /// skipped.
     #[must_use]
     pub fn live(mut self) -> Self {
@@ -182,7 +178,8 @@ impl Conformance {
         self
     }
 
-    /// Connection options. Secret options left unset get [`FAKE_SECRET`].
+    /// Connection options. Offline, secret options left unset get [`FAKE_SECRET`], the
+    /// credential a simulator spec accepts by convention; live, they stay unset.
     #[must_use]
     pub fn connection(mut self, options: ConnectionOptions) -> Self {
         self.connection = options;
@@ -247,11 +244,11 @@ impl Conformance {
 
     /// Builds connectors that read the same data through injected retriable faults (check 17),
     /// for sources without a simulator. Simulator-backed connectors get the spec's
-    /// `conformance` fault profile instead.
+    /// `conformance` fault profile instead, or the suite's built-in one when the spec has none.
     #[must_use]
     pub fn faults_with<C, F>(mut self, factory: F) -> Self
     where
-        C: LakeflowConnect + fmt::Debug + 'static,
+        C: LakeflowConnect + 'static,
         F: Fn(&ConnectionOptions) -> lakeflow_connect::Result<C> + Send + Sync + 'static,
     {
         self.faults = Some(typed_factory(factory));
@@ -274,16 +271,12 @@ impl Conformance {
 
 fn typed_factory<C, F>(factory: F) -> Factory
 where
-    C: LakeflowConnect + fmt::Debug + 'static,
+    C: LakeflowConnect + 'static,
     F: Fn(&ConnectionOptions) -> lakeflow_connect::Result<C> + Send + Sync + 'static,
 {
     Arc::new(move |options: &ConnectionOptions| {
-        let connector = Arc::new(factory(options)?);
-        let typed = Arc::clone(&connector);
-        Ok(Built {
-            connector,
-            debug: Some(Box::new(move || format!("{typed:?}"))),
-        })
+        let connector: Arc<dyn LakeflowConnect> = Arc::new(factory(options)?);
+        Ok(connector)
     })
 }
 
@@ -321,15 +314,44 @@ pub fn connection_from_env(descriptor: &ConnectorDescriptor) -> ConnectionOption
 
 /// The connection options for a live run, when the environment holds at least one of the
 /// descriptor's variables and every required option: how a connector's test decides to also run
-/// live.
+/// live. [`live_connection_with`] also takes options given explicitly.
 pub fn live_connection(descriptor: &ConnectorDescriptor) -> Option<ConnectionOptions> {
-    let options = connection_from_env(descriptor);
+    live_connection_with(descriptor, &ConnectionOptions::new())
+}
+
+/// The connection options for a live run: `given` (options the caller has explicitly, such as
+/// `lakeflow test -o key=value`) merged over the environment ([`connection_from_env`]; a given
+/// option wins over its variable). `None` when the merged options are empty or miss a required
+/// option (see [`missing_live_options`] to say which).
+pub fn live_connection_with(
+    descriptor: &ConnectorDescriptor,
+    given: &ConnectionOptions,
+) -> Option<ConnectionOptions> {
+    let mut options = connection_from_env(descriptor);
+    for key in given.keys() {
+        if let Some(value) = given.get(key) {
+            options.insert(key, value);
+        }
+    }
     let any = options.keys().next().is_some();
-    let complete = descriptor
+    (any && missing_live_options(descriptor, &options).is_empty()).then_some(options)
+}
+
+/// The required connection options of `descriptor` that neither `given` nor the environment
+/// provides, for an error message (each is set with `-o NAME=...` or [`env_var_name`]).
+pub fn missing_live_options(
+    descriptor: &ConnectorDescriptor,
+    given: &ConnectionOptions,
+) -> Vec<&'static str> {
+    let from_env = connection_from_env(descriptor);
+    descriptor
         .connection_options
         .iter()
-        .all(|spec| !spec.required || options.get(spec.name).is_some());
-    (any && complete).then_some(options)
+        .filter(|spec| {
+            spec.required && given.get(spec.name).is_none() && from_env.get(spec.name).is_none()
+        })
+        .map(|spec| spec.name)
+        .collect()
 }
 
 #[cfg(test)]
@@ -365,5 +387,20 @@ mod tests {
             env_var_name(&DESCRIPTOR, "base_url"),
             "LAKEFLOW_MY_SOURCE_BASE_URL"
         );
+    }
+
+    #[test]
+    fn explicit_options_count_for_a_live_run() {
+        // No `LAKEFLOW_MY_SOURCE_*` variable is set in the test environment.
+        assert!(live_connection(&DESCRIPTOR).is_none());
+        let url_only: ConnectionOptions = [("base_url", "https://x.test")].into_iter().collect();
+        assert!(live_connection_with(&DESCRIPTOR, &url_only).is_none());
+        assert_eq!(missing_live_options(&DESCRIPTOR, &url_only), ["api.token"]);
+        let mut complete = url_only.clone();
+        complete.insert("api.token", "t0ken-given");
+        let options = live_connection_with(&DESCRIPTOR, &complete).unwrap();
+        assert_eq!(options.get("api.token"), Some("t0ken-given"));
+        assert_eq!(options.get("base_url"), Some("https://x.test"));
+        assert!(missing_live_options(&DESCRIPTOR, &complete).is_empty());
     }
 }

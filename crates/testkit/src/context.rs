@@ -5,15 +5,15 @@ use std::cell::OnceCell;
 
 use arrow_schema::SchemaRef;
 use lakeflow_connect::{
-    ConnectionOptions, IngestionType, LakeflowConnect, MAX_RECORDS_PER_BATCH, TableMetadata,
+    ConnectionOptions, Error, IngestionType, LakeflowConnect, MAX_RECORDS_PER_BATCH, TableMetadata,
     TableOptions,
 };
 use lakeflow_records::Converter;
 
 use crate::config::{Conformance, Factory};
 use crate::pass::{Feed, Pass, read_pass};
-use crate::probe::{Probe, Transcript, guard};
-use crate::report::Check;
+use crate::probe::{Probe, Transcript, build, guard};
+use crate::report::{Check, Mode};
 
 /// The outcome of one check for one table (or the connector), before it becomes a report row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,6 +85,7 @@ pub(crate) struct TableCtx {
     schema: OnceCell<Result<SchemaRef, String>>,
     converter: OnceCell<Result<Converter, String>>,
     metadata: OnceCell<Result<TableMetadata, String>>,
+    deletes_supported: OnceCell<bool>,
     natural: OnceCell<Pass>,
     small: OnceCell<Option<Pass>>,
     deletes: OnceCell<Pass>,
@@ -106,6 +107,7 @@ impl TableCtx {
             schema: OnceCell::new(),
             converter: OnceCell::new(),
             metadata: OnceCell::new(),
+            deletes_supported: OnceCell::new(),
             natural: OnceCell::new(),
             small: OnceCell::new(),
             deletes: OnceCell::new(),
@@ -131,23 +133,20 @@ pub(crate) struct Run {
 impl Run {
     /// A connector built now (reads of a connector stop at its construction time, so checks
     /// that look for changes made during the run need a fresh one).
-    pub(crate) fn fresh(&self) -> Result<Probe, String> {
-        self.build(&self.factory, &self.connection)
+    pub(crate) fn fresh(&self, role: &str) -> Result<Probe, String> {
+        self.build(&self.factory, &self.connection, role)
     }
 
+    /// A connector built by `factory` from `options`, playing `role` in evidence ("the
+    /// connector reading through faults").
     pub(crate) fn build(
         &self,
         factory: &Factory,
         options: &ConnectionOptions,
+        role: &str,
     ) -> Result<Probe, String> {
-        let built = guard(&self.transcript, "building the connector", || {
-            factory(options)
-        })?
-        .map_err(|e| {
-            self.transcript.error("building the connector", &e);
-            e.to_string()
-        })?;
-        Ok(Probe::new(built, self.transcript.clone()))
+        let offline = self.config.mode == Mode::Offline;
+        build(factory, options, role, offline, &self.transcript)
     }
 
     pub(crate) fn schema<'a>(&self, t: &'a TableCtx) -> Result<&'a SchemaRef, Finding> {
@@ -202,6 +201,50 @@ impl Run {
         self.metadata(t).map(|m| m.ingestion_type)
     }
 
+    /// The metadata, when it is also consistent with the schema (keys and cursor are fields of
+    /// it). Checks that look records up by key or cursor need it; check 4 reports the rest.
+    pub(crate) fn valid_metadata<'a>(&self, t: &'a TableCtx) -> Result<&'a TableMetadata, Finding> {
+        let meta = self.metadata(t)?;
+        let schema = self.schema(t)?;
+        meta.validate(&t.name, schema)
+            .map(|()| meta)
+            .map_err(|_| blocked("metadata consistent with the schema", Check::Metadata))
+    }
+
+    /// Whether `read_table_deletes` from no offset answers anything but `NotSupported` (asked
+    /// once per table; an error or a panic counts as supported, since the deletes pass then
+    /// reports it).
+    pub(crate) fn deletes_supported(&self, t: &TableCtx) -> bool {
+        *t.deletes_supported.get_or_init(|| {
+            let call = format!("read_table_deletes(`{}`)", t.name);
+            let outcome = guard(&self.transcript, &call, || {
+                self.main
+                    .read_table_deletes(&t.name, None, &t.options)
+                    .map(drop)
+            });
+            !matches!(outcome, Ok(Err(Error::NotSupported { .. })))
+        })
+    }
+
+    /// Whether the checks read the table's deletes: a `cdc_with_deletes` table that implements
+    /// them. One that does not fails check 4; the other checks then leave its deletes out
+    /// instead of failing on them too.
+    pub(crate) fn has_deletes(&self, t: &TableCtx) -> Result<bool, Finding> {
+        Ok(self.kind(t)? == IngestionType::CdcWithDeletes && self.deletes_supported(t))
+    }
+
+    /// What the evidence of a check that left deletes out says, or `None` when it did not.
+    pub(crate) fn deletes_left_out(&self, t: &TableCtx) -> Option<String> {
+        (self.kind(t).ok()? == IngestionType::CdcWithDeletes && !self.deletes_supported(t)).then(
+            || {
+                format!(
+                    "read_table_deletes not checked: not supported (see `{}`)",
+                    Check::Metadata
+                )
+            },
+        )
+    }
+
     fn pass_with(&self, t: &TableCtx, feed: Feed, options: &TableOptions) -> Result<Pass, Finding> {
         let snapshot = !self.kind(t)?.is_incremental();
         Ok(read_pass(
@@ -245,7 +288,7 @@ impl Run {
     }
 
     /// The pass at `max_records_per_batch = small_batch` (`None` when the table does not declare
-    /// the option or is a snapshot).
+    /// the option or is a snapshot, and for deletes when the table has none to read).
     pub(crate) fn small<'a>(
         &self,
         t: &'a TableCtx,
@@ -258,7 +301,11 @@ impl Run {
         if let Some(pass) = cell.get() {
             return Ok(pass.as_ref());
         }
-        let pass = if self.kind(t)?.is_incremental() && self.declares_batch_size(t) {
+        let feed_read = match feed {
+            Feed::Records => true,
+            Feed::Deletes => self.has_deletes(t)?,
+        };
+        let pass = if feed_read && self.kind(t)?.is_incremental() && self.declares_batch_size(t) {
             let options = t.options_with_batch(self.config.limits.small_batch);
             Some(self.pass_with(t, feed, &options)?)
         } else {
@@ -267,9 +314,10 @@ impl Run {
         Ok(cell.get_or_init(|| pass).as_ref())
     }
 
-    /// The deletes pass with the caller's options (only `cdc_with_deletes` tables).
+    /// The deletes pass with the caller's options (only `cdc_with_deletes` tables that
+    /// implement deletes, see [`Run::has_deletes`]).
     pub(crate) fn deletes<'a>(&self, t: &'a TableCtx) -> Result<Option<&'a Pass>, Finding> {
-        if self.kind(t)? != IngestionType::CdcWithDeletes {
+        if !self.has_deletes(t)? {
             return Ok(None);
         }
         if let Some(pass) = t.deletes.get() {

@@ -5,6 +5,9 @@
 //! descriptor's simulator spec, or live against the real API — runs every check on every table,
 //! and returns a [`Report`] with one row per table and check: pass, fail or skip, with evidence.
 //!
+//! Offline, every secret connection option left unset is [`FAKE_SECRET`], and a simulator spec
+//! accepts that value as its credential by convention, so an offline run needs no options.
+//!
 //! ```no_run
 //! use lakeflow_connect::{ConnectorDescriptor, TableOptions};
 //! use lakeflow_testkit::{Conformance, live_connection};
@@ -43,7 +46,7 @@ mod simulator;
 
 pub use config::{
     Conformance, FAKE_SECRET, FAULT_PROFILE, Limits, WriteBack, WriteBackError,
-    connection_from_env, env_var_name, live_connection,
+    connection_from_env, env_var_name, live_connection, live_connection_with, missing_live_options,
 };
 pub use report::{Check, Mode, Outcome, Report, Row};
 pub use runner::BASE_URL;

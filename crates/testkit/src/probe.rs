@@ -1,17 +1,36 @@
 //! [`Probe`]: a wrapper around the connector under test that records every error it returns
-//! (including errors inside record streams and partition reads), so the secrets check can scan
-//! everything the connector said during the run.
+//! (including errors inside record streams and partition reads) and its `Debug` output, so the
+//! secrets check can scan everything the connector said during the run.
 
+use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow_schema::SchemaRef;
 use lakeflow_connect::{
-    LakeflowConnect, Namespaces, Offset, Partition, PartitionedRead, PartitionedStream, ReadOutput,
-    RecordStream, Result, TableMetadata, TableOptions,
+    ConnectionOptions, Error, LakeflowConnect, Namespaces, Offset, Partition, PartitionedRead,
+    PartitionedStream, ReadOutput, RecordStream, Result, TableMetadata, TableOptions,
 };
 
-use crate::config::{Built, DebugText};
+use crate::config::Factory;
+
+/// What an offline run adds to an authentication error: offline, the credential is the suite's
+/// fake secret, so an auth failure almost always means the simulator spec (or the in-process
+/// source) does not accept it. The value itself is not quoted: the report redacts it.
+pub(crate) const OFFLINE_AUTH_HINT: &str = "offline, the suite sets every secret connection \
+    option left unset to `lakeflow_testkit::FAKE_SECRET`, and by convention the connector's \
+    simulator spec accepts that value as its credential (bearer token, API key or basic \
+    password); see \"The simulator\" in docs/connector-development.md";
+
+/// `error`, with [`OFFLINE_AUTH_HINT`] added to an authentication error of an offline run.
+pub(crate) fn explained(error: Error, offline: bool) -> Error {
+    match error {
+        Error::Auth { message } if offline => Error::Auth {
+            message: format!("{message} ({OFFLINE_AUTH_HINT})"),
+        },
+        other => other,
+    }
+}
 
 /// One piece of connector output: where it came from and its text.
 #[derive(Debug, Clone)]
@@ -37,7 +56,7 @@ impl Transcript {
             });
     }
 
-    pub(crate) fn error(&self, call: &str, error: &lakeflow_connect::Error) {
+    pub(crate) fn error(&self, call: &str, error: &Error) {
         self.note(call, format!("{error}\n{error:?}"));
     }
 
@@ -67,40 +86,91 @@ pub(crate) fn guard<T>(
     })
 }
 
-/// The connector under test, as every check sees it.
+/// Builds a connector with `factory` (a panic or an error is the returned text, noted in the
+/// transcript) and wraps it in a probe playing `role`.
+pub(crate) fn build(
+    factory: &Factory,
+    options: &ConnectionOptions,
+    role: &str,
+    offline: bool,
+    transcript: &Transcript,
+) -> Result<Probe, String> {
+    let call = format!("building {role}");
+    let connector = guard(transcript, &call, || factory(options))?.map_err(|error| {
+        transcript.error(&call, &error);
+        explained(error, offline).to_string()
+    })?;
+    Ok(Probe::new(connector, role, offline, transcript.clone()))
+}
+
+/// The connector under test, as every check sees it. Errors are noted in the transcript as the
+/// connector returned them, then handed on (with [`OFFLINE_AUTH_HINT`] on offline auth errors).
+/// Its `Debug` output is noted when the probe is dropped, after everything it was used for.
 pub(crate) struct Probe {
     inner: Arc<dyn LakeflowConnect>,
-    debug: Option<DebugText>,
+    /// Which connector of the run this is ("the connector reading through faults"), for evidence.
+    role: String,
+    offline: bool,
     transcript: Transcript,
 }
 
+impl fmt::Debug for Probe {
+    /// The connector's own `Debug` output: the probe adds nothing to show.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.inner, f)
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        if let Ok(text) = self.debug_text() {
+            self.transcript
+                .note(format!("the Debug output of {}", self.role), text);
+        }
+    }
+}
+
 impl Probe {
-    pub(crate) fn new(built: Built, transcript: Transcript) -> Self {
+    pub(crate) fn new(
+        connector: Arc<dyn LakeflowConnect>,
+        role: impl Into<String>,
+        offline: bool,
+        transcript: Transcript,
+    ) -> Self {
         Self {
-            inner: built.connector,
-            debug: built.debug,
+            inner: connector,
+            role: role.into(),
+            offline,
             transcript,
         }
     }
 
-    /// The connector's `Debug` output, when its type has one.
-    pub(crate) fn debug_text(&self) -> Option<String> {
-        self.debug.as_ref().map(|render| render())
+    /// Which connector of the run this is.
+    pub(crate) fn role(&self) -> &str {
+        &self.role
+    }
+
+    /// The connector's `Debug` output, or the message of a panic while rendering it.
+    pub(crate) fn debug_text(&self) -> Result<String, String> {
+        let call = format!("Debug of {}", self.role);
+        guard(&self.transcript, &call, || format!("{:?}", self.inner))
     }
 
     fn noted<T>(&self, call: impl FnOnce() -> String, result: Result<T>) -> Result<T> {
-        if let Err(error) = &result {
-            self.transcript.error(&call(), error);
-        }
-        result
+        result.map_err(|error| {
+            self.transcript.error(&call(), &error);
+            explained(error, self.offline)
+        })
     }
 
     fn stream<'a>(&self, call: String, records: RecordStream<'a>) -> RecordStream<'a> {
         let transcript = self.transcript.clone();
-        Box::new(records.inspect(move |item| {
-            if let Err(error) = item {
-                transcript.error(&call, error);
-            }
+        let offline = self.offline;
+        Box::new(records.map(move |item| {
+            item.map_err(|error| {
+                transcript.error(&call, &error);
+                explained(error, offline)
+            })
         }))
     }
 

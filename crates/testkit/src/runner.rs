@@ -7,9 +7,9 @@ use std::sync::Arc;
 use lakeflow_connect::{ConnectionOptions, ConnectorDescriptor, LakeflowConnect, TableOptions};
 
 use crate::checks;
-use crate::config::{Built, Conformance, FAKE_SECRET, Factory, Source};
+use crate::config::{Conformance, FAKE_SECRET, Factory, Source};
 use crate::context::{Finding, Run, TableCtx, fail, skip};
-use crate::probe::{Probe, Transcript, guard};
+use crate::probe::{Transcript, build, guard};
 use crate::report::{Check, Mode, Report, Row};
 use crate::simulator::{self, Simulation};
 
@@ -21,7 +21,7 @@ pub(crate) fn run(config: Conformance) -> Report {
     let mode = config.mode;
     let mut rows = Vec::new();
     let transcript = Transcript::default();
-    let (connection, secrets) = connection(config.descriptor, &config.connection);
+    let (connection, secrets) = connection(config.descriptor, &config.connection, mode);
     // The simulator runs until the end of the report: dropping it stops the server.
     let simulation = match prepare_simulation(&config) {
         Ok(simulation) => simulation,
@@ -35,18 +35,14 @@ pub(crate) fn run(config: Conformance) -> Report {
         Source::Descriptor => descriptor_factory(config.descriptor),
         Source::Factory(factory) => Arc::clone(factory),
     };
-    let built = guard(&transcript, "building the connector", || {
-        factory(&connection)
-    })
-    .and_then(|r| r.map_err(|e| e.to_string()));
-    let built = match built {
-        Ok(built) => built,
+    let offline = mode == Mode::Offline;
+    let main = match build(&factory, &connection, "the connector", offline, &transcript) {
+        Ok(main) => main,
         Err(error) => {
             let error = format!("could not build the connector: {error}");
             return setup_failed(source, mode, rows, error, &secrets);
         }
     };
-    let main = Probe::new(built, transcript.clone());
     let listed = guard(&transcript, "list_tables", || main.list_tables())
         .and_then(|r| r.map_err(|e| e.to_string()));
     let mut run = Run {
@@ -82,21 +78,25 @@ pub(crate) fn run(config: Conformance) -> Report {
     finish(source, mode, rows, &secrets)
 }
 
-/// The caller's options, plus [`FAKE_SECRET`] for every secret option left unset; and the
-/// secret values to look for in the connector's output.
+/// The caller's options, plus (offline only) [`FAKE_SECRET`] for every secret option left
+/// unset; and the secret values to look for in the connector's output. Live, an unset secret
+/// stays unset: the real API must not receive the fake value, and a connector with an optional
+/// credential must be able to run without one.
 fn connection(
     descriptor: &ConnectorDescriptor,
     given: &ConnectionOptions,
+    mode: Mode,
 ) -> (ConnectionOptions, Vec<(String, String)>) {
     let mut options = given.clone();
     let mut secrets = Vec::new();
     for spec in descriptor.connection_options.iter().filter(|s| s.secret) {
         let value = match options.get(spec.name) {
             Some(value) => value.to_owned(),
-            None => {
+            None if mode == Mode::Offline => {
                 options.insert(spec.name, FAKE_SECRET);
                 FAKE_SECRET.to_owned()
             }
+            None => continue,
         };
         secrets.push((spec.name.to_owned(), value));
     }
@@ -105,7 +105,7 @@ fn connection(
 
 fn prepare_simulation(config: &Conformance) -> Result<Option<Simulation>, String> {
     match (config.mode, &config.source, config.descriptor.simulator) {
-        (Mode::Offline, Source::Descriptor, Some(spec)) => simulator::start(spec, None)
+        (Mode::Offline, Source::Descriptor, Some(spec)) => simulator::start(spec)
             .map(Some)
             .map_err(|e| format!("could not start the simulator: {e}")),
         _ => Ok(None),
@@ -114,10 +114,8 @@ fn prepare_simulation(config: &Conformance) -> Result<Option<Simulation>, String
 
 pub(crate) fn descriptor_factory(descriptor: &'static ConnectorDescriptor) -> Factory {
     Arc::new(move |options: &ConnectionOptions| {
-        Ok(Built {
-            connector: Arc::from(descriptor.connect(options)?),
-            debug: None,
-        })
+        let connector: Arc<dyn LakeflowConnect> = Arc::from(descriptor.connect(options)?);
+        Ok(connector)
     })
 }
 

@@ -1,13 +1,45 @@
-//! Starting a connector's embedded simulator spec (`lakeflow-simulator`) for a run.
-
-use std::fmt;
+//! Starting a connector's embedded simulator spec (`lakeflow-simulator`) for a run, with or
+//! without faults.
 
 use lakeflow_connect::EmbeddedSimulatorSpec;
-use lakeflow_simulator::{RunningSimulator, Simulator};
+use lakeflow_simulator::{FaultProfile, FaultRule, RunningSimulator, Simulator};
+
+use crate::config::FAULT_PROFILE;
+
+/// The built-in fault profile's injections, by 1-based request number of a fresh simulator:
+/// every retriable answer a connector must ride out, early enough to hit a short pass, and never
+/// two in a row, so a connector that retries at least once gets through each of them.
+const BUILT_IN: &[(u16, Option<u64>, &[u64])] = &[
+    (429, Some(0), &[1, 11]),
+    (500, None, &[3, 13]),
+    (429, None, &[5]),
+    (503, None, &[7, 15]),
+    (429, Some(1), &[9]),
+];
+
+/// What the built-in profile injects, for evidence.
+const BUILT_IN_TEXT: &str = "the suite's built-in fault profile (429 with Retry-After: 0 and \
+    1, 429 without Retry-After, 500 and 503 on requests 1 to 15)";
+
+/// The profile check 17 uses for a simulator spec without a `conformance` profile.
+fn built_in_profile() -> FaultProfile {
+    BUILT_IN.iter().fold(
+        FaultProfile::new(0),
+        |profile, &(status, retry_after, numbers)| {
+            let rule = FaultRule::status(status);
+            let rule = match retry_after {
+                Some(seconds) => rule.retry_after_seconds(seconds),
+                None => rule,
+            };
+            profile.with_rule(rule.on_requests(numbers.iter().copied()))
+        },
+    )
+}
 
 /// A running simulator; the server stops when this is dropped.
 pub(crate) struct Simulation {
     running: RunningSimulator,
+    faults: Option<String>,
 }
 
 impl Simulation {
@@ -15,40 +47,84 @@ impl Simulation {
     pub(crate) fn base_url(&self) -> String {
         self.running.base_url()
     }
+
+    /// Which faults it injects, in words.
+    pub(crate) fn faults(&self) -> &str {
+        self.faults.as_deref().unwrap_or("no fault profile")
+    }
 }
 
-/// Why a simulator did not start.
-#[derive(Debug)]
-pub(crate) enum StartError {
-    /// The spec has no fault profile of the requested name (check 17 then skips).
-    NoProfile(String),
-    /// Anything else: the spec does not parse, the port cannot be bound, ...
-    Failed(String),
+/// Starts `spec` on an ephemeral port of 127.0.0.1, without faults.
+pub(crate) fn start(spec: &EmbeddedSimulatorSpec) -> Result<Simulation, String> {
+    let simulator = load(spec)?;
+    launch(simulator, None)
 }
 
-impl fmt::Display for StartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NoProfile(reason) | Self::Failed(reason) => f.write_str(reason),
+/// Starts `spec` with the spec's `conformance` fault profile, or the built-in one when the spec
+/// has none (so check 17 never passes by skipping a simulator-backed connector).
+pub(crate) fn start_with_faults(spec: &EmbeddedSimulatorSpec) -> Result<Simulation, String> {
+    let simulator = load(spec)?;
+    if simulator
+        .fault_profiles()
+        .iter()
+        .any(|p| p == FAULT_PROFILE)
+    {
+        let simulator = simulator
+            .with_fault_profile(FAULT_PROFILE)
+            .map_err(|e| e.to_string())?;
+        let text = format!("the simulator spec's `{FAULT_PROFILE}` fault profile");
+        launch(simulator, Some(text))
+    } else {
+        let simulator = simulator.with_faults(built_in_profile());
+        launch(simulator, Some(BUILT_IN_TEXT.to_owned()))
+    }
+}
+
+fn load(spec: &EmbeddedSimulatorSpec) -> Result<Simulator, String> {
+    Simulator::from_embedded(spec.spec, spec.files).map_err(|e| e.to_string())
+}
+
+fn launch(simulator: Simulator, faults: Option<String>) -> Result<Simulation, String> {
+    let running = simulator.start().map_err(|e| e.to_string())?;
+    Ok(Simulation { running, faults })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lakeflow_simulator::{FaultAction, FaultTrigger, RetryAfter};
+
+    #[test]
+    fn the_built_in_profile_injects_every_retriable_answer_never_twice_in_a_row() {
+        let profile = built_in_profile();
+        let mut numbers = Vec::new();
+        let mut seen = Vec::new();
+        for rule in &profile.rules {
+            let FaultAction::Status {
+                status,
+                retry_after,
+                ..
+            } = &rule.action
+            else {
+                panic!("not a status fault: {rule:?}");
+            };
+            seen.push((*status, retry_after.clone()));
+            let FaultTrigger::OnRequests(on) = &rule.trigger else {
+                panic!("not on request numbers: {rule:?}");
+            };
+            numbers.extend(on.iter().copied());
         }
+        for wanted in [
+            (429, Some(RetryAfter::Seconds(0))),
+            (429, Some(RetryAfter::Seconds(1))),
+            (429, None),
+            (500, None),
+            (503, None),
+        ] {
+            assert!(seen.contains(&wanted), "{wanted:?} not in {seen:?}");
+        }
+        numbers.sort_unstable();
+        assert!(numbers.windows(2).all(|w| w[1] > w[0] + 1), "{numbers:?}");
+        assert!(BUILT_IN_TEXT.contains(&format!("requests 1 to {}", numbers[numbers.len() - 1])));
     }
-}
-
-/// Starts `spec` on an ephemeral port of 127.0.0.1, with the named fault profile when given.
-pub(crate) fn start(
-    spec: &EmbeddedSimulatorSpec,
-    profile: Option<&str>,
-) -> Result<Simulation, StartError> {
-    let failed = |e: lakeflow_simulator::Error| StartError::Failed(e.to_string());
-    let mut simulator = Simulator::from_embedded(spec.spec, spec.files).map_err(failed)?;
-    if let Some(name) = profile {
-        simulator = simulator.with_fault_profile(name).map_err(|e| match e {
-            lakeflow_simulator::Error::UnknownFaultProfile { .. } => {
-                StartError::NoProfile(e.to_string())
-            }
-            other => failed(other),
-        })?;
-    }
-    let running = simulator.start().map_err(failed)?;
-    Ok(Simulation { running })
 }

@@ -3,9 +3,13 @@
 
 mod common;
 
-use common::{DESCRIPTOR, Flaw, suite};
+use std::sync::{Arc, Mutex};
+
+use common::{DESCRIPTOR, Flaw, LOSSY_FLOAT, Memory, OpaqueDeletes, Store, suite};
+use lakeflow_connect::{ConnectionOptions, ConnectorDescriptor, LakeflowConnect, Result};
 use lakeflow_testkit::{
     Check, Conformance, FAKE_SECRET, Limits, Outcome, Report, connection_from_env, live_connection,
+    live_connection_with,
 };
 
 /// The failed rows as (table, check).
@@ -230,7 +234,7 @@ fn undeclared_table_options_fail_setup_for_that_table_only() {
 
 #[test]
 fn a_connector_that_cannot_be_built_fails_setup_and_skips_the_rest() {
-    let mut connection = lakeflow_connect::ConnectionOptions::new();
+    let mut connection = ConnectionOptions::new();
     connection.insert("region", "mars");
     let report = Conformance::new(&DESCRIPTOR).connection(connection).run();
     assert_eq!(failures(&report), [(None, Check::Setup)], "{report}");
@@ -254,14 +258,9 @@ fn the_descriptor_path_and_table_selection_work() {
             .iter()
             .all(|r| r.table.as_deref().is_none_or(|t| t == "agents"))
     );
-    // Without a factory the connector's Debug output cannot be scanned; the evidence says so.
-    assert!(
-        report
-            .row(None, Check::Secrets)
-            .unwrap()
-            .evidence
-            .contains("not available")
-    );
+    // Descriptor-built connectors are `dyn LakeflowConnect`, whose `Debug` is scanned too.
+    let secrets = &report.row(None, Check::Secrets).unwrap().evidence;
+    assert!(secrets.contains("the Debug output of"), "{secrets}");
     // Without a simulator or fault factory, faults are skipped with a reason.
     let faults = report.row(Some("agents"), Check::Faults).unwrap();
     assert_eq!(faults.outcome, Outcome::Skip);
@@ -314,6 +313,11 @@ fn connection_options_come_from_the_environment() {
         assert_eq!(options.get("region"), Some("eu"));
         assert_eq!(options.get("token"), Some("from-env"));
         assert!(live_connection(&DESCRIPTOR).is_some());
+        // Options given explicitly (`lakeflow test -o region=us`) win over the environment.
+        let given: ConnectionOptions = [("region", "us")].into_iter().collect();
+        let merged = live_connection_with(&DESCRIPTOR, &given).unwrap();
+        assert_eq!(merged.get("region"), Some("us"));
+        assert_eq!(merged.get("token"), Some("from-env"));
         return;
     }
     // Setting variables in this process needs `unsafe` (forbidden here): run this very test again
@@ -331,4 +335,309 @@ fn connection_options_come_from_the_environment() {
     );
     assert_eq!(connection_from_env(&DESCRIPTOR).keys().count(), 0);
     assert!(live_connection(&DESCRIPTOR).is_none());
+    // Without variables, options given explicitly are enough for a live run.
+    let given: ConnectionOptions = [("token", "given")].into_iter().collect();
+    let options = live_connection_with(&DESCRIPTOR, &given).unwrap();
+    assert_eq!(options.get("token"), Some("given"));
+}
+
+#[test]
+fn a_table_listed_twice_fails_list_tables() {
+    fails_only(
+        Flaw::DuplicateTable,
+        None,
+        Check::ListTables,
+        &["`tickets` is listed more than once"],
+    );
+}
+
+#[test]
+fn metadata_that_changes_between_calls_fails_metadata() {
+    fails_only(
+        Flaw::UnstableMetadata,
+        Some("agents"),
+        Check::Metadata,
+        &["a second call returned other metadata", "\"name\""],
+    );
+}
+
+#[test]
+fn a_key_that_is_not_in_the_schema_fails_metadata_only() {
+    let report = fails_only(
+        Flaw::KeyNotInSchema,
+        Some("agents"),
+        Check::Metadata,
+        &["primary key `id` is not a field of the schema"],
+    );
+    // Checks that look records up by key do not also fail (or pass vacuously): they wait for
+    // metadata that fits the schema.
+    let stable = report.row(Some("agents"), Check::SnapshotStable).unwrap();
+    assert_eq!(stable.outcome, Outcome::Skip, "{report}");
+    assert!(
+        stable.evidence.contains("see `metadata`"),
+        "{}",
+        stable.evidence
+    );
+    let first = &report
+        .row(Some("agents"), Check::FirstRead)
+        .unwrap()
+        .evidence;
+    assert!(first.contains("keys not checked"), "{first}");
+}
+
+#[test]
+fn a_cdc_with_deletes_table_without_deletes_fails_metadata_only() {
+    let report = fails_only(
+        Flaw::DeletesNotSupported,
+        Some("tickets"),
+        Check::Metadata,
+        &["`tickets` is cdc_with_deletes but read_table_deletes is not supported"],
+    );
+    let deletes = report.row(Some("tickets"), Check::Deletes).unwrap();
+    assert_eq!(deletes.outcome, Outcome::Skip, "{report}");
+    assert!(
+        deletes.evidence.contains("see `metadata`"),
+        "{}",
+        deletes.evidence
+    );
+    // The records feed is still checked, and the evidence says the deletes were left out.
+    let termination = report.row(Some("tickets"), Check::Termination).unwrap();
+    assert_eq!(termination.outcome, Outcome::Pass, "{report}");
+    assert!(
+        termination
+            .evidence
+            .contains("read_table_deletes not checked"),
+        "{}",
+        termination.evidence
+    );
+}
+
+#[test]
+fn a_null_primary_key_fails_first_read() {
+    fails_only(
+        Flaw::NullKey,
+        Some("agents"),
+        Check::FirstRead,
+        &["`agents`", "primary key `agent_id` is null", "Agent 6"],
+    );
+}
+
+#[test]
+fn a_record_with_every_column_null_fails_first_read() {
+    fails_only(
+        Flaw::AllNullRecord,
+        Some("agents"),
+        Check::FirstRead,
+        &["`agents`: record 7 has every column null"],
+    );
+}
+
+#[test]
+fn an_append_read_more_than_a_page_over_the_bound_fails_batch_bounds() {
+    // Pages of 4 records: at max_records_per_batch=5 a read may return up to 5 - 1 + 4.
+    fails_only(
+        Flaw::PagesNotRecords,
+        Some("audit_log"),
+        Check::BatchBounds,
+        &[
+            "`audit_log`",
+            "max_records_per_batch=5 returned 20 records (at most 8 allowed)",
+        ],
+    );
+}
+
+#[test]
+fn a_far_future_cursor_that_restarts_the_read_fails_far_future_offset() {
+    fails_only(
+        Flaw::FutureRestarts,
+        Some("tickets"),
+        Check::FarFutureOffset,
+        &["`tickets`: read_table from", "2400-", "returned 10 records"],
+    );
+}
+
+/// The suite on `tickets` of connectors whose deletes offsets hold no timestamp.
+fn opaque_deletes(flaw: Flaw) -> Report {
+    let store = Store::shared();
+    Conformance::with_factory(&DESCRIPTOR, move |options| {
+        Memory::new(Arc::clone(&store), flaw, None, options).map(OpaqueDeletes)
+    })
+    .tables(&["tickets"])
+    .run()
+}
+
+#[test]
+fn a_deletes_offset_without_a_timestamp_does_not_hide_a_records_failure() {
+    let report = opaque_deletes(Flaw::FutureRestarts);
+    assert_eq!(
+        failures(&report),
+        [(Some("tickets"), Check::FarFutureOffset)],
+        "{report}"
+    );
+    let row = report.row(Some("tickets"), Check::FarFutureOffset).unwrap();
+    assert!(
+        row.evidence.contains("returned 10 records"),
+        "{}",
+        row.evidence
+    );
+    // Without the flaw the records feed passes and the deletes feed cannot be checked: a skip
+    // that says both.
+    let report = opaque_deletes(Flaw::None);
+    report.assert_passed();
+    let row = report.row(Some("tickets"), Check::FarFutureOffset).unwrap();
+    assert_eq!(row.outcome, Outcome::Skip, "{report}");
+    for expected in [
+        "no timestamp-like value in the read_table_deletes offset",
+        "no records",
+    ] {
+        assert!(
+            row.evidence.contains(expected),
+            "{expected:?} not in {}",
+            row.evidence
+        );
+    }
+}
+
+#[test]
+fn offsets_that_do_not_survive_json_text_fail_resume_and_offset_json() {
+    // The flaw relies on serde_json's default float parsing, which is best-effort.
+    let text = serde_json::to_string(&LOSSY_FLOAT).unwrap();
+    let back: f64 = serde_json::from_str(&text).unwrap();
+    assert_ne!(
+        back, LOSSY_FLOAT,
+        "serde_json now parses floats exactly (feature `float_roundtrip`?): pick another float"
+    );
+    let report = suite(Flaw::FloatInOffset).run();
+    assert_eq!(
+        failures(&report),
+        [
+            (Some("audit_log"), Check::Resume),
+            (Some("audit_log"), Check::OffsetJson)
+        ],
+        "{report}"
+    );
+    let resume = &report
+        .row(Some("audit_log"), Check::Resume)
+        .unwrap()
+        .evidence;
+    assert!(
+        resume.contains("resumed from") && resume.contains("another version"),
+        "{resume}"
+    );
+    let json = &report
+        .row(Some("audit_log"), Check::OffsetJson)
+        .unwrap()
+        .evidence;
+    assert!(json.contains("came back from JSON as"), "{json}");
+}
+
+#[test]
+fn snapshot_reads_with_different_keys_fail_snapshot_stable() {
+    fails_only(
+        Flaw::UnstableSnapshot,
+        Some("agents"),
+        Check::SnapshotStable,
+        &["`agents`: key [6] is in the first full read only"],
+    );
+}
+
+#[test]
+fn a_deleted_record_without_its_key_fails_deletes() {
+    fails_only(
+        Flaw::TombstoneWithoutKey,
+        Some("tickets"),
+        Check::Deletes,
+        &["`tickets`: deleted record 0 has no `id`"],
+    );
+}
+
+#[test]
+fn partitions_that_miss_a_record_fail_partitions() {
+    fails_only(
+        Flaw::PartitionsMiss,
+        Some("agents"),
+        Check::Partitions,
+        &["`agents`: the partitions miss", "\"agent_id\":6"],
+    );
+}
+
+#[test]
+fn an_insert_that_never_shows_up_fails_write_back() {
+    fails_only(
+        Flaw::MissesInserts,
+        Some("tickets"),
+        Check::WriteBack,
+        &["`tickets`: inserted {\"id\":5000}", "does not have it"],
+    );
+}
+
+#[test]
+fn a_secret_in_debug_output_fails_secrets() {
+    let report = fails_only(
+        Flaw::DebugLeaksSecret,
+        None,
+        Check::Secrets,
+        &[
+            "secret option `token`",
+            "the Debug output of",
+            "token: Some(\"***\")",
+        ],
+    );
+    assert!(!report.to_string().contains(FAKE_SECRET), "{report}");
+}
+
+/// The memory connector with its `Debug` leaking the token, built by a descriptor (so the suite
+/// only has a `dyn LakeflowConnect`).
+static LEAKY: ConnectorDescriptor = ConnectorDescriptor {
+    name: "leaky",
+    constructor: leaky,
+    ..DESCRIPTOR
+};
+
+fn leaky(options: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {
+    let connector = Memory::new(Store::shared(), Flaw::DebugLeaksSecret, None, options)?;
+    Ok(Box::new(connector))
+}
+
+#[test]
+fn the_debug_output_of_a_descriptor_built_connector_is_searched() {
+    let report = Conformance::new(&LEAKY).tables(&["agents"]).run();
+    assert_eq!(failures(&report), [(None, Check::Secrets)], "{report}");
+    let row = report.row(None, Check::Secrets).unwrap();
+    assert!(
+        row.evidence
+            .contains("appears in the Debug output of the connector"),
+        "{}",
+        row.evidence
+    );
+}
+
+#[test]
+fn unset_secrets_are_faked_offline_and_left_unset_live() {
+    let tokens = Arc::new(Mutex::new(Vec::<Option<String>>::new()));
+    let suite = |live: bool| {
+        let seen = Arc::clone(&tokens);
+        let suite = Conformance::with_factory(&DESCRIPTOR, move |options| {
+            let token = options.get("token").map(str::to_owned);
+            seen.lock().unwrap().push(token);
+            Memory::new(Store::shared(), Flaw::None, None, options)
+        })
+        .tables(&["agents"]);
+        if live { suite.live() } else { suite }
+    };
+    suite(false).run().assert_passed();
+    let offline = std::mem::take(&mut *tokens.lock().unwrap());
+    assert!(
+        !offline.is_empty() && offline.iter().all(|t| t.as_deref() == Some(FAKE_SECRET)),
+        "{offline:?}"
+    );
+    let report = suite(true).run();
+    report.assert_passed();
+    let live = tokens.lock().unwrap().clone();
+    assert!(
+        !live.is_empty() && live.iter().all(Option::is_none),
+        "{live:?}"
+    );
+    // With no secret to look for, the secrets check says so instead of passing.
+    assert_eq!(report.outcome(None, Check::Secrets), Some(Outcome::Skip));
 }

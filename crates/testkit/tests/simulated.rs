@@ -1,6 +1,7 @@
 //! The suite's simulator path: a small HTTP connector whose descriptor embeds a simulator spec.
-//! `Conformance::new` starts the simulator, passes its URL as `base_url`, and runs check 17
-//! under the spec's `conformance` fault profile (429 with Retry-After, 503).
+//! `Conformance::new` starts the simulator, passes its URL as `base_url`, gives the unset token
+//! `FAKE_SECRET` (the credential the spec accepts, by convention), and runs check 17 under the
+//! spec's `conformance` fault profile (429 with Retry-After, 503), or the suite's built-in one.
 
 use std::sync::Arc;
 use std::thread;
@@ -13,15 +14,22 @@ use lakeflow_connect::{
     LakeflowConnect, MAX_RECORDS_PER_BATCH, Offset, OptionSpec, ReadOutput, Record, Result, Secret,
     TableMetadata, TableOptions, positive_option,
 };
-use lakeflow_testkit::{Check, Conformance, Outcome};
+use lakeflow_testkit::{Check, Conformance, FAKE_SECRET, Outcome};
 use serde_json::{Value, json};
 
-/// The spec without fault profiles (a macro, so `concat!` can add them).
+/// The spec without fault profiles, accepting the bearer token `$token` (a macro, so `concat!`
+/// can add profiles). The convention is `FAKE_SECRET`'s value.
 macro_rules! endpoints {
     () => {
-        "
+        endpoints!("lakeflow-conformance-secret-7f3a")
+    };
+    ($token:literal) => {
+        concat!(
+            "
 name: items
-auth: { scheme: bearer, token: sim-token }
+auth: { scheme: bearer, token: ",
+            $token,
+            " }
 endpoints:
   - name: items
     path: /items
@@ -35,6 +43,7 @@ endpoints:
       updated_after: { role: filter, field: updated_at, op: gt }
     pagination: { style: offset, total_key: total, has_more_key: has_more }
 "
+        )
     };
 }
 
@@ -89,7 +98,9 @@ fn construct(options: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {
     Ok(Box::new(Items::new(options)?))
 }
 
-/// Reads `GET /items?updated_after=<cursor>&limit=3` page by page (limit-on-the-fly).
+/// Reads `GET /items?updated_after=<cursor>&limit=3` page by page (limit-on-the-fly). `Debug`
+/// shows the token as `Secret(***)`.
+#[derive(Debug)]
 struct Items {
     agent: ureq::Agent,
     base_url: String,
@@ -150,6 +161,12 @@ impl Items {
                     .unwrap_or(0);
                 thread::sleep(Duration::from_millis(wait * 1000 + 1));
                 continue;
+            }
+            if matches!(status, 401 | 403) {
+                // What the source said, never the token.
+                return Err(Error::Auth {
+                    message: format!("items: the source answered {status}"),
+                });
             }
             if status != 200 {
                 return Err(Error::Transport {
@@ -240,13 +257,11 @@ fn check(table: &str) -> Result<()> {
     }
 }
 
-fn token() -> ConnectionOptions {
-    [("token", "sim-token")].into_iter().collect()
-}
-
 #[test]
-fn a_simulator_backed_connector_passes_including_faults() {
-    let report = Conformance::new(&DESCRIPTOR).connection(token()).run();
+fn a_simulator_backed_connector_passes_with_no_connection_options() {
+    // The convention: the spec's credential is the value the suite gives unset secrets.
+    assert!(SPEC.contains(&format!("token: {FAKE_SECRET} ")), "{SPEC}");
+    let report = Conformance::new(&DESCRIPTOR).run();
     report.assert_passed();
     let setup = report.row(None, Check::Setup).unwrap();
     assert!(
@@ -254,22 +269,59 @@ fn a_simulator_backed_connector_passes_including_faults() {
         "{}",
         setup.evidence
     );
-    assert_eq!(
-        report.outcome(Some("items"), Check::Faults),
-        Some(Outcome::Pass),
-        "{report}"
-    );
-    assert_eq!(
-        report.outcome(Some("items"), Check::Resume),
-        Some(Outcome::Pass),
-        "{report}"
+    for check in [Check::FirstRead, Check::Resume, Check::Secrets] {
+        assert_eq!(
+            report.outcome(check.per_table().then_some("items"), check),
+            Some(Outcome::Pass),
+            "{check}: {report}"
+        );
+    }
+    let faults = report.row(Some("items"), Check::Faults).unwrap();
+    assert_eq!(faults.outcome, Outcome::Pass, "{report}");
+    assert!(
+        faults.evidence.contains("`conformance` fault profile"),
+        "{}",
+        faults.evidence
     );
 }
 
 #[test]
+fn a_spec_that_refuses_the_fake_secret_fails_with_a_pointer_to_the_convention() {
+    static OTHER_TOKEN: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {
+        spec: endpoints!("sim-token"),
+        files: &[("items.json", ITEMS)],
+    };
+    static REFUSING: ConnectorDescriptor = ConnectorDescriptor {
+        simulator: Some(&OTHER_TOKEN),
+        ..DESCRIPTOR
+    };
+    let report = Conformance::new(&REFUSING).run();
+    let failed: Vec<_> = report
+        .failures()
+        .map(|r| (r.table.as_deref(), r.check))
+        .collect();
+    assert_eq!(failed, [(Some("items"), Check::FirstRead)], "{report}");
+    let evidence = &report
+        .row(Some("items"), Check::FirstRead)
+        .unwrap()
+        .evidence;
+    for expected in ["authentication failed", "FAKE_SECRET", "simulator spec"] {
+        assert!(
+            evidence.contains(expected),
+            "{expected:?} not in {evidence}"
+        );
+    }
+    // A token given explicitly is used instead of the fake one.
+    let token: ConnectionOptions = [("token", "sim-token")].into_iter().collect();
+    Conformance::new(&REFUSING)
+        .connection(token)
+        .run()
+        .assert_passed();
+}
+
+#[test]
 fn without_retries_the_fault_profile_fails_faults_only() {
-    let mut connection = token();
-    connection.insert("retries", "0");
+    let connection: ConnectionOptions = [("retries", "0")].into_iter().collect();
     let report = Conformance::new(&DESCRIPTOR).connection(connection).run();
     let failed: Vec<_> = report
         .failures()
@@ -278,22 +330,35 @@ fn without_retries_the_fault_profile_fails_faults_only() {
     assert_eq!(failed, [(Some("items"), Check::Faults)], "{report}");
 }
 
+static NO_FAULTS: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {
+    spec: endpoints!(),
+    files: &[("items.json", ITEMS)],
+};
+
+/// The connector with a spec that has no `conformance` fault profile.
+static PLAIN: ConnectorDescriptor = ConnectorDescriptor {
+    simulator: Some(&NO_FAULTS),
+    ..DESCRIPTOR
+};
+
 #[test]
-fn a_spec_without_the_conformance_profile_skips_faults() {
-    static NO_FAULTS: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {
-        spec: endpoints!(),
-        files: &[("items.json", ITEMS)],
-    };
-    static PLAIN: ConnectorDescriptor = ConnectorDescriptor {
-        simulator: Some(&NO_FAULTS),
-        ..DESCRIPTOR
-    };
-    let report = Conformance::new(&PLAIN).connection(token()).run();
+fn a_spec_without_the_conformance_profile_gets_the_built_in_faults() {
+    let report = Conformance::new(&PLAIN).run();
     report.assert_passed();
     let faults = report.row(Some("items"), Check::Faults).unwrap();
-    assert_eq!(faults.outcome, Outcome::Skip);
+    assert_eq!(faults.outcome, Outcome::Pass, "{report}");
     assert!(
-        faults.evidence.contains("no `conformance` fault profile"),
+        faults.evidence.contains("built-in fault profile"),
+        "{}",
+        faults.evidence
+    );
+    // The built-in profile really injects faults: without retries the pass breaks on them.
+    let connection: ConnectionOptions = [("retries", "0")].into_iter().collect();
+    let report = Conformance::new(&PLAIN).connection(connection).run();
+    let faults = report.row(Some("items"), Check::Faults).unwrap();
+    assert_eq!(faults.outcome, Outcome::Fail, "{report}");
+    assert!(
+        faults.evidence.contains("built-in fault profile") && faults.evidence.contains("429"),
         "{}",
         faults.evidence
     );

@@ -2,7 +2,7 @@
 
 use anyhow::{Result, bail};
 use clap::Args;
-use lakeflow_testkit::{Conformance, env_var_name, live_connection};
+use lakeflow_testkit::{Conformance, env_var_name, live_connection_with, missing_live_options};
 
 use crate::options::SourceOptions;
 use crate::output::{ListFormat, print_json};
@@ -32,31 +32,23 @@ pub fn run(args: &TestArgs) -> Result<()> {
     let mut connection = routed.connection;
     let mut suite = Conformance::new(descriptor);
     if args.live {
-        let Some(from_env) = live_connection(descriptor) else {
-            let names: Vec<String> = descriptor
-                .connection_options
-                .iter()
-                .filter(|o| o.required)
-                .map(|o| env_var_name(descriptor, o.name))
+        // Options on the command line win over the environment.
+        let Some(merged) = live_connection_with(descriptor, &connection) else {
+            let missing: Vec<String> = missing_live_options(descriptor, &connection)
+                .into_iter()
+                .map(|option| format!("{} (or -o {option}=...)", env_var_name(descriptor, option)))
                 .collect();
             bail!(
-                "--live needs the connection options of `{}` in the environment: {}",
+                "--live needs the connection options of `{}`: {}",
                 descriptor.name,
-                if names.is_empty() {
-                    "any `LAKEFLOW_<SOURCE>_<OPTION>` variable".to_owned()
+                if missing.is_empty() {
+                    "set at least one `LAKEFLOW_<SOURCE>_<OPTION>` variable or -o option".to_owned()
                 } else {
-                    names.join(", ")
+                    missing.join(", ")
                 }
             );
         };
-        // Options on the command line win over the environment.
-        for key in from_env.keys() {
-            if connection.get(key).is_none()
-                && let Some(value) = from_env.get(key)
-            {
-                connection.insert(key, value);
-            }
-        }
+        connection = merged;
         suite = suite.live();
     }
     let tables: Vec<&str> = args.tables.iter().map(String::as_str).collect();

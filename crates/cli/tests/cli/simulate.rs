@@ -141,7 +141,11 @@ fn simulate_records_a_cassette_through_a_proxy_and_replays_it() {
         user["email"] = Value::from("redacted@example.com");
     }
     let replay = Served::start(&["--port", "0", "--replay", cassette]);
-    assert_eq!(get_users(&replay.base_url), redacted, "the replay answers alike");
+    assert_eq!(
+        get_users(&replay.base_url),
+        redacted,
+        "the replay answers alike"
+    );
 }
 
 #[test]

@@ -14,6 +14,7 @@ use super::common::{count, run_spec_with, runtime, table_rows};
 
 /// One append table `t` with a given schema and records; offsets `{"pos": n}`. With
 /// `drifting`, every read moves the offset and returns nothing: it never converges.
+#[derive(Debug)]
 struct Fixed {
     schema: SchemaRef,
     records: Vec<Record>,

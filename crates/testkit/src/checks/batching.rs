@@ -60,6 +60,7 @@ pub(super) fn termination(run: &Run, t: &TableCtx) -> Verdict {
             ));
         }
     }
+    summary.extend(run.deletes_left_out(t));
     verdict(&problems, || summary.join("; "))
 }
 
@@ -138,6 +139,7 @@ pub(super) fn batch_bounds(run: &Run, t: &TableCtx) -> Verdict {
             )
         });
     }
+    summary.extend(run.deletes_left_out(t));
     verdict(&problems, || summary.join("; "))
 }
 

@@ -15,16 +15,15 @@ use crate::report::Check;
 /// against the table schema narrowed (as the pipeline narrows it) to the top-level columns that
 /// hold the keys and the cursor.
 pub(super) fn deletes(run: &Run, t: &TableCtx) -> Verdict {
-    let meta = run.metadata(t)?;
-    if meta.ingestion_type != IngestionType::CdcWithDeletes {
-        return Ok(skip(format!(
-            "not a cdc_with_deletes table ({})",
-            meta.ingestion_type
-        )));
+    let kind = run.kind(t)?;
+    if kind != IngestionType::CdcWithDeletes {
+        return Ok(skip(format!("not a cdc_with_deletes table ({kind})")));
     }
+    // Keys and cursor are looked up in the deleted records: they must be fields of the schema.
+    let meta = run.valid_metadata(t)?;
     let schema = run.schema(t)?;
     let Some(pass) = run.deletes(t)? else {
-        return Ok(skip("no deletes feed"));
+        return Err(blocked("a deletes feed", Check::Metadata));
     };
     if !pass.converged() {
         return Err(blocked("a full deletes read", Check::Termination));
@@ -42,7 +41,8 @@ pub(super) fn deletes(run: &Run, t: &TableCtx) -> Verdict {
         for path in &paths {
             if value_at(record, path).is_none_or(Value::is_null) {
                 problems.push(format!(
-                    "deleted record {index} has no `{path}`: {}",
+                    "`{}`: deleted record {index} has no `{path}`: {}",
+                    t.name,
                     short(&Value::Object(record.clone()))
                 ));
             }

@@ -1,39 +1,44 @@
 //! Check 17: under injected retriable faults (429/5xx, Retry-After), a full pass returns the same
 //! records as without faults.
 
-use lakeflow_connect::{IngestionType, TableOptions};
+use lakeflow_connect::TableOptions;
 
-use crate::config::{FAULT_PROFILE, Source};
+use crate::config::Source;
 use crate::context::{Finding, Run, TableCtx, Verdict, blocked, count, fail, skip, verdict};
 use crate::pass::{Feed, multiset, read_pass};
 use crate::probe::Probe;
 use crate::report::{Check, Mode};
 use crate::runner::{BASE_URL, descriptor_factory};
-use crate::simulator::{self, Simulation, StartError};
+use crate::simulator::{self, Simulation};
+
+/// The role of the connector reading through faults, in evidence.
+const ROLE: &str = "the connector reading through faults";
 
 /// A connector reading through faults, and the simulator injecting them (when there is one).
 /// Built for each table and dropped after it: a fault factory over a shared in-process source
-/// may turn faults on for as long as its connector lives.
+/// may turn faults on for as long as its connector lives, and a fresh simulator numbers its
+/// requests from 1 again, so the built-in profile's faults hit every table's pass.
 struct Faulty {
     connector: Probe,
-    _simulation: Option<Simulation>,
+    simulation: Option<Simulation>,
 }
 
 /// Builds the faulty connector: the caller's fault factory, or the descriptor's connector
-/// against a second simulator running the spec's `conformance` fault profile.
+/// against a second simulator running the spec's `conformance` fault profile (the suite's
+/// built-in profile when the spec has none).
 fn faulty(run: &Run) -> Result<Faulty, Finding> {
     if run.config.mode == Mode::Live {
         return Err(skip("live mode: faults are injected by the simulator only"));
     }
     if let Some(factory) = &run.config.faults {
-        let connector = run.build(factory, &run.connection).map_err(|e| {
+        let connector = run.build(factory, &run.connection, ROLE).map_err(|e| {
             fail(format!(
                 "the fault factory could not build a connector: {e}"
             ))
         })?;
         return Ok(Faulty {
             connector,
-            _simulation: None,
+            simulation: None,
         });
     }
     let spec = match (&run.config.source, run.config.descriptor.simulator) {
@@ -49,23 +54,12 @@ fn faulty(run: &Run) -> Result<Faulty, Finding> {
             ));
         }
     };
-    let simulation = match simulator::start(spec, Some(FAULT_PROFILE)) {
-        Ok(simulation) => simulation,
-        Err(StartError::NoProfile(reason)) => {
-            return Err(skip(format!(
-                "the simulator spec has no `{FAULT_PROFILE}` fault profile: {reason}"
-            )));
-        }
-        Err(StartError::Failed(reason)) => {
-            return Err(fail(format!(
-                "could not start the simulator with faults: {reason}"
-            )));
-        }
-    };
+    let simulation = simulator::start_with_faults(spec)
+        .map_err(|e| fail(format!("could not start the simulator with faults: {e}")))?;
     let mut options = run.connection.clone();
     options.insert(BASE_URL, simulation.base_url());
     let connector = run
-        .build(&descriptor_factory(run.config.descriptor), &options)
+        .build(&descriptor_factory(run.config.descriptor), &options, ROLE)
         .map_err(|e| {
             fail(format!(
                 "could not build the connector against the faulty simulator: {e}"
@@ -73,7 +67,7 @@ fn faulty(run: &Run) -> Result<Faulty, Finding> {
         })?;
     Ok(Faulty {
         connector,
-        _simulation: Some(simulation),
+        simulation: Some(simulation),
     })
 }
 
@@ -81,7 +75,7 @@ fn faulty(run: &Run) -> Result<Faulty, Finding> {
 pub(super) fn faults(run: &Run, t: &TableCtx) -> Verdict {
     let kind = run.kind(t)?;
     let mut feeds = vec![(Feed::Records, run.full(t)?)];
-    if kind == IngestionType::CdcWithDeletes {
+    if run.has_deletes(t)? {
         let deletes = run.deletes(t)?.filter(|p| p.converged());
         feeds.push((
             Feed::Deletes,
@@ -135,5 +129,15 @@ pub(super) fn faults(run: &Run, t: &TableCtx) -> Verdict {
             count(pass.batches.len(), "read")
         ));
     }
+    let source = faulty.simulation.as_ref().map_or_else(
+        || "faults from the test's fault factory".to_owned(),
+        |sim| format!("faults from {}", sim.faults()),
+    );
+    if !problems.is_empty() {
+        // First, so that the evidence says which faults were injected even when cut short.
+        problems.insert(0, source.clone());
+    }
+    summary.push(source);
+    summary.extend(run.deletes_left_out(t));
     verdict(&problems, || summary.join("; "))
 }

@@ -8,7 +8,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use lakeflow_connect::{IngestionType, Offset, Record};
 use serde_json::Value;
 
-use crate::context::{Run, TableCtx, Verdict, blocked, fail, pass, skip, verdict};
+use crate::context::{Finding, Run, TableCtx, Verdict, blocked, fail, pass, skip, verdict};
 use crate::cursor::far_future;
 use crate::pass::{End, Feed, key_of, read_once, read_pass, short};
 use crate::report::Check;
@@ -28,19 +28,29 @@ pub(super) fn first_read(run: &Run, t: &TableCtx) -> Verdict {
     let batch = converter
         .convert(records)
         .map_err(|e| fail(format!("the first read does not fit the schema: {e}")))?;
-    let meta = run.metadata(t)?;
+    // Keys that are not fields of the schema are check 4's failure, not null keys.
+    let (keys, keys_note): (&[String], &str) = match run.valid_metadata(t) {
+        Ok(meta) => (&meta.primary_keys, "keys non-null"),
+        Err(_) => (&[], "keys not checked (see `metadata`)"),
+    };
     let mut problems = Vec::new();
     if batch.num_columns() > 0 {
         for (row, record) in records.iter().enumerate() {
+            let shown = || short(&Value::Object(record.clone()));
             if batch.columns().iter().all(|c| c.is_null(row)) {
                 problems.push(format!(
-                    "record {row} has every column null: {}",
-                    short(&Value::Object(record.clone()))
+                    "`{}`: record {row} has every column null: {}",
+                    t.name,
+                    shown()
                 ));
             }
-            for key in &meta.primary_keys {
+            for key in keys {
                 if null_at_path(&batch, key, row) {
-                    problems.push(format!("record {row}: primary key `{key}` is null"));
+                    problems.push(format!(
+                        "`{}`: record {row}: primary key `{key}` is null: {}",
+                        t.name,
+                        shown()
+                    ));
                 }
             }
         }
@@ -60,7 +70,7 @@ pub(super) fn first_read(run: &Run, t: &TableCtx) -> Verdict {
     verdict(&problems, || {
         let end = end.map_or_else(|| "none".to_owned(), |o| short(&Value::Object(o)));
         format!(
-            "{} records convert against the schema; keys non-null; end offset {end}",
+            "{} records convert against the schema; {keys_note}; end offset {end}",
             records.len()
         )
     })
@@ -169,6 +179,9 @@ pub(super) fn far_future_offset(run: &Run, t: &TableCtx) -> Verdict {
     }
     let mut problems = Vec::new();
     let mut used = Vec::new();
+    // Feeds that could not be checked, and why: they turn the check into a skip only when the
+    // feeds that were checked found nothing wrong.
+    let mut unchecked: Vec<Finding> = Vec::new();
     for (feed, pass) in feeds {
         let given = (feed == Feed::Records)
             .then(|| run.config.far_future.get(&t.name))
@@ -178,23 +191,34 @@ pub(super) fn far_future_offset(run: &Run, t: &TableCtx) -> Verdict {
             (None, Some(real)) => match far_future(real) {
                 Some(moved) => moved,
                 None => {
-                    return Ok(skip(format!(
+                    unchecked.push(skip(format!(
                         "no timestamp-like value in the {} offset {}; give one with \
                          `far_future_offset`",
                         feed.method(),
                         short(&Value::Object(real.clone()))
                     )));
+                    continue;
                 }
             },
-            (None, None) => return Err(blocked("an offset to start from", Check::Termination)),
+            (None, None) => {
+                unchecked.push(blocked(
+                    &format!("an offset of {} to start from", feed.method()),
+                    Check::Termination,
+                ));
+                continue;
+            }
         };
         let text = short(&Value::Object(offset.clone()));
-        match read_once(&run.main, &t.name, feed, Some(&offset), &t.options, 1_000) {
-            Err(error) => problems.push(format!("{} from {text} failed: {error}", feed.method())),
+        let table = &t.name;
+        match read_once(&run.main, table, feed, Some(&offset), &t.options, 1_000) {
+            Err(error) => problems.push(format!(
+                "`{table}`: {} from {text} failed: {error}",
+                feed.method()
+            )),
             Ok((records, end)) => {
                 if let Some(first) = records.first() {
                     problems.push(format!(
-                        "{} from {text} returned {} records, e.g. {}",
+                        "`{table}`: {} from {text} returned {} records, e.g. {}",
                         feed.method(),
                         records.len(),
                         short(&Value::Object(first.clone()))
@@ -203,13 +227,25 @@ pub(super) fn far_future_offset(run: &Run, t: &TableCtx) -> Verdict {
                 if end.as_ref() != Some(&offset) {
                     let end = end.map_or_else(|| "none".to_owned(), |o| short(&Value::Object(o)));
                     problems.push(format!(
-                        "{} from {text} returned the offset {end} instead of the same",
+                        "`{table}`: {} from {text} returned the offset {end} instead of the same",
                         feed.method()
                     ));
                 }
             }
         }
         used.push(format!("{} from {text}", feed.method()));
+    }
+    if problems.is_empty()
+        && let Some(first) = unchecked.first()
+    {
+        let mut evidence: Vec<String> = unchecked.iter().map(|f| f.evidence.clone()).collect();
+        if !used.is_empty() {
+            evidence.push(format!("{}: no records, same offset", used.join("; ")));
+        }
+        return Err(Finding {
+            outcome: first.outcome,
+            evidence: evidence.join("; "),
+        });
     }
     verdict(&problems, || {
         format!("{}: no records, same offset", used.join("; "))
@@ -218,13 +254,12 @@ pub(super) fn far_future_offset(run: &Run, t: &TableCtx) -> Verdict {
 
 /// Check 11: Two full reads of a snapshot table hold the same primary keys.
 pub(super) fn snapshot_stable(run: &Run, t: &TableCtx) -> Verdict {
-    let meta = run.metadata(t)?;
-    if meta.ingestion_type != IngestionType::Snapshot {
-        return Ok(skip(format!(
-            "not a snapshot table ({})",
-            meta.ingestion_type
-        )));
+    let kind = run.kind(t)?;
+    if kind != IngestionType::Snapshot {
+        return Ok(skip(format!("not a snapshot table ({kind})")));
     }
+    // Keys missing from the schema would compare as nulls and always agree.
+    let meta = run.valid_metadata(t)?;
     let first = run.full(t)?;
     let second = read_pass(
         &run.main,
@@ -250,10 +285,16 @@ pub(super) fn snapshot_stable(run: &Run, t: &TableCtx) -> Verdict {
     let (a, b) = (keys(first), keys(&second));
     let mut problems = Vec::new();
     for key in a.difference(&b).take(5) {
-        problems.push(format!("key {key} is in the first full read only"));
+        problems.push(format!(
+            "`{}`: key {key} is in the first full read only",
+            t.name
+        ));
     }
     for key in b.difference(&a).take(5) {
-        problems.push(format!("key {key} is in the second full read only"));
+        problems.push(format!(
+            "`{}`: key {key} is in the second full read only",
+            t.name
+        ));
     }
     verdict(&problems, || {
         format!(

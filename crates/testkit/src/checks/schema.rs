@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use arrow_schema::{DataType, Fields};
-use lakeflow_connect::{Error, IngestionType, LakeflowConnect};
+use lakeflow_connect::{IngestionType, LakeflowConnect};
 
 use crate::context::{Run, TableCtx, Verdict, fail, verdict};
 use crate::probe::guard;
@@ -105,18 +105,11 @@ pub(super) fn metadata(run: &Run, t: &TableCtx) -> Verdict {
     if let Err(error) = meta.validate(&t.name, schema) {
         problems.push(error.to_string());
     }
-    if meta.ingestion_type == IngestionType::CdcWithDeletes {
-        let call = format!("read_table_deletes(`{}`)", t.name);
-        let outcome = guard(&run.transcript, &call, || {
-            run.main
-                .read_table_deletes(&t.name, None, &t.options)
-                .map(drop)
-        });
-        if let Ok(Err(Error::NotSupported { .. })) = outcome {
-            problems.push(
-                "the table is cdc_with_deletes but read_table_deletes is not supported".to_owned(),
-            );
-        }
+    if meta.ingestion_type == IngestionType::CdcWithDeletes && !run.deletes_supported(t) {
+        problems.push(format!(
+            "`{}` is cdc_with_deletes but read_table_deletes is not supported",
+            t.name
+        ));
     }
     verdict(&problems, || {
         let cursor = meta

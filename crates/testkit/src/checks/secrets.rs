@@ -1,13 +1,13 @@
 //! Check 16: no secret connection value appears in anything the connector says: error texts
-//! (Display and Debug), panic messages, or its own Debug output.
+//! (Display and Debug), panic messages, or the Debug output of any connector the suite built.
 
 use lakeflow_connect::{IngestionType, LakeflowConnect, Offset, TableOptions};
 use serde_json::Value;
 
 use super::UNKNOWN_TABLE;
-use crate::context::{Run, Verdict, skip, verdict};
+use crate::context::{Run, Verdict, count, skip, verdict};
 use crate::pass::{Feed, read_once};
-use crate::probe::{Said, guard};
+use crate::probe::guard;
 
 /// A value no option accepts, used to provoke invalid-option errors.
 const INVALID: &str = "lakeflow-conformance-invalid";
@@ -18,25 +18,27 @@ const MAX_PROVOKED_TABLES: usize = 5;
 
 /// Check 16: After every other check has run (their errors are in the transcript), provoke more errors
 /// — unknown tables, offsets the connector never produced, invalid table and connection option
-/// values — then search every error, panic message and Debug output for the secret values.
+/// values — then search every error, panic message and Debug output for the secret values. Every
+/// connector the suite built noted its `Debug` output when it was dropped; the main connector's
+/// is rendered now, after all its use.
 pub(super) fn secrets(run: &Run) -> Verdict {
     if run.secrets.is_empty() {
-        return Ok(skip("the connector declares no secret connection option"));
+        return Ok(skip(
+            "no secret connection option is set (the connector declares none, or a live run \
+             was given none)",
+        ));
     }
     provoke(run);
-    let mut outputs = run.transcript.entries();
-    let mut debug_note = String::new();
-    match run.main.debug_text() {
-        Some(text) => outputs.push(Said {
-            call: "the connector's Debug output".to_owned(),
-            text,
-        }),
-        None => {
-            debug_note = " (the connector's own Debug output is not available: connectors built \
-                          by a descriptor are `dyn LakeflowConnect`)"
-                .to_owned();
-        }
+    // A panic while rendering is in the transcript already (`debug_text` guards it).
+    if let Ok(text) = run.main.debug_text() {
+        run.transcript
+            .note(format!("the Debug output of {}", run.main.role()), text);
     }
+    let outputs = run.transcript.entries();
+    let debug_outputs = outputs
+        .iter()
+        .filter(|s| s.call.starts_with("the Debug output of "))
+        .count();
     let mut problems = Vec::new();
     let mut searched = Vec::new();
     for (name, value) in &run.secrets {
@@ -62,8 +64,9 @@ pub(super) fn secrets(run: &Run) -> Verdict {
     }
     verdict(&problems, || {
         format!(
-            "{} outputs (errors, panics, Debug) searched for {}: no leak{debug_note}",
+            "{} outputs (errors, panics, and the Debug output of {}) searched for {}: no leak",
             outputs.len(),
+            count(debug_outputs, "connector"),
             searched.join(", ")
         )
     })
@@ -131,15 +134,11 @@ fn provoke(run: &Run) {
     unknown.insert("lakeflow_conformance_unknown_option", INVALID);
     variants.push(unknown);
     for options in variants {
-        // A connector that accepts the value gets a call that must reach the source.
-        if let Ok(probe) = run.build(&run.factory, &options) {
+        // A connector that accepts the value gets a call that must reach the source; its Debug
+        // output is noted when the probe is dropped.
+        let role = "a connector built with an invalid connection option";
+        if let Ok(probe) = run.build(&run.factory, &options, role) {
             let _ = guard(&run.transcript, "provoking errors", || probe.list_tables());
-            if let Some(text) = probe.debug_text() {
-                run.transcript.note(
-                    "the Debug output of a connector built with an invalid option",
-                    text,
-                );
-            }
         }
     }
 }

@@ -21,7 +21,7 @@ pub(super) fn write_back(run: &Run, t: &TableCtx) -> Verdict {
     let mut problems = Vec::new();
     let mut done = Vec::new();
     let mut feeds = vec![Feed::Records];
-    if kind == IngestionType::CdcWithDeletes {
+    if run.has_deletes(t)? {
         feeds.push(Feed::Deletes);
     }
     for feed in feeds {
@@ -49,7 +49,7 @@ fn round_trip(
 ) -> Result<Option<String>, Finding> {
     let table = t.name.as_str();
     let before = if incremental {
-        let pass = fresh_pass(run, t, feed, None)?;
+        let pass = fresh_pass(run, t, feed, None, "a connector built before a write")?;
         pass.offsets.last().cloned().flatten()
     } else {
         None
@@ -76,7 +76,13 @@ fn round_trip(
         Err(panic) => return Err(fail(format!("the write-back helper {panic}"))),
     };
     let shown = short(&Value::Object(identity.clone()));
-    let after = fresh_pass(run, t, feed, before.clone())?;
+    let after = fresh_pass(
+        run,
+        t,
+        feed,
+        before.clone(),
+        "a connector built after a write",
+    )?;
     let from = before.map_or_else(|| "the start".to_owned(), |o| short(&Value::Object(o)));
     if after.records().any(|r| matches(r, &identity)) {
         Ok(Some(format!(
@@ -93,9 +99,15 @@ fn round_trip(
 }
 
 /// A converged pass by a connector built now.
-fn fresh_pass(run: &Run, t: &TableCtx, feed: Feed, start: Option<Offset>) -> Result<Pass, Finding> {
+fn fresh_pass(
+    run: &Run,
+    t: &TableCtx,
+    feed: Feed,
+    start: Option<Offset>,
+    role: &str,
+) -> Result<Pass, Finding> {
     let connector = run
-        .fresh()
+        .fresh(role)
         .map_err(|e| fail(format!("could not build a fresh connector: {e}")))?;
     let snapshot = start.is_none()
         && feed == Feed::Records

@@ -1,50 +1,19 @@
-//! The `memory` connector and its switchable flaws.
+//! The `memory` connector: construction, the simulated API calls and the two read patterns,
+//! with the flaws that corrupt reads applied (the trait methods are in `api.rs`).
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::Utc;
-use lakeflow_connect::arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use lakeflow_connect::{
-    ConnectionOptions, Error, IngestionType, LakeflowConnect, MAX_RECORDS_PER_BATCH, Offset,
-    PartitionedRead, PartitionedStream, ReadOutput, Record, Result, Secret, TableMetadata,
-    TableOptions, check_options, positive_option,
+    ConnectionOptions, Error, MAX_RECORDS_PER_BATCH, Offset, Record, Result, Secret, TableOptions,
+    check_options, positive_option,
 };
 use serde_json::{Value, json};
 
-use super::{DESCRIPTOR, Shared, lock, ts};
-
-/// One defect each; the suite's tests check that exactly the matching check fails.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flaw {
-    None,
-    /// `audit_log`: a caught-up read returns a new offset every time.
-    NeverTerminates,
-    /// `tickets`: the `requester` struct has two `name` fields.
-    DuplicateField,
-    /// An offset it cannot parse is reported with the request, token included.
-    LeaksSecret,
-    /// `tickets`: a read from another offset than the one it returned last skips a record.
-    ResumeGap,
-    /// A read from another offset than the one it returned last also returns the row at the
-    /// start position again.
-    ResumeReplays,
-    /// `audit_log`: record `seq = 2` carries a `seq` that is not an integer.
-    BadRecord,
-    /// `tickets`: ignores `max_records_per_batch`.
-    OversizedBatch,
-    /// `agents`: `get_table_schema` panics.
-    PanicsInSchema,
-    /// Unknown tables are reported as protocol errors.
-    WrongUnknownTableError,
-    /// `agents`: each `get_partitions` call lists the partitions in another order.
-    UnstablePartitions,
-    /// Retriable errors are not retried.
-    NoRetry,
-    /// `tickets`: `subject` is never filled.
-    NullColumn,
-}
+use super::{DESCRIPTOR, FIRST_WRITTEN_ID, Flaw, Shared, lock, object, ts};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(super) enum Table {
@@ -53,13 +22,15 @@ pub(super) enum Table {
     Agents,
 }
 
-const TABLES: [&str; 3] = ["tickets", "audit_log", "agents"];
+pub(super) const TABLES: [&str; 3] = ["tickets", "audit_log", "agents"];
 /// Records per server page of `audit_log` (limit-before-fetch never cuts inside one).
 const PAGE: usize = 4;
+/// A float that serde_json's default (best-effort) parsing reads back as its neighbour
+/// `1.4333333333333331`: an offset holding it does not survive JSON text.
+pub const LOSSY_FLOAT: f64 = 1.433_333_333_333_333_3;
 
-#[derive(Debug)]
 pub struct Memory {
-    store: Shared,
+    pub(super) store: Shared,
     pub(super) flaw: Flaw,
     token: Option<Secret>,
     /// Construction time: reads whose cursor is at or past it are caught up.
@@ -70,6 +41,28 @@ pub struct Memory {
     last_end: Mutex<BTreeMap<Table, Offset>>,
     spin: AtomicU64,
     pub(super) partition_calls: AtomicU64,
+    /// `read_table_metadata` calls for `agents` (the unstable-metadata flaw alternates).
+    pub(super) metadata_calls: AtomicU64,
+    /// Full reads of `agents` (the unstable-snapshot flaw alternates).
+    pub(super) snapshot_reads: AtomicU64,
+}
+
+/// What a connector should show: the token only as `Secret(***)`; the store is left out (it is
+/// the source, not the connector's state). The `DebugLeaksSecret` flaw prints the token.
+impl fmt::Debug for Memory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Memory");
+        debug.field("flaw", &self.flaw);
+        if self.flaw == Flaw::DebugLeaksSecret {
+            debug.field("token", &self.token.as_ref().map(Secret::expose));
+        } else {
+            debug.field("token", &self.token);
+        }
+        debug
+            .field("init", &self.init)
+            .field("faults", &self.faults.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Memory {
@@ -94,6 +87,8 @@ impl Memory {
             last_end: Mutex::new(BTreeMap::new()),
             spin: AtomicU64::new(0),
             partition_calls: AtomicU64::new(0),
+            metadata_calls: AtomicU64::new(0),
+            snapshot_reads: AtomicU64::new(0),
         })
     }
 
@@ -130,20 +125,23 @@ impl Memory {
         })
     }
 
-    fn max_records(table: &str, options: &TableOptions) -> Result<usize> {
+    pub(super) fn max_records(table: &str, options: &TableOptions) -> Result<usize> {
         DESCRIPTOR.check_table_options(table, options.keys().map(String::as_str))?;
         let max = positive_option(options, MAX_RECORDS_PER_BATCH, 10)?;
         Ok(usize::try_from(max).unwrap_or(usize::MAX))
     }
 
     /// A stored row as the API returns it, with the flaws that corrupt rows applied.
-    fn present(&self, table: Table, mut record: Record) -> Record {
+    pub(super) fn present(&self, table: Table, mut record: Record) -> Record {
         match (self.flaw, table) {
             (Flaw::NullColumn, Table::Tickets) => {
                 record.insert("subject".into(), Value::Null);
             }
             (Flaw::BadRecord, Table::AuditLog) if record["seq"] == 2 => {
                 record.insert("seq".into(), json!("not-a-number"));
+            }
+            (Flaw::NullKey, Table::Agents) if record["agent_id"] == 6 => {
+                record.insert("agent_id".into(), Value::Null);
             }
             _ => {}
         }
@@ -187,7 +185,7 @@ impl Memory {
 
     /// Limit-on-the-fly over rows ordered by `(updated_at, id)`; the offset is the position of
     /// the last row delivered, so ties are never split wrongly.
-    fn read_keyed(
+    pub(super) fn read_keyed(
         &self,
         name: &str,
         rows: Vec<Record>,
@@ -206,11 +204,16 @@ impl Memory {
                 Some((cursor, id))
             }
         };
+        let mut position = position;
         if position
             .as_ref()
             .is_some_and(|(cursor, _)| *cursor >= self.init)
         {
-            return Ok((Vec::new(), start.cloned()));
+            if self.flaw != Flaw::FutureRestarts {
+                return Ok((Vec::new(), start.cloned()));
+            }
+            // The flaw: a cursor it has not reached yet counts as no cursor at all.
+            position = None;
         }
         self.call(name)?;
         let key = |r: &Record| {
@@ -255,14 +258,24 @@ impl Memory {
     }
 
     /// Limit-before-fetch: whole server pages of `PAGE` rows after the cursor until `max` rows.
-    fn read_log(
+    pub(super) fn read_log(
         &self,
         start: Option<&Offset>,
         max: usize,
     ) -> Result<(Vec<Record>, Option<Offset>)> {
         let since = match start {
             None => None,
-            Some(offset) => Some(self.cursor_of("audit_log", offset, &["cursor", "spin"])?),
+            Some(offset) => {
+                let fields = ["cursor", "spin", "version"];
+                let since = self.cursor_of("audit_log", offset, &fields)?;
+                if self.flaw == Flaw::FloatInOffset
+                    && offset.get("version").and_then(Value::as_f64) != Some(LOSSY_FLOAT)
+                {
+                    let reason = "written by another version of the connector";
+                    return Err(self.invalid_offset("audit_log", offset, reason));
+                }
+                Some(since)
+            }
         };
         if since.as_ref().is_some_and(|s| *s >= self.init) {
             return Ok((Vec::new(), start.cloned()));
@@ -286,7 +299,12 @@ impl Memory {
             let Some(last) = page.last() else { break };
             cursor = last["at"].as_str().map(str::to_owned);
             out.extend(page);
-            if out.len() >= max {
+            let wanted = if self.flaw == Flaw::PagesNotRecords {
+                max * PAGE
+            } else {
+                max
+            };
+            if out.len() >= wanted {
                 break;
             }
         }
@@ -298,6 +316,9 @@ impl Memory {
                 }
                 _ => start.cloned(),
             }
+        } else if self.flaw == Flaw::FloatInOffset {
+            let end = json!({"cursor": cursor, "version": LOSSY_FLOAT});
+            end.as_object().cloned()
         } else {
             cursor.and_then(|c| json!({"cursor": c}).as_object().cloned())
         };
@@ -307,122 +328,23 @@ impl Memory {
 
     pub(super) fn rows(&self, table: Table) -> Vec<Record> {
         let store = lock(&self.store);
-        let rows = match table {
+        let mut rows = match table {
             Table::Tickets => store.tickets.clone(),
             Table::AuditLog => store.audit_log.clone(),
             Table::Agents => store.agents.clone(),
         };
-        rows.into_iter().map(|r| self.present(table, r)).collect()
-    }
-}
-
-fn timestamp() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
-
-impl LakeflowConnect for Memory {
-    fn list_tables(&self) -> Result<Vec<String>> {
-        Ok(TABLES.map(str::to_owned).to_vec())
-    }
-
-    fn get_table_schema(&self, table: &str, options: &TableOptions) -> Result<SchemaRef> {
-        let parsed = self.table(table)?;
-        DESCRIPTOR.check_table_options(table, options.keys().map(String::as_str))?;
-        let fields = match parsed {
-            Table::Tickets => {
-                let second = if self.flaw == Flaw::DuplicateField {
-                    "name"
-                } else {
-                    "email"
-                };
-                let requester = Fields::from(vec![
-                    Field::new("name", DataType::Utf8, true),
-                    Field::new(second, DataType::Utf8, true),
-                ]);
-                vec![
-                    Field::new("id", DataType::Int64, false),
-                    Field::new("subject", DataType::Utf8, true),
-                    Field::new("requester", DataType::Struct(requester), true),
-                    Field::new("updated_at", timestamp(), false),
-                ]
+        drop(store);
+        match (self.flaw, table) {
+            (Flaw::AllNullRecord, Table::Agents) => {
+                rows.push(object(
+                    json!({"agent_id": null, "name": null, "active": null}),
+                ));
             }
-            Table::AuditLog => vec![
-                Field::new("seq", DataType::Int64, false),
-                Field::new("action", DataType::Utf8, true),
-                Field::new("at", timestamp(), false),
-            ],
-            Table::Agents if self.flaw == Flaw::PanicsInSchema => {
-                panic!("the schema registry of agents is unreachable")
+            (Flaw::MissesInserts, Table::Tickets) => {
+                rows.retain(|r| r["id"].as_i64().is_some_and(|id| id < FIRST_WRITTEN_ID));
             }
-            Table::Agents => vec![
-                Field::new("agent_id", DataType::Int64, false),
-                Field::new("name", DataType::Utf8, true),
-                Field::new("active", DataType::Boolean, true),
-            ],
-        };
-        Ok(Arc::new(Schema::new(fields)))
-    }
-
-    fn read_table_metadata(&self, table: &str, options: &TableOptions) -> Result<TableMetadata> {
-        let parsed = self.table(table)?;
-        DESCRIPTOR.check_table_options(table, options.keys().map(String::as_str))?;
-        Ok(match parsed {
-            Table::Tickets => {
-                TableMetadata::new(IngestionType::CdcWithDeletes, &["id"], Some("updated_at"))
-            }
-            Table::AuditLog => TableMetadata::new(IngestionType::Append, &[], Some("at")),
-            Table::Agents => TableMetadata::snapshot(&["agent_id"]),
-        })
-    }
-
-    fn read_table(
-        &self,
-        table: &str,
-        start: Option<&Offset>,
-        options: &TableOptions,
-    ) -> Result<ReadOutput<'_>> {
-        let parsed = self.table(table)?;
-        let max = Self::max_records(table, options)?;
-        let (records, end) = match parsed {
-            Table::Tickets => self.read_keyed(table, self.rows(parsed), start, max, true)?,
-            Table::AuditLog => {
-                let (records, end) = self.read_log(start, max)?;
-                (
-                    records
-                        .into_iter()
-                        .map(|r| self.present(parsed, r))
-                        .collect(),
-                    end,
-                )
-            }
-            Table::Agents => {
-                self.call(table)?;
-                (self.rows(parsed), None)
-            }
-        };
-        Ok(ReadOutput::from_records(records, end))
-    }
-
-    fn read_table_deletes(
-        &self,
-        table: &str,
-        start: Option<&Offset>,
-        options: &TableOptions,
-    ) -> Result<ReadOutput<'_>> {
-        if self.table(table)? != Table::Tickets {
-            return Err(Error::not_supported(table, "read_table_deletes"));
+            _ => {}
         }
-        let max = Self::max_records(table, options)?;
-        let tombstones = lock(&self.store).tombstones.clone();
-        let (records, end) = self.read_keyed(table, tombstones, start, max, false)?;
-        Ok(ReadOutput::from_records(records, end))
-    }
-
-    fn partitioned_reads(&self) -> Option<&dyn PartitionedRead> {
-        Some(self)
-    }
-
-    fn partitioned_streams(&self) -> Option<&dyn PartitionedStream> {
-        Some(self)
+        rows.into_iter().map(|r| self.present(table, r)).collect()
     }
 }

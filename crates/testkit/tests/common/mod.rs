@@ -7,7 +7,10 @@
 //! | `audit_log` | append | | `at` | limit-before-fetch, server pages of 4; partitioned stream |
 //! | `agents` | snapshot | `agent_id` | | partitioned read by id parity |
 
+mod api;
 pub mod connector;
+mod flaw;
+mod opaque;
 mod partitions;
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -21,7 +24,13 @@ use lakeflow_connect::{
 use lakeflow_testkit::{Conformance, WriteBack, WriteBackError};
 use serde_json::{Value, json};
 
-pub use connector::{Flaw, Memory};
+pub use connector::{LOSSY_FLOAT, Memory};
+pub use flaw::Flaw;
+pub use opaque::OpaqueDeletes;
+
+/// The first id (`id`, `seq`, `agent_id`) the write-back helper gives a new record; the seeded
+/// records all have smaller ones.
+pub const FIRST_WRITTEN_ID: i64 = 5_000;
 
 /// The rows of the three tables and the tickets' tombstones, each sorted by its cursor.
 #[derive(Debug, Default)]
@@ -132,7 +141,7 @@ impl Writes {
     pub fn new(store: &Shared) -> Self {
         Self {
             store: Arc::clone(store),
-            next: AtomicI64::new(5_000),
+            next: AtomicI64::new(FIRST_WRITTEN_ID),
         }
     }
 }

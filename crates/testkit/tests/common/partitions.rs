@@ -9,7 +9,8 @@ use lakeflow_connect::{
 };
 use serde_json::{Value, json};
 
-use super::connector::{Flaw, Memory, Table};
+use super::Flaw;
+use super::connector::{Memory, Table};
 
 impl PartitionedRead for Memory {
     fn get_partitions(&self, table: &str, _options: &TableOptions) -> Result<Vec<Partition>> {
@@ -38,10 +39,16 @@ impl PartitionedRead for Memory {
         let parsed = self.table(table)?;
         self.call(table)?;
         let parity = partition.get("parity").and_then(Value::as_i64);
+        // A record without an id (the null-key flaws) belongs to the even partition.
+        let id = |r: &Record| r.get("agent_id").and_then(Value::as_i64).unwrap_or(0);
         let rows: Vec<Record> = self
             .rows(parsed)
             .into_iter()
-            .filter(|r| parity.is_none_or(|p| r["agent_id"].as_i64().is_some_and(|id| id % 2 == p)))
+            .filter(|r| parity.is_none_or(|p| id(r).rem_euclid(2) == p))
+            .filter(|r| {
+                let missed = self.flaw == Flaw::PartitionsMiss && parsed == Table::Agents;
+                !(missed && id(r) == 6)
+            })
             .collect();
         Ok(Box::new(rows.into_iter().map(Ok)))
     }
