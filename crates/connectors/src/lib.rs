@@ -12,7 +12,8 @@
 use lakeflow_connect::{ConnectorDescriptor, Result, find_connector};
 
 /// Every connector this build knows, in the order `lakeflow sources` lists them.
-pub static CONNECTORS: &[ConnectorDescriptor] = &[lakeflow_example::DESCRIPTOR];
+pub static CONNECTORS: &[ConnectorDescriptor] =
+    &[lakeflow_example::DESCRIPTOR, lakeflow_github::DESCRIPTOR];
 
 /// The descriptor named `name`, or an error listing the known sources.
 pub fn find(name: &str) -> Result<&'static ConnectorDescriptor> {

@@ -227,7 +227,12 @@ impl HttpClient {
         match (failure.server_wait, failure.rate_limited) {
             // The server said how long; honour it, but never as a hot loop.
             (Some(wait), _) => (wait.max(policy.min_retry_wait), true),
-            (None, true) => (backoff.max(policy.min_retry_wait), true),
+            (None, true) => (
+                backoff
+                    .max(policy.min_retry_wait)
+                    .max(policy.rate_limited_wait),
+                true,
+            ),
             (None, false) => (backoff, false),
         }
     }

@@ -23,6 +23,9 @@ pub struct RetryPolicy {
     /// Floor for waits the server asks for, so `Retry-After: 0` or a reset time already past
     /// does not become a hot loop.
     pub min_retry_wait: Duration,
+    /// Floor for a rate-limited answer that says neither `Retry-After` nor a reset time (GitHub
+    /// asks for at least a minute for its secondary limit). Zero: the backoff alone decides.
+    pub rate_limited_wait: Duration,
     /// Randomise each backoff within its upper half, so clients that failed together do not
     /// retry together. Turn off for reproducible timings.
     pub jitter: bool,
@@ -36,6 +39,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),
             min_retry_wait: Duration::from_secs(1),
+            rate_limited_wait: Duration::ZERO,
             jitter: true,
         }
     }

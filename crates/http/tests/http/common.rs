@@ -285,6 +285,7 @@ pub fn fast_retry() -> RetryPolicy {
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(40),
         min_retry_wait: Duration::from_millis(20),
+        rate_limited_wait: Duration::ZERO,
         jitter: false,
     }
 }

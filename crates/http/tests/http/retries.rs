@@ -130,6 +130,31 @@ fn retry_after_zero_waits_the_minimum_not_a_hot_loop() {
 }
 
 #[test]
+fn a_rate_limit_without_a_wait_uses_the_declared_floor_and_retry_after_wins_over_it() {
+    let server = TestServer::script(vec![
+        // Neither Retry-After nor a reset: GitHub's secondary limit, wait the declared floor.
+        Reply::status(429),
+        // The server says how long: that, not the floor.
+        Reply::status(429).header("Retry-After", 0),
+        ok(),
+    ]);
+    let policy = RetryPolicy {
+        min_retry_wait: Duration::from_millis(10),
+        rate_limited_wait: Duration::from_millis(400),
+        ..fast_retry()
+    };
+    let http = HttpClient::new(config(&server).retry(policy)).unwrap();
+    http.get("/x").send().unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 3);
+    let first_gap = requests[1].at - requests[0].at;
+    let second_gap = requests[2].at - requests[1].at;
+    assert!(first_gap >= Duration::from_millis(400), "{first_gap:?}");
+    assert!(second_gap < Duration::from_millis(300), "{second_gap:?}");
+    assert!(second_gap >= Duration::from_millis(10), "{second_gap:?}");
+}
+
+#[test]
 fn attempts_are_bounded() {
     let server = TestServer::handler(|_| Reply::text(503, "down for maintenance"));
     let policy = RetryPolicy {

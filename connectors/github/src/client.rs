@@ -1,0 +1,136 @@
+//! The HTTP client as GitHub wants it: bearer token, versioned media type and API version, a
+//! `User-Agent` (GitHub rejects requests without one), and GitHub's rate-limit rules.
+
+use lakeflow_connect::{Error, Result};
+use lakeflow_http::{
+    Auth, HttpClient, HttpConfig, Page, Pages, Pagination, RateLimitHeaders, RequestBuilder,
+    RetryPolicy,
+};
+use serde_json::Value;
+
+use crate::config::ClientSettings;
+
+/// The media type of every request except stargazers.
+pub(crate) const MEDIA_TYPE: &str = "application/vnd.github+json";
+/// The media type that adds `starred_at` to stargazers.
+pub(crate) const STAR_MEDIA_TYPE: &str = "application/vnd.github.star+json";
+/// The REST API version the schemas are written against.
+pub(crate) const API_VERSION: &str = "2022-11-28";
+const USER_AGENT: &str = concat!("lakeflow-github/", env!("CARGO_PKG_VERSION"));
+
+/// Attempts per request: enough to ride out a burst of 5xx and a rate-limit pause or two.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// A GitHub API client; cheap to clone (clones share connections and the rate-limit pause).
+#[derive(Debug, Clone)]
+pub(crate) struct GithubClient {
+    http: HttpClient,
+}
+
+impl GithubClient {
+    /// Builds the client.
+    ///
+    /// Rate limits, as GitHub documents them: a 403 or 429 with `x-ratelimit-remaining: 0` waits
+    /// until `x-ratelimit-reset`; one with `Retry-After` waits that long; a 429 with neither is a
+    /// secondary limit and waits `rate_limit_wait` (a minute by default), longer as the backoff
+    /// grows. A 403 with none of these signals is a permission problem and fails at once. After a
+    /// response that used up the window, the next request waits for the reset instead of
+    /// collecting a 403.
+    pub(crate) fn new(settings: &ClientSettings) -> Result<Self> {
+        let retry = RetryPolicy {
+            max_attempts: MAX_ATTEMPTS,
+            max_elapsed: settings.max_retry,
+            rate_limited_wait: settings.rate_limit_wait,
+            ..RetryPolicy::default()
+        };
+        let config = HttpConfig::default()
+            .base_url(settings.base_url.clone())
+            .auth(Auth::bearer(settings.token.clone()))
+            .rate_limit_headers(RateLimitHeaders::github())
+            .retry(retry)
+            .header("Accept", MEDIA_TYPE)
+            .header("X-GitHub-Api-Version", API_VERSION)
+            .user_agent(USER_AGENT);
+        let http = HttpClient::new(config)
+            .map_err(|e| Error::invalid_option("base_url", &settings.base_url, e.to_string()))?;
+        Ok(Self { http })
+    }
+
+    /// A GET of `path` (relative to the base URL).
+    pub(crate) fn get(&self, path: &str) -> RequestBuilder {
+        self.http.get(path)
+    }
+
+    /// A request with any method (write-back in tests uses POST and PATCH).
+    pub(crate) fn request(&self, method: &str, path: &str) -> RequestBuilder {
+        self.http.request(method, path)
+    }
+
+    /// The pages of a list request, following `Link: rel="next"`, fetched lazily: a read whose
+    /// batch is full stops pulling and no further page is requested.
+    pub(crate) fn pages(request: RequestBuilder, records_path: &str) -> Pages {
+        request.pages(Pagination::LinkHeader, records_path)
+    }
+}
+
+/// Pulls the next page, naming `context` (the table) in errors.
+pub(crate) fn next_page(pages: &mut Pages, context: &str) -> Result<Option<Page>> {
+    match pages.next() {
+        None => Ok(None),
+        Some(Ok(page)) => Ok(Some(page)),
+        Some(Err(error)) => Err(with_context(context, error)),
+    }
+}
+
+/// An HTTP error as a connector error whose message starts with what was being read.
+pub(crate) fn with_context(context: &str, error: lakeflow_http::Error) -> Error {
+    match Error::from(error) {
+        Error::Auth { message } => Error::Auth {
+            message: format!("{context}: {message}"),
+        },
+        Error::RateLimited {
+            retry_after,
+            message,
+        } => Error::RateLimited {
+            retry_after,
+            message: format!("{context}: {message}"),
+        },
+        Error::Transport {
+            status,
+            message,
+            retriable,
+        } => {
+            // GitHub answers 404, not 403, for a private repository the token cannot see.
+            let hint = if status == Some(404) {
+                " (no such repository or resource, or the token cannot see it)"
+            } else {
+                ""
+            };
+            Error::Transport {
+                status,
+                message: format!("{context}{hint}: {message}"),
+                retriable,
+            }
+        }
+        Error::Protocol { message } => Error::Protocol {
+            message: format!("{context}: {message}"),
+        },
+        other => other,
+    }
+}
+
+/// The records of a page as JSON objects; anything else is a protocol error naming `context`.
+pub(crate) fn objects(
+    context: &str,
+    records: Vec<Value>,
+) -> Result<Vec<serde_json::Map<String, Value>>> {
+    records
+        .into_iter()
+        .map(|record| match record {
+            Value::Object(map) => Ok(map),
+            other => Err(Error::Protocol {
+                message: format!("{context}: expected JSON objects in the list, got {other}"),
+            }),
+        })
+        .collect()
+}

@@ -1,0 +1,128 @@
+//! The `github` connector: the GitHub REST API (github.com or GitHub Enterprise Server) as
+//! Lakeflow tables.
+//!
+//! | table | ingestion | keys | cursor | read |
+//! |---|---|---|---|---|
+//! | `issues` | cdc | `id` | `updated_at` | `since`, oldest first; pull requests left out |
+//! | `pull_requests` | cdc | `id` | `updated_at` | newest first, down to the cursor |
+//! | `issue_comments` | cdc | `id` | `updated_at` | `since`, oldest first |
+//! | `review_comments` | cdc | `id` | `updated_at` | `since`, oldest first |
+//! | `reviews` | cdc | `id` | `submitted_at` | per pull request (`pull_number`, or every updated one) |
+//! | `commits` | append | `sha` | `commit.committer.date` | `since`/`until` windows (`window_seconds`, `sha`) |
+//! | `issue_events` | append | `id` | `created_at` | newest first, down to the cursor |
+//! | `releases` | snapshot | `id` | | |
+//! | `workflow_runs` | cdc | `id` | `updated_at` | `created` windows under the 1000-result cap, unfinished runs watched |
+//! | `repositories` | snapshot | `id` | | `org`, or the token's user |
+//! | `branches` | snapshot | `owner`, `repo`, `name` | | |
+//! | `collaborators` | snapshot | `owner`, `repo`, `id` | | |
+//! | `assignees` | snapshot | `owner`, `repo`, `id` | | |
+//! | `stargazers` | append | `user.id` | `starred_at` | oldest first, resuming at the page it stopped |
+//!
+//! Every table but `repositories` reads one repository, named by the `owner` and `repo` table
+//! options, and its records carry `repository_owner` and `repository_name`. The connector sends
+//! the token as `Authorization: Bearer`, asks for `application/vnd.github+json` and API version
+//! `2022-11-28`, follows `Link: rel="next"` page by page (and stops fetching once a batch is
+//! full), and waits out GitHub's primary and secondary rate limits. The `README.md` next to this
+//! crate is the user's guide.
+//!
+//! ```no_run
+//! use lakeflow_connect::{ConnectionOptions, LakeflowConnect, TableOptions};
+//!
+//! let connection: ConnectionOptions = [("token", std::env::var("GITHUB_TOKEN").unwrap())]
+//!     .into_iter()
+//!     .collect();
+//! let github = lakeflow_github::DESCRIPTOR.connect(&connection)?;
+//! let options = TableOptions::from([
+//!     ("owner".into(), "rust-lang".into()),
+//!     ("repo".into(), "rust".into()),
+//!     ("start_date".into(), "2024-06-01".into()),
+//!     ("max_records_per_batch".into(), "500".into()),
+//! ]);
+//! // Read issues batch by batch until the offset stops moving.
+//! let mut offset = None;
+//! loop {
+//!     let (issues, end) = github.read_table("issues", offset.as_ref(), &options)?.collect()?;
+//!     println!("{} issues up to {:?}", issues.len(), end);
+//!     if end == offset {
+//!         break;
+//!     }
+//!     offset = end;
+//! }
+//! # Ok::<(), lakeflow_connect::Error>(())
+//! ```
+
+mod client;
+mod config;
+mod connector;
+mod read;
+mod schema;
+mod tables;
+mod time;
+
+use lakeflow_connect::{
+    ConnectionOptions, ConnectorDescriptor, EmbeddedSimulatorSpec, LakeflowConnect, Result,
+};
+
+pub use config::{CONNECTION_OPTIONS, ClientSettings, DEFAULT_BASE_URL, TABLE_OPTIONS};
+pub use connector::GithubConnector;
+pub use tables::Table;
+
+/// The simulator spec and corpus the tests run against (`lakeflow simulate github` serves it).
+pub static SIMULATOR: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {
+    spec: include_str!("../simulator/spec.yaml"),
+    files: &[
+        ("issues.json", include_str!("../simulator/issues.json")),
+        ("pulls.json", include_str!("../simulator/pulls.json")),
+        (
+            "issue_comments.json",
+            include_str!("../simulator/issue_comments.json"),
+        ),
+        (
+            "review_comments.json",
+            include_str!("../simulator/review_comments.json"),
+        ),
+        ("reviews.json", include_str!("../simulator/reviews.json")),
+        ("commits.json", include_str!("../simulator/commits.json")),
+        (
+            "issue_events.json",
+            include_str!("../simulator/issue_events.json"),
+        ),
+        ("releases.json", include_str!("../simulator/releases.json")),
+        (
+            "workflow_runs.json",
+            include_str!("../simulator/workflow_runs.json"),
+        ),
+        (
+            "repositories.json",
+            include_str!("../simulator/repositories.json"),
+        ),
+        ("branches.json", include_str!("../simulator/branches.json")),
+        (
+            "collaborators.json",
+            include_str!("../simulator/collaborators.json"),
+        ),
+        (
+            "assignees.json",
+            include_str!("../simulator/assignees.json"),
+        ),
+        (
+            "stargazers.json",
+            include_str!("../simulator/stargazers.json"),
+        ),
+    ],
+};
+
+/// What the registry lists about the `github` connector.
+pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
+    name: "github",
+    description: "GitHub REST API: issues, pull requests, comments, reviews, commits, events, \
+                  releases, workflow runs, repositories, branches, people and stargazers.",
+    connection_options: CONNECTION_OPTIONS,
+    table_options: TABLE_OPTIONS,
+    constructor: construct,
+    simulator: Some(&SIMULATOR),
+};
+
+fn construct(options: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {
+    Ok(Box::new(GithubConnector::new(options)?))
+}

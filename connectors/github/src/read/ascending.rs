@@ -1,0 +1,328 @@
+//! Limit-on-the-fly over listings sorted oldest first (issues, comments, stargazers, one pull
+//! request's reviews).
+//!
+//! Offset: `{"cursor": T}` means every record whose cursor is at or before `T` was delivered;
+//! `{"cursor": T, "keys_at_cursor": [..]}`, written when a batch stops inside a group of records
+//! sharing `T`, means every record before `T` and those at `T` with the listed keys. The next
+//! read starts at `T` and skips what was delivered, so a tie group is never lost and never
+//! delivered twice, and every read makes progress even when the group is larger than a batch.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use lakeflow_connect::{Offset, Record, Result};
+use lakeflow_http::RequestBuilder;
+use serde_json::Value;
+
+use super::ReadCtx;
+use super::offset::{Builder, Fields, position};
+use crate::client::{GithubClient, next_page, objects};
+use crate::time::SECOND;
+
+const CURSOR: &str = "cursor";
+const KEYS: &str = "keys_at_cursor";
+const PAGE: &str = "page";
+const PER_PAGE: &str = "per_page";
+
+/// How to read one ascending listing.
+pub(crate) struct Ascending<'a> {
+    pub ctx: &'a ReadCtx<'a>,
+    /// Dot path of the cursor field (`updated_at`, `starred_at`).
+    pub cursor: &'static str,
+    /// Dot path of the key (`id`, `user.id`).
+    pub key: &'static str,
+    /// Whether a listed record belongs to the table: pull requests are left out of `issues`,
+    /// pending reviews (no `submitted_at` yet) out of `reviews`. Records left out do not count
+    /// towards the batch and do not move the position.
+    pub keep: &'a dyn Fn(&Record) -> bool,
+    /// Adds the connector's own fields (`repository_owner`, ...).
+    pub decorate: &'a dyn Fn(&mut Record),
+}
+
+/// A position: records before `at` and, at `at`, those with `keys` (all of them when empty).
+#[derive(Debug, Clone, PartialEq)]
+struct Mark {
+    at: DateTime<Utc>,
+    keys: Vec<Value>,
+}
+
+impl Mark {
+    fn covers(&self, at: DateTime<Utc>, key: &Value) -> bool {
+        at < self.at || (at == self.at && (self.keys.is_empty() || self.keys.contains(key)))
+    }
+}
+
+/// What a scan saw.
+struct Scan {
+    records: Vec<Record>,
+    /// The position after the newest record not covered by the start.
+    newest: Option<Mark>,
+    /// Whether every record up to the horizon was seen (the batch limit did not stop the scan).
+    complete: bool,
+}
+
+/// Scans records one at a time, deciding what to deliver and where the position moves.
+struct Scanner<'a> {
+    asc: &'a Ascending<'a>,
+    from: Option<&'a Mark>,
+    /// Lower bound on the first read (`start_date`).
+    floor: Option<DateTime<Utc>>,
+    /// Whether records the start position covers are delivered again (lookback).
+    redeliver: bool,
+    scan: Scan,
+}
+
+impl<'a> Scanner<'a> {
+    fn new(asc: &'a Ascending<'a>, from: Option<&'a Mark>, redeliver: bool) -> Self {
+        let floor = match from {
+            Some(_) => None,
+            None => asc.ctx.settings.start_date,
+        };
+        Self {
+            asc,
+            from,
+            floor,
+            redeliver,
+            scan: Scan {
+                records: Vec::new(),
+                newest: None,
+                complete: false,
+            },
+        }
+    }
+
+    /// Takes the next record of the listing; `false` once the scan is over: the batch is full,
+    /// or the listing has reached records newer than the horizon (left to the next run).
+    fn offer(&mut self, mut record: Record) -> Result<bool> {
+        let ctx = self.asc.ctx;
+        if !(self.asc.keep)(&record) {
+            return Ok(true);
+        }
+        let (at, key) = position(ctx.table.name(), &record, self.asc.cursor, self.asc.key)?;
+        if at > ctx.horizon {
+            self.scan.complete = true;
+            return Ok(false);
+        }
+        if self.floor.is_some_and(|floor| at < floor) {
+            return Ok(true);
+        }
+        let covered = self.from.is_some_and(|m| m.covers(at, &key));
+        if covered && !self.redeliver {
+            return Ok(true);
+        }
+        if !covered {
+            match &mut self.scan.newest {
+                Some(mark) if mark.at == at => mark.keys.push(key),
+                newest => {
+                    let mut keys = self
+                        .from
+                        .filter(|m| m.at == at)
+                        .map(|m| m.keys.clone())
+                        .unwrap_or_default();
+                    keys.push(key);
+                    *newest = Some(Mark { at, keys });
+                }
+            }
+        }
+        (self.asc.decorate)(&mut record);
+        self.scan.records.push(record);
+        Ok(self.scan.records.len() < ctx.settings.max_records)
+    }
+
+    /// Offers every record of a page; `false` once the scan is over.
+    fn offer_all(&mut self, records: Vec<Value>) -> Result<bool> {
+        for record in objects(&self.asc.ctx.context(), records)? {
+            if !self.offer(record)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    fn finish(mut self, exhausted: bool) -> Scan {
+        self.scan.complete |= exhausted;
+        self.scan
+    }
+}
+
+fn parse(table: &str, start: Option<&Offset>, allowed: &[&str]) -> Result<Option<Mark>> {
+    let Some(offset) = start else { return Ok(None) };
+    let fields = Fields::new(table, offset, allowed)?;
+    Ok(Some(Mark {
+        at: fields.required_instant(CURSOR)?,
+        keys: fields.keys(KEYS)?,
+    }))
+}
+
+/// Whether a read from `mark` can find nothing: it is past the horizon.
+fn caught_up(mark: Option<&Mark>, horizon: DateTime<Utc>) -> bool {
+    mark.is_some_and(|m| m.at > horizon || (m.at == horizon && m.keys.is_empty()))
+}
+
+fn end_offset(scan: &Scan, start: Option<&Offset>) -> Option<Offset> {
+    match &scan.newest {
+        None => start.cloned(),
+        Some(newest) => {
+            // A complete scan saw every record at the newest value: no keys to remember.
+            let keys: &[Value] = if scan.complete { &[] } else { &newest.keys };
+            Some(
+                Builder::default()
+                    .instant(CURSOR, newest.at)
+                    .keys(KEYS, keys)
+                    .build(),
+            )
+        }
+    }
+}
+
+/// Reads a listing that GitHub filters with an inclusive `since` and sorts oldest first.
+/// `request(since)` builds its first request.
+pub(crate) fn read_since(
+    asc: &Ascending<'_>,
+    start: Option<&Offset>,
+    request: &dyn Fn(Option<DateTime<Utc>>) -> RequestBuilder,
+) -> Result<(Vec<Record>, Option<Offset>)> {
+    let table = asc.ctx.table.name();
+    let from = parse(table, start, &[CURSOR, KEYS])?;
+    if caught_up(from.as_ref(), asc.ctx.horizon) {
+        return Ok((Vec::new(), start.cloned()));
+    }
+    let lookback = asc.ctx.settings.lookback;
+    let mut scan = scan_since(asc, from.as_ref(), lookback, request)?;
+    if scan.newest.is_none() && !scan.complete && lookback > TimeDelta::zero() {
+        // The re-read records alone filled the batch: without lookback the position advances.
+        scan = scan_since(asc, from.as_ref(), TimeDelta::zero(), request)?;
+    }
+    let end = end_offset(&scan, start);
+    Ok((scan.records, end))
+}
+
+fn scan_since(
+    asc: &Ascending<'_>,
+    from: Option<&Mark>,
+    lookback: TimeDelta,
+    request: &dyn Fn(Option<DateTime<Utc>>) -> RequestBuilder,
+) -> Result<Scan> {
+    // GitHub's `since` is inclusive. Where the rest of a second is still due (a tie group cut
+    // by the batch size, or `start_date`), ask from one second earlier, so those records come
+    // back even from a server that reads `since` as exclusive; covered records are skipped.
+    let since = match from {
+        Some(mark) if lookback > TimeDelta::zero() => Some(mark.at - lookback),
+        Some(mark) if mark.keys.is_empty() => Some(mark.at),
+        Some(mark) => Some(mark.at - SECOND),
+        None => asc.ctx.settings.start_date.map(|at| at - SECOND),
+    };
+    let mut scanner = Scanner::new(asc, from, lookback > TimeDelta::zero());
+    let mut pages = GithubClient::pages(request(since), "");
+    let context = asc.ctx.context();
+    while let Some(page) = next_page(&mut pages, &context)? {
+        if !scanner.offer_all(page.records)? {
+            return Ok(scanner.finish(false));
+        }
+    }
+    Ok(scanner.finish(true))
+}
+
+/// Reads a listing sorted oldest first that takes no `since` (stargazers): pages are walked from
+/// the page the previous read stopped on, kept in the offset as a hint.
+///
+/// The hint is checked, not trusted: records only ever leave such a listing (a user unstars) or
+/// join at its end, so a page whose first record was already delivered has only delivered
+/// records before it. If the first record is new, earlier records may have moved onto the page
+/// before, and the read steps back a page.
+pub(crate) fn read_paged(
+    asc: &Ascending<'_>,
+    start: Option<&Offset>,
+    request: &dyn Fn() -> RequestBuilder,
+) -> Result<(Vec<Record>, Option<Offset>)> {
+    let table = asc.ctx.table.name();
+    let allowed = [CURSOR, KEYS, PAGE, PER_PAGE];
+    let from = parse(table, start, &allowed)?;
+    if caught_up(from.as_ref(), asc.ctx.horizon) {
+        return Ok((Vec::new(), start.cloned()));
+    }
+    let per_page = asc.ctx.settings.per_page;
+    let mut hint = match start {
+        Some(offset) => {
+            let fields = Fields::new(table, offset, &allowed)?;
+            let page = fields.integer(PAGE)?.unwrap_or(1).max(1);
+            // The same records under another page size sit on another page.
+            let old = fields.integer(PER_PAGE)?.unwrap_or(per_page).max(1);
+            (page - 1) * old / per_page + 1
+        }
+        None => 1,
+    };
+    let context = asc.ctx.context();
+    let (mut pages, first) = loop {
+        let mut pages = GithubClient::pages(request().query("page", hint), "");
+        let first = next_page(&mut pages, &context)?;
+        let settled = first
+            .as_ref()
+            .and_then(|p| p.records.first())
+            .and_then(Value::as_object)
+            .map(|r| position(table, r, asc.cursor, asc.key))
+            .transpose()?
+            .is_some_and(|(at, key)| from.as_ref().is_some_and(|m| m.covers(at, &key)));
+        if settled || hint == 1 {
+            break (pages, first);
+        }
+        hint -= 1;
+    };
+    let mut scanner = Scanner::new(asc, from.as_ref(), false);
+    let mut page_of_newest = hint;
+    let mut current = first;
+    let mut exhausted = true;
+    while let Some(page) = current {
+        let number = hint + u64::try_from(page.number).unwrap_or(1) - 1;
+        let before = scanner.scan.newest.clone();
+        let more = scanner.offer_all(page.records)?;
+        if scanner.scan.newest != before {
+            page_of_newest = number;
+        }
+        if !more {
+            exhausted = false;
+            break;
+        }
+        current = next_page(&mut pages, &context)?;
+    }
+    let scan = scanner.finish(exhausted);
+    let end = end_offset(&scan, start).map(|mut offset| {
+        if scan.newest.is_some() {
+            offset.insert(PAGE.to_owned(), page_of_newest.into());
+            offset.insert(PER_PAGE.to_owned(), per_page.into());
+        }
+        offset
+    });
+    Ok((scan.records, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::time::parse_ts;
+
+    #[test]
+    fn marks_cover_what_was_delivered() {
+        let at = parse_ts("2024-03-01T10:00:00Z").unwrap();
+        let partial = Mark {
+            at,
+            keys: vec![json!(7)],
+        };
+        assert!(partial.covers(at - SECOND, &json!(1)));
+        assert!(partial.covers(at, &json!(7)));
+        assert!(
+            !partial.covers(at, &json!(8)),
+            "the rest of the tie group is still due"
+        );
+        assert!(!partial.covers(at + SECOND, &json!(7)));
+        let whole = Mark { at, keys: vec![] };
+        assert!(whole.covers(at, &json!(8)));
+        assert!(
+            !caught_up(Some(&partial), at),
+            "keys at the horizon: more may follow"
+        );
+        assert!(caught_up(Some(&whole), at));
+        assert!(caught_up(Some(&partial), at - SECOND));
+        assert!(!caught_up(None, at));
+    }
+}

@@ -1,0 +1,233 @@
+//! Limit-on-the-fly over listings GitHub only sorts newest first and cannot filter by time
+//! (pull requests, issue events; the pull requests whose reviews are read).
+//!
+//! A *pass* delivers everything changed after the stored cursor, from the newest record down,
+//! and stops at the first record at or before the cursor. A batch that fills up ends the read
+//! inside the pass, with the pass's position in the offset:
+//!
+//! - `{"cursor": C}`: every record at or before `C` was delivered (between passes);
+//! - `{"cursor": C, "pass_top": T, "until": U, "keys_at_until": [..], "child": {..}}`: a pass
+//!   that started at `T`, newest first, and delivered everything after `U` and the records at `U`
+//!   with the listed keys; `child` is how far the records of a partly read entry got (reviews).
+//!
+//! When the pass reaches the cursor, the offset becomes `{"cursor": T}`. A record changed while
+//! a pass is under way rises above `T` and is read by the next pass, so nothing is lost; within
+//! a pass nothing is delivered twice, and every read makes progress.
+
+use chrono::{DateTime, Utc};
+use lakeflow_connect::{Offset, Record, Result};
+use lakeflow_http::RequestBuilder;
+use serde_json::{Map, Value};
+
+use super::ReadCtx;
+use super::offset::{Builder, Fields, position};
+use crate::client::{GithubClient, next_page, objects};
+
+const CURSOR: &str = "cursor";
+const TOP: &str = "pass_top";
+const UNTIL: &str = "until";
+const KEYS: &str = "keys_at_until";
+const CHILD: &str = "child";
+const FIELDS: [&str; 5] = [CURSOR, TOP, UNTIL, KEYS, CHILD];
+
+/// How to read one newest-first listing.
+pub(crate) struct Descending<'a> {
+    pub ctx: &'a ReadCtx<'a>,
+    /// Dot path of the cursor field the listing is sorted by (`updated_at`, `created_at`).
+    pub cursor: &'static str,
+    /// Dot path of the key.
+    pub key: &'static str,
+}
+
+/// Delivers one listed entry into the batch: the entry itself, or its children. Called with the
+/// entry, where a previous read left it (if it did), the batch, and how many records the batch
+/// still has room for.
+pub(crate) type Visitor<'v> =
+    dyn FnMut(Record, Option<&Map<String, Value>>, &mut Vec<Record>, usize) -> Result<Visit> + 'v;
+
+/// What visiting one listed entry delivered.
+pub(crate) enum Visit {
+    /// Everything it had.
+    Done,
+    /// The batch filled up first; the position within the entry, to resume from.
+    Partial(Map<String, Value>),
+}
+
+/// Where a pass is: started at `top`, delivered everything after `until` (and the entries at
+/// `until` with `keys`); `child` resumes a partly visited entry.
+#[derive(Debug, Clone)]
+struct Pass {
+    top: DateTime<Utc>,
+    until: Option<(DateTime<Utc>, Vec<Value>)>,
+    child: Option<Map<String, Value>>,
+}
+
+impl Pass {
+    fn covers(&self, at: DateTime<Utc>, key: &Value) -> bool {
+        self.until
+            .as_ref()
+            .is_some_and(|(until, keys)| at > *until || (at == *until && keys.contains(key)))
+    }
+}
+
+fn parse(table: &str, start: Option<&Offset>) -> Result<(Option<DateTime<Utc>>, Option<Pass>)> {
+    let Some(offset) = start else {
+        return Ok((None, None));
+    };
+    let fields = Fields::new(table, offset, &FIELDS)?;
+    let cursor = fields.instant(CURSOR)?;
+    let pass = match fields.instant(TOP)? {
+        None => None,
+        Some(top) => Some(Pass {
+            top,
+            until: fields
+                .instant(UNTIL)?
+                .map(|until| Ok::<_, lakeflow_connect::Error>((until, fields.keys(KEYS)?)))
+                .transpose()?,
+            child: fields.object(CHILD)?.cloned(),
+        }),
+    };
+    if cursor.is_none() && pass.is_none() {
+        return Err(lakeflow_connect::Error::invalid_offset(
+            table,
+            format!("`{CURSOR}` is missing"),
+        ));
+    }
+    Ok((cursor, pass))
+}
+
+/// Reads one batch of a newest-first listing, starting with `request`. `visit` delivers an entry
+/// into the batch (the entry itself, or its children) with at most `room` records, given where a
+/// previous read left it (`child`).
+pub(crate) fn read_newest_first(
+    desc: &Descending<'_>,
+    start: Option<&Offset>,
+    request: RequestBuilder,
+    visit: &mut Visitor<'_>,
+) -> Result<(Vec<Record>, Option<Offset>)> {
+    let ctx = desc.ctx;
+    let table = ctx.table.name();
+    let (cursor, pass) = parse(table, start)?;
+    if pass.is_none() && cursor.is_some_and(|c| c >= ctx.horizon) {
+        return Ok((Vec::new(), start.cloned()));
+    }
+    let lookback = ctx.settings.lookback;
+    // Entries below this end the pass: at or before the cursor (minus the lookback), or before
+    // `start_date` on the first pass.
+    let ended = |at: DateTime<Utc>| match cursor {
+        Some(c) if lookback.is_zero() => at <= c,
+        Some(c) => at < c - lookback,
+        None => ctx.settings.start_date.is_some_and(|floor| at < floor),
+    };
+    let max = ctx.settings.max_records;
+    let mut records = Vec::new();
+    let mut top = pass.as_ref().map(|p| p.top);
+    let mut until = pass.as_ref().and_then(|p| p.until.clone());
+    let mut child: Option<Map<String, Value>> = None;
+    let mut complete = true;
+    let context = ctx.context();
+    let mut pages = GithubClient::pages(request, "");
+    'pages: while let Some(page) = next_page(&mut pages, &context)? {
+        for entry in objects(&context, page.records)? {
+            let (at, key) = position(table, &entry, desc.cursor, desc.key)?;
+            if at > ctx.horizon || pass.as_ref().is_some_and(|p| p.covers(at, &key)) {
+                continue;
+            }
+            if ended(at) {
+                break 'pages;
+            }
+            top.get_or_insert(at);
+            let resume = pass
+                .as_ref()
+                .and_then(|p| p.child.as_ref())
+                .filter(|c| c.get("key") == Some(&key));
+            let room = max - records.len();
+            match visit(entry, resume, &mut records, room)? {
+                Visit::Done => match &mut until {
+                    Some((u, keys)) if *u == at => keys.push(key),
+                    other => *other = Some((at, vec![key])),
+                },
+                Visit::Partial(mut position) => {
+                    position.insert("key".to_owned(), key);
+                    child = Some(position);
+                    complete = false;
+                    break 'pages;
+                }
+            }
+            if records.len() >= max {
+                complete = false;
+                break 'pages;
+            }
+        }
+    }
+    let Some(top) = top else {
+        // The pass found nothing after the cursor.
+        return Ok((records, start.cloned()));
+    };
+    let end = if complete {
+        // The stored cursor never moves back, even when the lookback re-read older entries.
+        let newest = cursor.map_or(top, |c| c.max(top));
+        let end = Builder::default().instant(CURSOR, newest).build();
+        if start == Some(&end) {
+            start.cloned()
+        } else {
+            Some(end)
+        }
+    } else {
+        let mut builder = Builder::default().instant(TOP, top);
+        if let Some(c) = cursor {
+            builder = builder.instant(CURSOR, c);
+        }
+        if let Some((u, keys)) = &until {
+            builder = builder.instant(UNTIL, *u).keys(KEYS, keys);
+        }
+        if let Some(child) = child {
+            builder = builder.value(CHILD, Value::Object(child));
+        }
+        Some(builder.build())
+    };
+    Ok((records, end))
+}
+
+/// The visit of a table whose entries are its records.
+pub(crate) fn deliver<'a>(decorate: &'a dyn Fn(&mut Record)) -> Box<Visitor<'a>> {
+    Box::new(move |mut record, _, out, _| {
+        decorate(&mut record);
+        out.push(record);
+        Ok(Visit::Done)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::time::parse_ts;
+
+    #[test]
+    fn passes_parse_and_cover_what_they_delivered() {
+        let offset = json!({
+            "cursor": "2024-01-01T00:00:00Z",
+            "pass_top": "2024-03-01T00:00:00Z",
+            "until": "2024-02-01T00:00:00Z",
+            "keys_at_until": [5],
+            "child": {"key": 6, "after": 99}
+        });
+        let (cursor, pass) = parse("pull_requests", offset.as_object()).unwrap();
+        assert_eq!(cursor, parse_ts("2024-01-01T00:00:00Z"));
+        let pass = pass.unwrap();
+        let until = parse_ts("2024-02-01T00:00:00Z").unwrap();
+        assert!(pass.covers(parse_ts("2024-02-15T00:00:00Z").unwrap(), &json!(1)));
+        assert!(pass.covers(until, &json!(5)));
+        assert!(!pass.covers(until, &json!(6)));
+        assert_eq!(pass.child.unwrap()["after"], 99);
+        let err = parse(
+            "pull_requests",
+            json!({"until": "2024-02-01T00:00:00Z"}).as_object(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("`cursor` is missing"), "{err}");
+    }
+}

@@ -1,0 +1,400 @@
+//! Sliding time windows (commits, workflow runs): each query covers `[since, until]`, at most
+//! `window_seconds` wide and never past the horizon, so no query scans a repository's whole
+//! history. A read walks windows oldest first until its batch is full.
+//!
+//! Offset: `{"since": A}` when every record before `A` was delivered; `{"since": A, "until": B,
+//! "after": K, "page": P, "per_page": N}` when a batch filled inside the window `[A, B]` after the
+//! record with key `K`, listed on page `P`. Such a window lies in the past (it ends at or before
+//! the horizon), so its listing is stable and the next read goes straight to page `P` and on
+//! after `K`.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use lakeflow_connect::{Record, Result};
+use lakeflow_http::{Page, Pages, RequestBuilder, json_path, parse_link_header};
+use serde_json::Value;
+
+use super::ReadCtx;
+use super::offset::{Builder, Fields, instant_at, position};
+use crate::client::{GithubClient, next_page, objects, with_context};
+use crate::time::{SECOND, floor_second};
+
+pub(crate) const SINCE: &str = "since";
+pub(crate) const UNTIL: &str = "until";
+pub(crate) const AFTER: &str = "after";
+pub(crate) const PAGE: &str = "page";
+pub(crate) const PER_PAGE: &str = "per_page";
+/// Every field a window position writes.
+pub(crate) const FIELDS: [&str; 5] = [SINCE, UNTIL, AFTER, PAGE, PER_PAGE];
+
+/// How to read one windowed listing.
+pub(crate) struct Windowed<'a> {
+    pub ctx: &'a ReadCtx<'a>,
+    /// Dot path of the field the window filters on (`commit.committer.date`, `created_at`).
+    pub cursor: &'static str,
+    /// Dot path of the key.
+    pub key: &'static str,
+    /// Where the records are in a response body (`""` for a bare array).
+    pub records_path: &'static str,
+    /// The first request of the window `[since, until]` (both inclusive).
+    pub request: &'a dyn Fn(DateTime<Utc>, DateTime<Utc>) -> RequestBuilder,
+    /// The most results one query can page through, and where the body says how many matched
+    /// (workflow runs: 1000, `total_count`). Windows holding more are narrowed.
+    pub cap: Option<(u64, &'static str)>,
+    /// Where the history begins, when neither an offset nor `start_date` says.
+    pub oldest: &'a dyn Fn() -> Result<Option<DateTime<Utc>>>,
+    /// Adds the connector's own fields.
+    pub decorate: &'a dyn Fn(&mut Record),
+}
+
+/// A position in the windows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WindowPos {
+    pub since: DateTime<Utc>,
+    /// The window a batch filled up in, if any.
+    pub open: Option<OpenWindow>,
+}
+
+/// A window read up to the record with key `after`, found on page `page` of `per_page`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OpenWindow {
+    pub until: DateTime<Utc>,
+    pub after: Value,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+impl WindowPos {
+    pub(crate) fn parse(fields: &Fields<'_>) -> Result<Self> {
+        let since = fields.required_instant(SINCE)?;
+        let open = match (fields.instant(UNTIL)?, fields.key(AFTER)?) {
+            (Some(until), Some(after)) => Some(OpenWindow {
+                until,
+                after,
+                page: fields.integer(PAGE)?.unwrap_or(1).max(1),
+                per_page: fields.integer(PER_PAGE)?.unwrap_or(0),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(fields.invalid(format!("`{UNTIL}` and `{AFTER}` go together")));
+            }
+        };
+        Ok(Self { since, open })
+    }
+
+    pub(crate) fn write(&self, builder: Builder) -> Builder {
+        let builder = builder.instant(SINCE, self.since);
+        match &self.open {
+            Some(open) => builder
+                .instant(UNTIL, open.until)
+                .value(AFTER, open.after.clone())
+                .value(PAGE, open.page.into())
+                .value(PER_PAGE, open.per_page.into()),
+            None => builder,
+        }
+    }
+}
+
+/// The widest a window grows over quiet stretches.
+const MAX_WIDTH: TimeDelta = TimeDelta::days(3650);
+
+/// Reads windows from `pos` into `out` until it holds `max_records_per_batch` records or the
+/// windows reach the horizon; returns the new position (`None` when there is no history yet).
+///
+/// A window that lists nothing doubles the next one (up to ten years), so a quiet stretch of
+/// history costs a few requests rather than one per `window_seconds`; the next window with
+/// records brings the width back to `window_seconds`.
+pub(crate) fn read_windows(
+    w: &Windowed<'_>,
+    pos: Option<WindowPos>,
+    out: &mut Vec<Record>,
+) -> Result<Option<WindowPos>> {
+    let ctx = w.ctx;
+    let settings = ctx.settings;
+    let mut pos = match pos {
+        Some(pos) => pos,
+        None => match settings
+            .start_date
+            .map_or_else(|| (w.oldest)(), |d| Ok(Some(d)))?
+        {
+            Some(first) => WindowPos {
+                since: floor_second(first),
+                open: None,
+            },
+            None => return Ok(None),
+        },
+    };
+    let mut width = settings.window;
+    while out.len() < settings.max_records && pos.since <= ctx.horizon {
+        let since = pos.since;
+        let open = pos.open.take();
+        let until = match &open {
+            Some(open) => open.until,
+            None => (since + width - SECOND).min(ctx.horizon),
+        };
+        let scan = scan_window(w, since, until, open.as_ref(), out)?;
+        if let Some((after, page)) = scan.cut {
+            pos = WindowPos {
+                since,
+                open: Some(OpenWindow {
+                    until: scan.until,
+                    after,
+                    page,
+                    per_page: settings.per_page,
+                }),
+            };
+            break;
+        }
+        pos = WindowPos {
+            since: scan.until + SECOND,
+            open: None,
+        };
+        width = if scan.listed == 0 {
+            (width * 2).min(MAX_WIDTH)
+        } else {
+            settings.window
+        };
+    }
+    Ok(Some(pos))
+}
+
+/// What reading one window did.
+struct WindowScan {
+    /// The window's end (earlier than asked when it was narrowed for the cap).
+    until: DateTime<Utc>,
+    /// Records listed in the window, delivered or not.
+    listed: usize,
+    /// Where the batch filled up: the last key delivered and its page.
+    cut: Option<(Value, u64)>,
+}
+
+/// Reads the window `[since, until]` into `out`, after the record `open.after` when resuming.
+///
+/// A resumed window starts at the page the previous read stopped on. If the record is not there
+/// (the listing moved), the window is searched from its first page, and if it is gone altogether
+/// (history rewritten), the window is read again from its start: a repeat beats a loss.
+fn scan_window(
+    w: &Windowed<'_>,
+    since: DateTime<Utc>,
+    mut until: DateTime<Utc>,
+    open: Option<&OpenWindow>,
+    out: &mut Vec<Record>,
+) -> Result<WindowScan> {
+    let ctx = w.ctx;
+    let settings = ctx.settings;
+    let context = ctx.context();
+    let hint = open
+        .filter(|o| o.per_page == settings.per_page && o.page > 1)
+        .map(|o| o.page);
+    // (first page, record to skip to) of each attempt.
+    let mut attempts: Vec<(u64, Option<&Value>)> = Vec::new();
+    if let Some(open) = open {
+        attempts.extend(hint.map(|page| (page, Some(&open.after))));
+        attempts.push((1, Some(&open.after)));
+    }
+    attempts.push((1, None));
+    let mut listed = 0;
+    for (attempt, (first_page, mut skip_to)) in attempts.iter().copied().enumerate() {
+        if attempt > 0 && skip_to.is_none() {
+            tracing::warn!(table = ctx.table.name(), since = %since, until = %until,
+                "the record a previous read stopped at is no longer listed (history rewritten?); reading its window again");
+        }
+        let (mut pages, first, narrowed) =
+            open_window(w, since, until, first_page, open.is_none())?;
+        until = narrowed;
+        let mut current = first;
+        while let Some(page) = current {
+            let number = first_page + u64::try_from(page.number).unwrap_or(1) - 1;
+            for record in objects(&context, page.records)? {
+                let (at, key) = position(ctx.table.name(), &record, w.cursor, w.key)?;
+                // GitHub filters these bounds itself; checking them again makes a window exact
+                // whatever the server does at its edges.
+                if at < since || at > until {
+                    continue;
+                }
+                listed += 1;
+                if let Some(after) = skip_to {
+                    if *after == key {
+                        skip_to = None;
+                    }
+                    continue;
+                }
+                let mut record = record;
+                (w.decorate)(&mut record);
+                out.push(record);
+                if out.len() >= settings.max_records {
+                    return Ok(WindowScan {
+                        until,
+                        listed,
+                        cut: Some((key, number)),
+                    });
+                }
+            }
+            current = next_page(&mut pages, &context)?;
+        }
+        if skip_to.is_none() {
+            break;
+        }
+    }
+    Ok(WindowScan {
+        until,
+        listed,
+        cut: None,
+    })
+}
+
+/// Opens the window `[since, until]` at page `page`: its pages and the first one. With a
+/// result cap, a new window (`may_narrow`) whose first page says more records matched than one
+/// query can reach is halved until it fits or is one second wide.
+fn open_window(
+    w: &Windowed<'_>,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+    page: u64,
+    may_narrow: bool,
+) -> Result<(Pages, Option<Page>, DateTime<Utc>)> {
+    let context = w.ctx.context();
+    let mut opened = None;
+    let cap = w.cap.filter(|_| may_narrow).map(|c| c.0);
+    let until = fit_window(since, until, cap, |s, u| {
+        let mut request = (w.request)(s, u);
+        if page > 1 {
+            request = request.query("page", page);
+        }
+        let mut pages = GithubClient::pages(request, w.records_path);
+        let first = next_page(&mut pages, &context)?;
+        let total = match (w.cap, &first) {
+            (Some((_, path)), Some(page)) => json_path(&page.body, path).and_then(Value::as_u64),
+            _ => None,
+        };
+        opened = Some((pages, first));
+        Ok(total)
+    })?;
+    let (pages, first) = opened.expect("fit_window asks for the window at least once");
+    Ok((pages, first, until))
+}
+
+/// The end of the first window from `since` no wider than `until` whose match count (`count`)
+/// is within `cap`: halved while over it, down to one second. Without a cap, `until` itself.
+pub(crate) fn fit_window(
+    since: DateTime<Utc>,
+    mut until: DateTime<Utc>,
+    cap: Option<u64>,
+    mut count: impl FnMut(DateTime<Utc>, DateTime<Utc>) -> Result<Option<u64>>,
+) -> Result<DateTime<Utc>> {
+    loop {
+        let total = count(since, until)?;
+        let Some(cap) = cap else { return Ok(until) };
+        match total {
+            Some(total) if total > cap && until > since => {
+                let half = (until - since).num_seconds() / 2;
+                until = since + TimeDelta::seconds(half);
+            }
+            Some(total) if total > cap => {
+                tracing::warn!(total, cap, at = %since, "more records in one second than one query can reach; reading the first {cap}");
+                return Ok(until);
+            }
+            _ => return Ok(until),
+        }
+    }
+}
+
+/// The cursor value of the oldest record of a newest-first listing: its last page, reached
+/// through `Link: rel="last"`, at one record per page. `None` when the listing is empty.
+pub(crate) fn oldest(
+    ctx: &ReadCtx<'_>,
+    request: RequestBuilder,
+    records_path: &str,
+    cursor: &str,
+) -> Result<Option<DateTime<Utc>>> {
+    let context = ctx.context();
+    let request = request.query("per_page", 1);
+    let mut pages = GithubClient::pages(request, records_path);
+    let Some(first) = next_page(&mut pages, &context)? else {
+        return Ok(None);
+    };
+    let last = first
+        .response
+        .header_all("link")
+        .flat_map(parse_link_header)
+        .find(|(rel, _)| rel == "last")
+        .map(|(_, url)| url);
+    let records = match last {
+        None => first.records,
+        Some(url) => {
+            let last_page = GithubClient::pages(ctx.client.get(&url), records_path)
+                .next()
+                .transpose()
+                .map_err(|e| with_context(&context, e))?;
+            last_page.map(|p| p.records).unwrap_or_default()
+        }
+    };
+    let Some(record) = objects(&context, records)?.into_iter().last() else {
+        return Ok(None);
+    };
+    instant_at(ctx.table.name(), &record, cursor).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::parse_ts;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        parse_ts(text).unwrap()
+    }
+
+    #[test]
+    fn windows_over_the_cap_are_halved_until_they_fit() {
+        // 4000 runs spread evenly over one day: a quarter of a day holds 1000.
+        let since = at("2024-05-01T00:00:00Z");
+        let per_second = 4000.0 / 86_400.0;
+        let mut asked = Vec::new();
+        let until = fit_window(since, at("2024-05-01T23:59:59Z"), Some(1000), |s, u| {
+            asked.push(u);
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
+            let n = (((u - s).num_seconds() + 1) as f64 * per_second) as u64;
+            Ok(Some(n))
+        })
+        .unwrap();
+        assert_eq!(until, at("2024-05-01T05:59:59Z"));
+        assert_eq!(asked.len(), 3, "{asked:?}");
+        // No cap, or a count within it: one question, the window unchanged.
+        let mut calls = 0;
+        let end = at("2024-05-02T00:00:00Z");
+        assert_eq!(
+            fit_window(since, end, None, |_, _| {
+                calls += 1;
+                Ok(Some(1_000_000))
+            })
+            .unwrap(),
+            end
+        );
+        assert_eq!(
+            fit_window(since, end, Some(1000), |_, _| Ok(Some(1000))).unwrap(),
+            end
+        );
+        assert_eq!(calls, 1);
+    }
+
+    #[test]
+    fn a_crowded_second_is_read_as_far_as_the_cap_allows() {
+        let since = at("2024-05-01T00:00:00Z");
+        let mut calls = 0;
+        let until = fit_window(since, since + TimeDelta::seconds(8), Some(1000), |s, u| {
+            calls += 1;
+            // Every run was created in the first second.
+            Ok(Some(if s == since { 5000 } else { 0 }.min(if u >= since {
+                5000
+            } else {
+                0
+            })))
+        })
+        .unwrap();
+        assert_eq!(until, since, "narrowed to one second and stopped there");
+        assert_eq!(calls, 5, "8s, 4s, 2s, 1s, 0s wide");
+    }
+}

@@ -1,0 +1,391 @@
+//! Commits, releases and workflow runs.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use lakeflow_connect::arrow_schema::{Field, SchemaRef};
+use lakeflow_connect::{Offset, ReadOutput, Record, Result};
+use serde_json::{Map, Value};
+
+use crate::client::{GithubClient, with_context};
+use crate::read::offset::{Builder, Fields, instant_at};
+use crate::read::window::{FIELDS, WindowPos, Windowed, oldest, read_windows};
+use crate::read::{Extra, ReadCtx, Snapshot};
+use crate::schema::{
+    flag, instant, int, list, object, reactions, repository_columns, repository_summary, required,
+    schema, text, user,
+};
+use crate::time::format_ts;
+
+type Batch = (Vec<Record>, Option<Offset>);
+
+/// GitHub answers at most this many workflow runs to one query filtered by `created`.
+const RUNS_CAP: u64 = 1000;
+/// Unfinished runs whose later changes are watched for; beyond this, the oldest are dropped.
+const MAX_PENDING: usize = 200;
+const PENDING: &str = "pending";
+
+fn person(name: &str) -> Field {
+    object(name, vec![text("name"), text("email"), instant("date")])
+}
+
+pub(super) fn commits_schema() -> SchemaRef {
+    let commit = object(
+        "commit",
+        vec![
+            person("author"),
+            person("committer"),
+            text("message"),
+            object("tree", vec![text("sha"), text("url")]),
+            text("url"),
+            int("comment_count"),
+            object(
+                "verification",
+                vec![
+                    flag("verified"),
+                    text("reason"),
+                    text("signature"),
+                    text("payload"),
+                    instant("verified_at"),
+                ],
+            ),
+        ],
+    );
+    let parent = object("item", vec![text("sha"), text("url"), text("html_url")]);
+    let mut fields = vec![
+        required(text("sha")),
+        text("node_id"),
+        commit,
+        text("url"),
+        text("html_url"),
+        text("comments_url"),
+        user("author"),
+        user("committer"),
+        list("parents", parent.data_type().clone()),
+    ];
+    fields.extend(repository_columns());
+    schema(fields)
+}
+
+pub(super) fn releases_schema() -> SchemaRef {
+    let asset = object(
+        "item",
+        vec![
+            text("url"),
+            text("browser_download_url"),
+            int("id"),
+            text("node_id"),
+            text("name"),
+            text("label"),
+            text("state"),
+            text("content_type"),
+            int("size"),
+            int("download_count"),
+            instant("created_at"),
+            instant("updated_at"),
+            user("uploader"),
+        ],
+    );
+    let mut fields = vec![
+        required(int("id")),
+        text("node_id"),
+        text("url"),
+        text("html_url"),
+        text("assets_url"),
+        text("upload_url"),
+        text("tarball_url"),
+        text("zipball_url"),
+        text("tag_name"),
+        text("target_commitish"),
+        text("name"),
+        text("body"),
+        flag("draft"),
+        flag("prerelease"),
+        instant("created_at"),
+        instant("published_at"),
+        user("author"),
+        list("assets", asset.data_type().clone()),
+        reactions("reactions"),
+    ];
+    fields.extend(repository_columns());
+    schema(fields)
+}
+
+pub(super) fn workflow_runs_schema() -> SchemaRef {
+    let run_ref = |name: &str| {
+        object(
+            name,
+            vec![
+                text("ref"),
+                text("sha"),
+                object("repo", vec![int("id"), text("url"), text("name")]),
+            ],
+        )
+    };
+    let pull = object(
+        "item",
+        vec![
+            int("id"),
+            int("number"),
+            text("url"),
+            run_ref("head"),
+            run_ref("base"),
+        ],
+    );
+    let git_person = |name: &str| object(name, vec![text("name"), text("email")]);
+    let mut fields = vec![
+        required(int("id")),
+        text("name"),
+        text("node_id"),
+        text("head_branch"),
+        text("head_sha"),
+        text("path"),
+        text("display_title"),
+        int("run_number"),
+        text("event"),
+        text("status"),
+        text("conclusion"),
+        int("workflow_id"),
+        int("check_suite_id"),
+        text("check_suite_node_id"),
+        text("url"),
+        text("html_url"),
+        list("pull_requests", pull.data_type().clone()),
+        required(instant("created_at")),
+        required(instant("updated_at")),
+        user("actor"),
+        user("triggering_actor"),
+        int("run_attempt"),
+        instant("run_started_at"),
+        text("jobs_url"),
+        text("logs_url"),
+        text("check_suite_url"),
+        text("artifacts_url"),
+        text("cancel_url"),
+        text("rerun_url"),
+        text("previous_attempt_url"),
+        text("workflow_url"),
+        object(
+            "head_commit",
+            vec![
+                text("id"),
+                text("tree_id"),
+                text("message"),
+                instant("timestamp"),
+                git_person("author"),
+                git_person("committer"),
+            ],
+        ),
+        repository_summary("repository"),
+        repository_summary("head_repository"),
+    ];
+    fields.extend(repository_columns());
+    schema(fields)
+}
+
+/// `GET /repos/{owner}/{repo}/commits?since=A&until=B[&sha=...]`, in windows of
+/// `window_seconds` by committer date. Without an offset or `start_date`, the first window
+/// starts at the oldest commit (found through the last page of the listing).
+pub(super) fn read_commits(
+    ctx: &ReadCtx<'_>,
+    start: Option<&Offset>,
+    extra: &Extra,
+) -> Result<Batch> {
+    let table = ctx.table.name();
+    let pos = start
+        .map(|o| WindowPos::parse(&Fields::new(table, o, &FIELDS)?))
+        .transpose()?;
+    let path = ctx.settings.repo(ctx.table)?.path("/commits");
+    let listing = || {
+        let request = ctx.client.get(&path);
+        match &ctx.settings.sha {
+            Some(sha) => request.query("sha", sha),
+            None => request,
+        }
+    };
+    let request = |since: DateTime<Utc>, until: DateTime<Utc>| {
+        listing()
+            .query("since", format_ts(since))
+            .query("until", format_ts(until))
+            .query("per_page", ctx.settings.per_page)
+    };
+    let cursor = "commit.committer.date";
+    let windowed = Windowed {
+        ctx,
+        cursor,
+        key: "sha",
+        records_path: "",
+        request: &request,
+        cap: None,
+        oldest: &|| oldest(ctx, listing(), "", cursor),
+        decorate: &|record| extra.apply(record),
+    };
+    let mut records = Vec::new();
+    let end = read_windows(&windowed, pos.clone(), &mut records)?;
+    let end = if end == pos {
+        start.cloned()
+    } else {
+        end.map(|p| p.write(Builder::default()).build())
+    };
+    Ok((records, end))
+}
+
+/// `GET /repos/{owner}/{repo}/releases`, newest first: a snapshot.
+pub(super) fn read_releases(ctx: &ReadCtx<'_>, extra: Extra) -> Result<ReadOutput<'static>> {
+    let path = ctx.settings.repo(ctx.table)?.path("/releases");
+    let request = ctx
+        .client
+        .get(&path)
+        .query("per_page", ctx.settings.per_page);
+    let pages = GithubClient::pages(request, "");
+    Ok(ReadOutput::streaming(
+        Snapshot::new(ctx.table, pages, extra),
+        None,
+    ))
+}
+
+/// `GET /repos/{owner}/{repo}/actions/runs?created=A..B`, in windows of `window_seconds` by
+/// creation time. A window whose `total_count` exceeds the 1000 runs GitHub answers to one such
+/// query is halved until it fits.
+///
+/// A run changes after it is created (queued, in progress, completed), later than its window is
+/// read. So the offset also keeps the runs that were unfinished when delivered
+/// (`"pending": {"<id>": "<updated_at>"}`); every read fetches them again
+/// (`GET .../actions/runs/{id}`) and delivers those that changed, until they complete.
+pub(super) fn read_workflow_runs(
+    ctx: &ReadCtx<'_>,
+    start: Option<&Offset>,
+    extra: &Extra,
+) -> Result<Batch> {
+    let table = ctx.table.name();
+    let repo = ctx.settings.repo(ctx.table)?;
+    let fields = start
+        .map(|o| {
+            let mut allowed = FIELDS.to_vec();
+            allowed.push(PENDING);
+            Fields::new(table, o, &allowed)
+        })
+        .transpose()?;
+    let pos = fields.as_ref().map(WindowPos::parse).transpose()?;
+    let mut pending = match &fields {
+        Some(f) => parse_pending(f)?,
+        None => BTreeMap::new(),
+    };
+    let mut records = Vec::new();
+    recheck_pending(ctx, extra, &mut pending, &mut records)?;
+    let path = repo.path("/actions/runs");
+    let request = |since: DateTime<Utc>, until: DateTime<Utc>| {
+        let range = format!("{}..{}", format_ts(since), format_ts(until));
+        ctx.client
+            .get(&path)
+            .query("created", range)
+            .query("per_page", ctx.settings.per_page)
+    };
+    let windowed = Windowed {
+        ctx,
+        cursor: "created_at",
+        key: "id",
+        records_path: "workflow_runs",
+        request: &request,
+        cap: Some((RUNS_CAP, "total_count")),
+        oldest: &|| oldest(ctx, ctx.client.get(&path), "workflow_runs", "created_at"),
+        decorate: &|record| extra.apply(record),
+    };
+    let delivered = records.len();
+    let end = read_windows(&windowed, pos, &mut records)?;
+    for run in &records[delivered..] {
+        watch(ctx, run, &mut pending)?;
+    }
+    let Some(end) = end else {
+        return Ok((records, start.cloned()));
+    };
+    let mut builder = end.write(Builder::default());
+    if !pending.is_empty() {
+        let map: Map<String, Value> = pending
+            .iter()
+            .map(|(id, at)| (id.to_string(), Value::from(format_ts(*at))))
+            .collect();
+        builder = builder.value(PENDING, Value::Object(map));
+    }
+    Ok((records, Some(builder.build())))
+}
+
+fn parse_pending(fields: &Fields<'_>) -> Result<BTreeMap<u64, DateTime<Utc>>> {
+    let Some(map) = fields.object(PENDING)? else {
+        return Ok(BTreeMap::new());
+    };
+    map.iter()
+        .map(|(id, at)| {
+            let id = id.parse::<u64>().ok();
+            let at = at.as_str().and_then(crate::time::parse_ts);
+            match (id, at) {
+                (Some(id), Some(at)) => Ok((id, at)),
+                _ => Err(fields.invalid(format!(
+                    "`{PENDING}` maps run ids to RFC 3339 times, not {}",
+                    Value::Object(map.clone())
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// Keeps an unfinished run to fetch again; forgets a finished one.
+fn watch(
+    ctx: &ReadCtx<'_>,
+    run: &Record,
+    pending: &mut BTreeMap<u64, DateTime<Utc>>,
+) -> Result<()> {
+    let Some(id) = run.get("id").and_then(Value::as_u64) else {
+        return Ok(());
+    };
+    if run.get("status").and_then(Value::as_str) == Some("completed") {
+        pending.remove(&id);
+        return Ok(());
+    }
+    pending.insert(id, instant_at(ctx.table.name(), run, "updated_at")?);
+    while pending.len() > MAX_PENDING {
+        // Run ids grow with time: the smallest is the oldest, the least likely to still change.
+        pending.pop_first();
+    }
+    Ok(())
+}
+
+/// Fetches every pending run and delivers those changed since they were delivered (up to the
+/// horizon, and while the batch has room).
+fn recheck_pending(
+    ctx: &ReadCtx<'_>,
+    extra: &Extra,
+    pending: &mut BTreeMap<u64, DateTime<Utc>>,
+    out: &mut Vec<Record>,
+) -> Result<()> {
+    let repo = ctx.settings.repo(ctx.table)?;
+    let context = ctx.context();
+    let ids: Vec<(u64, DateTime<Utc>)> = pending.iter().map(|(id, at)| (*id, *at)).collect();
+    for (id, delivered_at) in ids {
+        if out.len() >= ctx.settings.max_records {
+            break;
+        }
+        let response = ctx
+            .client
+            .get(&repo.path(&format!("/actions/runs/{id}")))
+            .send();
+        let run: Record = match response {
+            Ok(response) => response.json().map_err(|e| with_context(&context, e))?,
+            // Deleted runs are gone for good.
+            Err(e) if e.status() == Some(404) => {
+                pending.remove(&id);
+                continue;
+            }
+            Err(e) => return Err(with_context(&context, e)),
+        };
+        let updated = instant_at(ctx.table.name(), &run, "updated_at")?;
+        if updated <= delivered_at || updated > ctx.horizon {
+            continue;
+        }
+        let mut run = run;
+        extra.apply(&mut run);
+        watch(ctx, &run, pending)?;
+        out.push(run);
+    }
+    Ok(())
+}

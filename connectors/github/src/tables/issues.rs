@@ -1,0 +1,232 @@
+//! Issues, their comments, review comments and the issue event log.
+
+use chrono::{DateTime, Utc};
+use lakeflow_connect::arrow_schema::SchemaRef;
+use lakeflow_connect::{Offset, Record, Result};
+use lakeflow_http::RequestBuilder;
+
+use crate::read::Extra;
+use crate::read::ReadCtx;
+use crate::read::ascending::{Ascending, read_since};
+use crate::read::descending::{Descending, deliver, read_newest_first};
+use crate::schema::{
+    flag, instant, int, labels, links, milestone, object, reactions, repository_columns, required,
+    schema, text, user, users,
+};
+use crate::time::format_ts;
+
+type Batch = (Vec<Record>, Option<Offset>);
+
+pub(super) fn issues_schema() -> SchemaRef {
+    let mut fields = vec![
+        required(int("id")),
+        text("node_id"),
+        text("url"),
+        text("repository_url"),
+        text("html_url"),
+        int("number"),
+        text("state"),
+        text("state_reason"),
+        text("title"),
+        text("body"),
+        user("user"),
+        labels("labels"),
+        user("assignee"),
+        users("assignees"),
+        milestone("milestone"),
+        flag("locked"),
+        text("active_lock_reason"),
+        int("comments"),
+        instant("created_at"),
+        required(instant("updated_at")),
+        instant("closed_at"),
+        text("author_association"),
+        reactions("reactions"),
+        text("timeline_url"),
+    ];
+    fields.extend(repository_columns());
+    schema(fields)
+}
+
+pub(super) fn issue_comments_schema() -> SchemaRef {
+    let mut fields = vec![
+        required(int("id")),
+        text("node_id"),
+        text("url"),
+        text("html_url"),
+        text("issue_url"),
+        text("body"),
+        user("user"),
+        instant("created_at"),
+        required(instant("updated_at")),
+        text("author_association"),
+        reactions("reactions"),
+    ];
+    fields.extend(repository_columns());
+    schema(fields)
+}
+
+pub(super) fn review_comments_schema() -> SchemaRef {
+    let mut fields = vec![
+        required(int("id")),
+        text("node_id"),
+        text("url"),
+        int("pull_request_review_id"),
+        text("diff_hunk"),
+        text("path"),
+        text("commit_id"),
+        text("original_commit_id"),
+        int("in_reply_to_id"),
+        user("user"),
+        text("body"),
+        instant("created_at"),
+        required(instant("updated_at")),
+        text("html_url"),
+        text("pull_request_url"),
+        text("author_association"),
+        links("_links", &["self", "html", "pull_request"]),
+        int("start_line"),
+        int("original_start_line"),
+        text("start_side"),
+        int("line"),
+        int("original_line"),
+        text("side"),
+        text("subject_type"),
+        reactions("reactions"),
+    ];
+    fields.extend(repository_columns());
+    schema(fields)
+}
+
+pub(super) fn issue_events_schema() -> SchemaRef {
+    let mut fields = vec![
+        required(int("id")),
+        text("node_id"),
+        text("url"),
+        user("actor"),
+        text("event"),
+        text("commit_id"),
+        text("commit_url"),
+        required(instant("created_at")),
+        object(
+            "issue",
+            vec![
+                int("id"),
+                text("node_id"),
+                text("url"),
+                text("html_url"),
+                int("number"),
+                text("title"),
+                text("state"),
+            ],
+        ),
+        object("label", vec![text("name"), text("color")]),
+        user("assignee"),
+        user("assigner"),
+        object("milestone", vec![text("title")]),
+        object("rename", vec![text("from"), text("to")]),
+        user("review_requester"),
+        user("requested_reviewer"),
+        text("lock_reason"),
+    ];
+    fields.extend(repository_columns());
+    schema(fields)
+}
+
+/// An oldest-first listing of the repository under `path`, filtered by `since`.
+fn since_request<'a>(
+    ctx: &'a ReadCtx<'a>,
+    path: &'a str,
+    extra_query: &'a [(&'a str, &'a str)],
+) -> impl Fn(Option<DateTime<Utc>>) -> RequestBuilder + 'a {
+    move |since| {
+        let mut request = ctx.client.get(path);
+        for (name, value) in extra_query {
+            request = request.query(name, value);
+        }
+        request = request
+            .query("sort", "updated")
+            .query("direction", "asc")
+            .query("per_page", ctx.settings.per_page);
+        match since {
+            Some(since) => request.query("since", format_ts(since)),
+            None => request,
+        }
+    }
+}
+
+fn read_updated(
+    ctx: &ReadCtx<'_>,
+    start: Option<&Offset>,
+    extra: &Extra,
+    rest: &str,
+    extra_query: &[(&str, &str)],
+    keep: &dyn Fn(&Record) -> bool,
+) -> Result<Batch> {
+    let path = ctx.settings.repo(ctx.table)?.path(rest);
+    let asc = Ascending {
+        ctx,
+        cursor: "updated_at",
+        key: "id",
+        keep,
+        decorate: &|record| extra.apply(record),
+    };
+    read_since(&asc, start, &since_request(ctx, &path, extra_query))
+}
+
+/// `GET /repos/{owner}/{repo}/issues?state=all&sort=updated&direction=asc&since=...`. GitHub
+/// lists pull requests among issues (with a `pull_request` field); they belong to
+/// `pull_requests` and are left out.
+pub(super) fn read_issues(
+    ctx: &ReadCtx<'_>,
+    start: Option<&Offset>,
+    extra: &Extra,
+) -> Result<Batch> {
+    read_updated(
+        ctx,
+        start,
+        extra,
+        "/issues",
+        &[("state", "all")],
+        &|record| !record.contains_key("pull_request"),
+    )
+}
+
+/// `GET /repos/{owner}/{repo}/issues/comments?sort=updated&direction=asc&since=...`.
+pub(super) fn read_issue_comments(
+    ctx: &ReadCtx<'_>,
+    start: Option<&Offset>,
+    extra: &Extra,
+) -> Result<Batch> {
+    read_updated(ctx, start, extra, "/issues/comments", &[], &|_| true)
+}
+
+/// `GET /repos/{owner}/{repo}/pulls/comments?sort=updated&direction=asc&since=...`.
+pub(super) fn read_review_comments(
+    ctx: &ReadCtx<'_>,
+    start: Option<&Offset>,
+    extra: &Extra,
+) -> Result<Batch> {
+    read_updated(ctx, start, extra, "/pulls/comments", &[], &|_| true)
+}
+
+/// `GET /repos/{owner}/{repo}/issues/events`: newest first, no time filter, so a read walks
+/// down from the newest event and stops at the stored cursor.
+pub(super) fn read_issue_events(
+    ctx: &ReadCtx<'_>,
+    start: Option<&Offset>,
+    extra: &Extra,
+) -> Result<Batch> {
+    let path = ctx.settings.repo(ctx.table)?.path("/issues/events");
+    let request = ctx
+        .client
+        .get(&path)
+        .query("per_page", ctx.settings.per_page);
+    let desc = Descending {
+        ctx,
+        cursor: "created_at",
+        key: "id",
+    };
+    let decorate = |record: &mut Record| extra.apply(record);
+    read_newest_first(&desc, start, request, &mut *deliver(&decorate))
+}

@@ -1,0 +1,225 @@
+//! Pull requests and their reviews.
+
+use lakeflow_connect::arrow_schema::SchemaRef;
+use lakeflow_connect::{Offset, Record, Result};
+use serde_json::{Map, Value};
+
+use crate::client::{GithubClient, next_page, objects};
+use crate::read::ascending::{Ascending, read_since};
+use crate::read::descending::{Descending, Visit, deliver, read_newest_first};
+use crate::read::{Extra, ReadCtx};
+use crate::schema::{
+    flag, instant, int, labels, links, milestone, object, repository_columns, repository_summary,
+    required, schema, teams, text, user, users,
+};
+
+type Batch = (Vec<Record>, Option<Offset>);
+
+/// A branch ref (`head`, `base`).
+fn branch_ref(name: &str) -> lakeflow_connect::arrow_schema::Field {
+    object(
+        name,
+        vec![
+            text("label"),
+            text("ref"),
+            text("sha"),
+            user("user"),
+            repository_summary("repo"),
+        ],
+    )
+}
+
+pub(super) fn pull_requests_schema() -> SchemaRef {
+    let mut fields = vec![
+        required(int("id")),
+        text("node_id"),
+        text("url"),
+        text("html_url"),
+        text("diff_url"),
+        text("patch_url"),
+        text("issue_url"),
+        int("number"),
+        text("state"),
+        flag("locked"),
+        text("title"),
+        user("user"),
+        text("body"),
+        labels("labels"),
+        milestone("milestone"),
+        text("active_lock_reason"),
+        instant("created_at"),
+        required(instant("updated_at")),
+        instant("closed_at"),
+        instant("merged_at"),
+        text("merge_commit_sha"),
+        user("assignee"),
+        users("assignees"),
+        users("requested_reviewers"),
+        teams("requested_teams"),
+        branch_ref("head"),
+        branch_ref("base"),
+        text("author_association"),
+        object(
+            "auto_merge",
+            vec![
+                user("enabled_by"),
+                text("merge_method"),
+                text("commit_title"),
+                text("commit_message"),
+            ],
+        ),
+        flag("draft"),
+    ];
+    fields.extend(repository_columns());
+    schema(fields)
+}
+
+pub(super) fn reviews_schema() -> SchemaRef {
+    let mut fields = vec![
+        required(int("id")),
+        text("node_id"),
+        user("user"),
+        text("body"),
+        text("state"),
+        text("html_url"),
+        text("pull_request_url"),
+        links("_links", &["html", "pull_request"]),
+        required(instant("submitted_at")),
+        text("commit_id"),
+        text("author_association"),
+        required(int("pull_number")),
+    ];
+    fields.extend(repository_columns());
+    schema(fields)
+}
+
+/// `GET /repos/{owner}/{repo}/pulls?state=all&sort=updated&direction=desc`: GitHub has no
+/// `since` for pull requests, so a read walks down from the most recently updated one and stops
+/// at the stored cursor.
+pub(super) fn read_pull_requests(
+    ctx: &ReadCtx<'_>,
+    start: Option<&Offset>,
+    extra: &Extra,
+) -> Result<Batch> {
+    let desc = Descending {
+        ctx,
+        cursor: "updated_at",
+        key: "id",
+    };
+    let decorate = |record: &mut Record| extra.apply(record);
+    read_newest_first(
+        &desc,
+        start,
+        pulls_by_update(ctx)?,
+        &mut *deliver(&decorate),
+    )
+}
+
+fn pulls_by_update(ctx: &ReadCtx<'_>) -> Result<lakeflow_http::RequestBuilder> {
+    let path = ctx.settings.repo(ctx.table)?.path("/pulls");
+    Ok(ctx
+        .client
+        .get(&path)
+        .query("state", "all")
+        .query("sort", "updated")
+        .query("direction", "desc")
+        .query("per_page", ctx.settings.per_page))
+}
+
+/// Reviews have no listing of their own: they are read per pull request
+/// (`GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews`, oldest first). With `pull_number`,
+/// one pull request's reviews; without, the reviews of every pull request updated since the last
+/// read (a review updates its pull request), walking pull requests as `pull_requests` does.
+/// Pending reviews (drafts only their author sees, without `submitted_at`) are left out.
+pub(super) fn read_reviews(
+    ctx: &ReadCtx<'_>,
+    start: Option<&Offset>,
+    extra: &Extra,
+) -> Result<Batch> {
+    let repo = ctx.settings.repo(ctx.table)?;
+    if let Some(number) = ctx.settings.pull_number {
+        let path = repo.path(&format!("/pulls/{number}/reviews"));
+        let asc = Ascending {
+            ctx,
+            cursor: "submitted_at",
+            key: "id",
+            keep: &submitted,
+            decorate: &|record| decorate_review(extra, number, record),
+        };
+        // No `since` here: the listing is one pull request's, short, and read whole.
+        let request = |_| {
+            ctx.client
+                .get(&path)
+                .query("per_page", ctx.settings.per_page)
+        };
+        return read_since(&asc, start, &request);
+    }
+    let desc = Descending {
+        ctx,
+        cursor: "updated_at",
+        key: "id",
+    };
+    let mut visit =
+        |pull: Record, resume: Option<&Map<String, Value>>, out: &mut Vec<Record>, room: usize| {
+            let Some(number) = pull.get("number").and_then(Value::as_u64) else {
+                return Ok(Visit::Done);
+            };
+            let after = resume.and_then(|r| r.get("after")).and_then(Value::as_u64);
+            visit_reviews(ctx, extra, number, after, out, room)
+        };
+    read_newest_first(&desc, start, pulls_by_update(ctx)?, &mut visit)
+}
+
+fn submitted(review: &Record) -> bool {
+    review.get("submitted_at").is_some_and(|at| !at.is_null())
+}
+
+fn decorate_review(extra: &Extra, number: u64, review: &mut Record) {
+    extra.apply(review);
+    review.insert("pull_number".to_owned(), number.into());
+}
+
+/// Delivers the reviews of pull request `number` after review `after`, at most `room` of them.
+fn visit_reviews(
+    ctx: &ReadCtx<'_>,
+    extra: &Extra,
+    number: u64,
+    after: Option<u64>,
+    out: &mut Vec<Record>,
+    room: usize,
+) -> Result<Visit> {
+    let path = ctx
+        .settings
+        .repo(ctx.table)?
+        .path(&format!("/pulls/{number}/reviews"));
+    let request = ctx
+        .client
+        .get(&path)
+        .query("per_page", ctx.settings.per_page);
+    let context = ctx.context();
+    let mut pages = GithubClient::pages(request, "");
+    let mut taken = 0;
+    while let Some(page) = next_page(&mut pages, &context)? {
+        for mut review in objects(&context, page.records)? {
+            let id = review.get("id").and_then(Value::as_u64);
+            // Reviews are listed oldest first, and ids grow with time.
+            if !submitted(&review) || after.is_some_and(|a| id.is_none_or(|id| id <= a)) {
+                continue;
+            }
+            if taken == room {
+                // More reviews remain: resume after the last one delivered.
+                let last = out.last().and_then(|r| r.get("id")).cloned();
+                let mut position = Map::new();
+                position.insert(
+                    "after".to_owned(),
+                    last.or(after.map(Value::from)).unwrap_or(Value::Null),
+                );
+                return Ok(Visit::Partial(position));
+            }
+            decorate_review(extra, number, &mut review);
+            out.push(review);
+            taken += 1;
+        }
+    }
+    Ok(Visit::Done)
+}

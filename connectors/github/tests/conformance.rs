@@ -1,0 +1,258 @@
+//! The generic conformance suite (`lakeflow_testkit`) on the `github` connector, offline against
+//! its simulator, and live against GitHub when `LAKEFLOW_GITHUB_TOKEN` is set.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use chrono::Utc;
+use lakeflow_connect::arrow_schema::SchemaRef;
+use lakeflow_connect::{
+    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Record, Result, TableMetadata,
+    TableOptions,
+};
+use lakeflow_github::{DESCRIPTOR, GithubConnector, SIMULATOR, Table};
+use lakeflow_simulator::{RunningSimulator, Simulator};
+use lakeflow_testkit::{Check, Conformance, Outcome, WriteBack, WriteBackError, live_connection};
+use serde_json::{Value, json};
+
+/// The token the simulator spec accepts.
+/// The simulator spec accepts the suite's fake secret as its token (the testkit convention).
+const TOKEN: &str = lakeflow_testkit::FAKE_SECRET;
+const OWNER: &str = "acme-robotics";
+const REPO: &str = "rover";
+
+fn start(faults: Option<&str>) -> RunningSimulator {
+    let mut simulator = Simulator::from_embedded(SIMULATOR.spec, SIMULATOR.files).unwrap();
+    if let Some(profile) = faults {
+        simulator = simulator.with_fault_profile(profile).unwrap();
+    }
+    simulator.start().unwrap()
+}
+
+/// Connection options for a simulator. Rate-limit waits are not floored at GitHub's minute: the
+/// fault profile's throttling answers say how long to wait, and the suite should not sleep.
+fn connection(base_url: &str) -> ConnectionOptions {
+    [
+        ("token", TOKEN),
+        ("base_url", base_url),
+        ("rate_limit_wait_seconds", "0"),
+    ]
+    .into_iter()
+    .collect()
+}
+
+fn repository() -> TableOptions {
+    TableOptions::from([
+        ("owner".to_owned(), OWNER.to_owned()),
+        ("repo".to_owned(), REPO.to_owned()),
+    ])
+}
+
+/// A connector reading a simulator that runs the spec's `conformance` fault profile, kept alive
+/// as long as the connector.
+#[derive(Debug)]
+struct Faulty {
+    connector: GithubConnector,
+    _simulator: RunningSimulator,
+}
+
+impl LakeflowConnect for Faulty {
+    fn list_tables(&self) -> Result<Vec<String>> {
+        self.connector.list_tables()
+    }
+
+    fn get_table_schema(&self, table: &str, options: &TableOptions) -> Result<SchemaRef> {
+        self.connector.get_table_schema(table, options)
+    }
+
+    fn read_table_metadata(&self, table: &str, options: &TableOptions) -> Result<TableMetadata> {
+        self.connector.read_table_metadata(table, options)
+    }
+
+    fn read_table(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'_>> {
+        self.connector.read_table(table, start, options)
+    }
+}
+
+/// Write-back through the simulator's issue endpoints: create an issue, then close it, as a
+/// user would on github.com.
+struct Issues {
+    api: GithubConnector,
+    next_number: AtomicU64,
+}
+
+impl Issues {
+    fn send(&self, method: &str, path: &str, body: &Value) -> Result<Value, WriteBackError> {
+        self.api
+            .request(method, path)
+            .json(body)
+            .send_json()
+            .map_err(|e| WriteBackError::Rejected(e.to_string()))
+    }
+}
+
+impl WriteBack for Issues {
+    fn insert(&self, table: &str) -> Result<Option<Record>, WriteBackError> {
+        if table != Table::Issues.name() {
+            return Ok(None);
+        }
+        // GitHub numbers issues itself; the simulator keeps the number it is given.
+        let number = self.next_number.fetch_add(1, Ordering::Relaxed);
+        let path = format!("/repos/{OWNER}/{REPO}/issues");
+        let created = self.send(
+            "POST",
+            &path,
+            &json!({
+                "number": number,
+                "title": "Conformance: write-back issue",
+                "body": "Created by the conformance suite, then closed.",
+                "user": {"login": "mira-okafor", "id": 5_811_234, "type": "User", "site_admin": false},
+                "labels": [{"id": 5_123_400_001_i64, "name": "bug", "color": "d73a4a", "default": true}]
+            }),
+        )?;
+        let closed = self.send(
+            "PATCH",
+            &format!("{path}/{number}"),
+            &json!({"state": "closed", "state_reason": "completed", "closed_at": Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()}),
+        )?;
+        // GitHub stamps whole seconds, and a connector reads only seconds that had ended when it
+        // was built: wait until the close's second is over, so the next connector may read it.
+        std::thread::sleep(Duration::from_millis(1_100));
+        let id = created.get("id").cloned().unwrap_or(Value::Null);
+        assert_eq!(closed["id"], id, "the update changed the created issue");
+        Ok(Some(
+            [("id".to_owned(), id), ("state".to_owned(), json!("closed"))]
+                .into_iter()
+                .collect(),
+        ))
+    }
+
+    fn delete(&self, _table: &str) -> Result<Option<Record>, WriteBackError> {
+        // GitHub cannot delete issues through the REST API (and no table has a deletes feed).
+        Ok(None)
+    }
+}
+
+fn with_repositories(mut suite: Conformance) -> Conformance {
+    for table in Table::ALL.iter().filter(|t| t.is_repository_scoped()) {
+        suite = suite.table_options(table.name(), repository());
+    }
+    suite
+}
+
+#[test]
+fn the_github_connector_passes_every_check() {
+    let simulator = start(None);
+    let options = connection(&simulator.base_url());
+    let writer = Issues {
+        api: GithubConnector::new(&options).unwrap(),
+        next_number: AtomicU64::new(9_001),
+    };
+    let suite = Conformance::with_factory(&DESCRIPTOR, GithubConnector::new)
+        .connection(options)
+        .faults_with(|options: &ConnectionOptions| {
+            let simulator = start(Some("conformance"));
+            let mut options = options.clone();
+            options.insert("base_url", simulator.base_url());
+            Ok(Faulty {
+                connector: GithubConnector::new(&options)?,
+                _simulator: simulator,
+            })
+        })
+        .write_back(Box::new(writer));
+    let report = with_repositories(suite).run();
+    println!("{report}");
+    report.assert_passed();
+    for table in Table::ALL {
+        let name = table.name();
+        let incremental = table.metadata().ingestion_type.is_incremental();
+        for check in [
+            Check::Schema,
+            Check::Metadata,
+            Check::FirstRead,
+            Check::ColumnCoverage,
+            Check::Termination,
+            Check::Faults,
+        ] {
+            assert_eq!(
+                report.outcome(Some(name), check),
+                Some(Outcome::Pass),
+                "{name} {check}"
+            );
+        }
+        let batched = [Check::BatchBounds, Check::Resume, Check::FarFutureOffset];
+        for check in batched {
+            let want = if incremental {
+                Outcome::Pass
+            } else {
+                Outcome::Skip
+            };
+            assert_eq!(
+                report.outcome(Some(name), check),
+                Some(want),
+                "{name} {check}"
+            );
+        }
+    }
+    assert_eq!(
+        report.outcome(Some("issues"), Check::WriteBack),
+        Some(Outcome::Pass)
+    );
+    assert_eq!(report.outcome(None, Check::Secrets), Some(Outcome::Pass));
+}
+
+#[test]
+fn the_descriptor_built_connector_passes_as_lakeflow_test_runs_it() {
+    // The suite starts the simulator itself and hands its URL over as `base_url`.
+    let connection: ConnectionOptions = [("token", TOKEN), ("rate_limit_wait_seconds", "0")]
+        .into_iter()
+        .collect();
+    let report = Conformance::new(&DESCRIPTOR)
+        .connection(connection)
+        .common_table_options(repository())
+        .tables(&[
+            "issues",
+            "pull_requests",
+            "commits",
+            "workflow_runs",
+            "stargazers",
+            "branches",
+        ])
+        .run();
+    println!("{report}");
+    report.assert_passed();
+    assert_eq!(
+        report.outcome(Some("workflow_runs"), Check::Faults),
+        Some(Outcome::Pass)
+    );
+}
+
+#[test]
+fn conformance_live() {
+    // Only with LAKEFLOW_GITHUB_TOKEN (and optionally LAKEFLOW_GITHUB_BASE_URL) set; the tables
+    // read LAKEFLOW_GITHUB_OWNER and LAKEFLOW_GITHUB_REPO (default: octocat/Hello-World).
+    let Some(options) = live_connection(&DESCRIPTOR) else {
+        return;
+    };
+    let owner = std::env::var("LAKEFLOW_GITHUB_OWNER").unwrap_or_else(|_| "octocat".to_owned());
+    let repo = std::env::var("LAKEFLOW_GITHUB_REPO").unwrap_or_else(|_| "Hello-World".to_owned());
+    let table_options =
+        TableOptions::from([("owner".to_owned(), owner), ("repo".to_owned(), repo)]);
+    let mut suite = Conformance::new(&DESCRIPTOR)
+        .live()
+        .connection(options)
+        .common_table_options(table_options);
+    // A real repository may have no reviews, runs or stars yet.
+    for table in Table::ALL
+        .iter()
+        .filter(|t| t.metadata().ingestion_type.is_incremental())
+    {
+        suite = suite.may_be_empty(table.name());
+    }
+    suite.run().assert_passed();
+}

@@ -1,0 +1,133 @@
+//! Helpers shared by the test modules: simulators, connectors, and reading a table to the end.
+
+use std::collections::BTreeMap;
+
+use lakeflow_connect::{ConnectionOptions, LakeflowConnect, Offset, Record, TableOptions};
+use lakeflow_github::{GithubConnector, SIMULATOR};
+use lakeflow_simulator::{FaultProfile, RunningSimulator, Simulator};
+use serde_json::Value;
+
+/// The token the simulator spec accepts.
+pub const TOKEN: &str = lakeflow_testkit::FAKE_SECRET;
+
+/// The spec's corpus file `name`, parsed.
+pub fn corpus(name: &str) -> Vec<Record> {
+    let (_, text) = SIMULATOR
+        .files
+        .iter()
+        .find(|(file, _)| *file == name)
+        .unwrap_or_else(|| panic!("no corpus file {name}"));
+    serde_json::from_str(text).unwrap()
+}
+
+/// The embedded spec on an ephemeral port, optionally with faults.
+pub fn simulator(faults: Option<FaultProfile>) -> RunningSimulator {
+    let mut simulator = Simulator::from_embedded(SIMULATOR.spec, SIMULATOR.files).unwrap();
+    if let Some(faults) = faults {
+        simulator = simulator.with_faults(faults);
+    }
+    simulator.start().unwrap()
+}
+
+pub fn connection(base_url: &str, extra: &[(&str, &str)]) -> ConnectionOptions {
+    let mut options: ConnectionOptions = [
+        ("token", TOKEN),
+        ("base_url", base_url),
+        ("rate_limit_wait_seconds", "0"),
+    ]
+    .into_iter()
+    .collect();
+    for (k, v) in extra {
+        options.insert(*k, *v);
+    }
+    options
+}
+
+pub fn connector(sim: &RunningSimulator) -> GithubConnector {
+    GithubConnector::new(&connection(&sim.base_url(), &[])).unwrap()
+}
+
+/// `owner=acme-robotics`, `repo=rover` and `extra`.
+pub fn rover(extra: &[(&str, &str)]) -> TableOptions {
+    let mut options = TableOptions::from([
+        ("owner".to_owned(), "acme-robotics".to_owned()),
+        ("repo".to_owned(), "rover".to_owned()),
+    ]);
+    for (k, v) in extra {
+        options.insert((*k).to_owned(), (*v).to_owned());
+    }
+    options
+}
+
+/// Every batch read from `start` until the end offset equals the start.
+pub struct Run {
+    pub batches: Vec<Vec<Record>>,
+    pub offsets: Vec<Option<Offset>>,
+}
+
+impl Run {
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.batches.iter().flatten()
+    }
+
+    pub fn end(&self) -> Option<&Offset> {
+        self.offsets.last().and_then(Option::as_ref)
+    }
+
+    /// The values at a top-level field, in delivery order.
+    pub fn values(&self, field: &str) -> Vec<Value> {
+        self.records()
+            .map(|r| r.get(field).cloned().unwrap_or(Value::Null))
+            .collect()
+    }
+}
+
+pub fn read_all(
+    connector: &dyn LakeflowConnect,
+    table: &str,
+    start: Option<Offset>,
+    options: &TableOptions,
+) -> Run {
+    let mut offsets = vec![start];
+    let mut batches = Vec::new();
+    for _ in 0..2_000 {
+        let start = offsets.last().cloned().flatten();
+        let (records, end) = connector
+            .read_table(table, start.as_ref(), options)
+            .unwrap_or_else(|e| panic!("{table}: {e}"))
+            .collect()
+            .unwrap_or_else(|e| panic!("{table}: {e}"));
+        batches.push(records);
+        let done = end == start || end.is_none();
+        offsets.push(end);
+        if done {
+            return Run { batches, offsets };
+        }
+    }
+    panic!("{table}: no end in sight after 2000 reads");
+}
+
+/// How many times each value occurs.
+pub fn counts(values: impl IntoIterator<Item = Value>) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for value in values {
+        *counts.entry(value.to_string()).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// The ids a table should deliver from a corpus file: the rover's records that `keep` accepts.
+pub fn rover_ids(file: &str, key: &str, keep: impl Fn(&Record) -> bool) -> Vec<Value> {
+    let mut ids: Vec<Value> = corpus(file)
+        .iter()
+        .filter(|r| r["repository_name"] == "rover" && keep(r))
+        .map(|r| r[key].clone())
+        .collect();
+    ids.sort_by_key(Value::to_string);
+    ids
+}
+
+pub fn sorted(mut values: Vec<Value>) -> Vec<Value> {
+    values.sort_by_key(Value::to_string);
+    values
+}

@@ -1,0 +1,62 @@
+//! Snapshot tables: repositories of an organization or of the token's user, and the branches and
+//! people of a repository keyed by `owner` and `repo`.
+
+use lakeflow_connect::{LakeflowConnect, TableOptions};
+use serde_json::json;
+
+use crate::common::{connector, corpus, read_all, rover, simulator};
+
+#[test]
+fn repositories_of_an_organization_or_of_the_user() {
+    let sim = simulator(None);
+    let github = connector(&sim);
+    let mine = read_all(&github, "repositories", None, &TableOptions::new());
+    assert_eq!(mine.records().count(), corpus("repositories.json").len());
+    assert_eq!(mine.offsets.last(), Some(&None), "a snapshot has no offset");
+    let org = TableOptions::from([
+        ("org".to_owned(), "acme-robotics".to_owned()),
+        ("per_page".to_owned(), "4".to_owned()),
+    ]);
+    let theirs = read_all(&github, "repositories", None, &org);
+    assert_eq!(theirs.records().count(), 9);
+    assert!(
+        theirs
+            .records()
+            .all(|r| r["owner"]["login"] == "acme-robotics")
+    );
+    let paths: Vec<String> = sim.request_log().iter().map(|r| r.path.clone()).collect();
+    assert!(
+        paths.contains(&"/user/repos".to_owned())
+            && paths.contains(&"/orgs/acme-robotics/repos".to_owned())
+    );
+}
+
+#[test]
+fn branches_and_people_carry_their_key_columns() {
+    let sim = simulator(None);
+    let github = connector(&sim);
+    for (table, count) in [("branches", 9), ("collaborators", 8), ("assignees", 7)] {
+        let run = read_all(&github, table, None, &rover(&[("per_page", "3")]));
+        assert_eq!(run.records().count(), count, "{table}");
+        for record in run.records() {
+            assert_eq!(
+                (&record["owner"], &record["repo"]),
+                (&json!("acme-robotics"), &json!("rover"))
+            );
+            assert_eq!(record["repository_name"], "rover");
+        }
+        let keys = github
+            .read_table_metadata(table, &rover(&[]))
+            .unwrap()
+            .primary_keys;
+        assert_eq!(keys[..2], ["owner", "repo"]);
+    }
+    // The streamed snapshot fetches pages only as records are pulled.
+    let before = sim.request_log().len();
+    let mut stream = github
+        .read_table("branches", None, &rover(&[("per_page", "3")]))
+        .unwrap()
+        .records;
+    stream.next().unwrap().unwrap();
+    assert_eq!(sim.request_log().len() - before, 1);
+}
