@@ -31,11 +31,13 @@ impl GithubClient {
     /// Builds the client.
     ///
     /// Rate limits, as GitHub documents them: a 403 or 429 with `x-ratelimit-remaining: 0` waits
-    /// until `x-ratelimit-reset`; one with `Retry-After` waits that long; a 429 with neither is a
-    /// secondary limit and waits `rate_limit_wait` (a minute by default), longer as the backoff
-    /// grows. A 403 with none of these signals is a permission problem and fails at once. After a
-    /// response that used up the window, the next request waits for the reset instead of
-    /// collecting a 403.
+    /// until `x-ratelimit-reset`; one with `Retry-After` waits that long. A 429 with neither, or a
+    /// 403 whose message names the secondary rate limit (GitHub sends those without headers too),
+    /// is a secondary limit: it waits `rate_limit_wait` (a minute by default), doubled for each
+    /// further retry of the same request (1, 2, 4, ... minutes), as GitHub asks for exponentially
+    /// longer waits while the limit persists, until `max_retry` runs out. Any other 403 is a
+    /// permission problem and fails at once. After a response that used up the window, the next
+    /// request waits for the reset instead of collecting a 403.
     pub(crate) fn new(settings: &ClientSettings) -> Result<Self> {
         let retry = RetryPolicy {
             max_attempts: MAX_ATTEMPTS,

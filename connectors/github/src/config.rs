@@ -30,8 +30,9 @@ pub const CONNECTION_OPTIONS: &[OptionSpec] = &[
     ),
     OptionSpec::optional(
         "rate_limit_wait_seconds",
-        "Least wait after a rate-limit answer, and the wait when GitHub gives no reset time \
-         (default 60, as GitHub asks for secondary limits).",
+        "Wait after a rate-limit answer with neither Retry-After nor a reset time (GitHub's \
+         secondary limit), doubled for each further retry of the same request (default 60, as \
+         GitHub asks).",
     ),
     OptionSpec::optional(
         "max_retry_seconds",
@@ -132,7 +133,7 @@ pub struct ClientSettings {
     pub base_url: String,
     /// The token.
     pub token: Secret,
-    /// Least wait after a rate-limit answer.
+    /// Wait after a secondary-limit answer (no `Retry-After`, no reset), doubled per retry.
     pub rate_limit_wait: Duration,
     /// Longest time one request may spend retrying.
     pub max_retry: Duration,

@@ -11,7 +11,7 @@ use lakeflow_http::RequestBuilder;
 use crate::client::GithubClient;
 use crate::config::{CONNECTION_OPTIONS, ClientSettings, TableSettings};
 use crate::read::ReadCtx;
-use crate::tables::{self, Table};
+use crate::tables::{self, Rechecked, Table};
 use crate::time::horizon;
 
 /// The `github` connector.
@@ -25,6 +25,8 @@ use crate::time::horizon;
 pub struct GithubConnector {
     client: GithubClient,
     init: DateTime<Utc>,
+    /// Pending workflow runs fetched again, kept so that each costs one request per instance.
+    rechecked: Rechecked,
 }
 
 impl GithubConnector {
@@ -40,6 +42,7 @@ impl GithubConnector {
         Ok(Self {
             client: GithubClient::new(&settings)?,
             init: Utc::now(),
+            rechecked: Rechecked::default(),
         })
     }
 
@@ -85,6 +88,7 @@ impl LakeflowConnect for GithubConnector {
             table,
             settings: &settings,
             horizon: horizon(self.init),
+            rechecked: &self.rechecked,
         };
         tables::read(&ctx, start)
     }

@@ -12,7 +12,7 @@ use crate::budget::Limiter;
 use crate::error::Secs;
 use crate::exchange::Failure;
 use crate::redact::Redactor;
-use crate::retry::Jitter;
+use crate::retry::{Jitter, mentions_secondary_rate_limit};
 use crate::stats::Counters;
 use crate::{Error, HttpConfig, HttpStats, RequestBuilder, Response, Result};
 
@@ -166,7 +166,7 @@ impl HttpClient {
             }
             let failure = match self.attempt(request, url, attempt) {
                 Ok(response) => return Ok(response),
-                Err(failure) => failure,
+                Err(failure) => self.secondary_limit_403(failure),
             };
             let may_repeat = request.idempotent || failure.safe_to_repeat();
             if !failure.error.is_retriable() || !may_repeat {
@@ -227,13 +227,44 @@ impl HttpClient {
         match (failure.server_wait, failure.rate_limited) {
             // The server said how long; honour it, but never as a hot loop.
             (Some(wait), _) => (wait.max(policy.min_retry_wait), true),
+            // No wait given (GitHub's secondary limit): the declared floor, doubled per retry,
+            // so a limit that persists is not hit again every minute.
             (None, true) => (
                 backoff
                     .max(policy.min_retry_wait)
-                    .max(policy.rate_limited_wait),
+                    .max(policy.rate_limited_floor(attempt)),
                 true,
             ),
             (None, false) => (backoff, false),
+        }
+    }
+
+    /// A 403 whose body names GitHub's secondary rate limit is throttling, not a permission
+    /// problem, when the source declares rate-limit headers (GitHub documents such 403s with
+    /// neither `Retry-After` nor exhausted headers). Sources without declared headers keep the
+    /// plain reading: a 403 is a permission error.
+    fn secondary_limit_403(&self, failure: Failure) -> Failure {
+        if self.inner.config.rate_limit_headers.is_none() {
+            return failure;
+        }
+        match failure.error {
+            Error::Auth {
+                method,
+                url,
+                status: 403,
+                excerpt,
+            } if mentions_secondary_rate_limit(&excerpt) => Failure {
+                error: Error::RateLimited {
+                    method,
+                    url,
+                    status: 403,
+                    retry_after: None,
+                    excerpt,
+                },
+                server_wait: None,
+                rate_limited: true,
+            },
+            error => Failure { error, ..failure },
         }
     }
 

@@ -101,7 +101,8 @@ pub enum Error {
         /// The start of the response body, redacted.
         excerpt: String,
     },
-    /// The server said to slow down (429, or 403 with exhausted rate-limit headers).
+    /// The server said to slow down (429; or, where rate-limit headers are declared, a 403 with
+    /// those headers exhausted, a `Retry-After`, or a body naming a secondary rate limit).
     #[error("{method} {url} was rate limited (HTTP {status}{}){}", wait_hint(*retry_after), excerpt_suffix(excerpt))]
     RateLimited {
         /// HTTP method.

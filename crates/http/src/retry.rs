@@ -24,7 +24,10 @@ pub struct RetryPolicy {
     /// does not become a hot loop.
     pub min_retry_wait: Duration,
     /// Floor for a rate-limited answer that says neither `Retry-After` nor a reset time (GitHub
-    /// asks for at least a minute for its secondary limit). Zero: the backoff alone decides.
+    /// asks for at least a minute for its secondary limit). It doubles with each retry
+    /// (`rate_limited_wait × 2^(retry−1)`): GitHub asks for exponentially longer waits while the
+    /// secondary limit persists, and a fixed minute would keep running into it. `max_elapsed`
+    /// still bounds the total. Zero: the backoff alone decides.
     pub rate_limited_wait: Duration,
     /// Randomise each backoff within its upper half, so clients that failed together do not
     /// retry together. Turn off for reproducible timings.
@@ -54,6 +57,13 @@ impl RetryPolicy {
         }
     }
 
+    /// The least wait before retry number `retry` (1 for the first) after a rate-limited answer
+    /// that gave no wait of its own: `rate_limited_wait` doubled for each earlier retry.
+    pub(crate) fn rate_limited_floor(&self, retry: u32) -> Duration {
+        let factor = 2_u32.saturating_pow(retry.saturating_sub(1));
+        self.rate_limited_wait.saturating_mul(factor)
+    }
+
     /// The backoff before retry number `retry` (1 for the first retry). `unit` in [0, 1) picks
     /// the point within the jitter range.
     pub(crate) fn backoff(&self, retry: u32, unit: f64) -> Duration {
@@ -80,9 +90,10 @@ pub enum ResetFormat {
 /// Rate-limit headers a source sends with every response.
 ///
 /// When declared, a response whose remaining count is 0 makes the client wait until the reset
-/// time: after a 429 or 403 (a 403 counts as rate limiting only when these headers, or a
-/// `Retry-After`, say so; otherwise it is a permission error) and, proactively, before the next
-/// request after a successful response that used up the window.
+/// time: after a 429 or 403 (a 403 counts as rate limiting only when these headers or a
+/// `Retry-After` say so, or its body names GitHub's secondary rate limit; otherwise it is a
+/// permission error) and, proactively, before the next request after a successful response
+/// that used up the window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RateLimitHeaders {
     /// Header with the requests left in the window, e.g. `x-ratelimit-remaining`.
@@ -139,6 +150,13 @@ impl RateLimitHeaders {
             }
         }
     }
+}
+
+/// Whether an error body is GitHub's secondary-rate-limit answer. GitHub documents that such an
+/// answer may be a 403 with neither `Retry-After` nor exhausted rate-limit headers, told apart
+/// from a permission error only by its message ("You have exceeded a secondary rate limit").
+pub(crate) fn mentions_secondary_rate_limit(body: &str) -> bool {
+    body.to_ascii_lowercase().contains("secondary rate limit")
 }
 
 /// Parses a `Retry-After` value: delay seconds (`120`) or an HTTP date
@@ -216,6 +234,27 @@ mod tests {
         assert!(jittered.backoff(2, 0.999) < Duration::from_millis(200));
         // Huge retry numbers saturate instead of overflowing.
         assert_eq!(jittered.backoff(200, 0.0), Duration::from_millis(250));
+    }
+
+    #[test]
+    fn the_rate_limited_floor_doubles_per_retry() {
+        let policy = RetryPolicy {
+            rate_limited_wait: Duration::from_secs(60),
+            ..RetryPolicy::default()
+        };
+        let floors: Vec<u64> = (1..=4)
+            .map(|r| policy.rate_limited_floor(r).as_secs())
+            .collect();
+        assert_eq!(floors, [60, 120, 240, 480]);
+        // Huge retry numbers saturate instead of overflowing; zero stays zero.
+        assert!(policy.rate_limited_floor(500) > Duration::from_secs(60_000_000));
+        assert_eq!(RetryPolicy::default().rate_limited_floor(3), Duration::ZERO);
+        assert!(mentions_secondary_rate_limit(
+            r#"{"message":"You have exceeded a Secondary Rate Limit. Please wait"}"#
+        ));
+        assert!(!mentions_secondary_rate_limit(
+            "Resource not accessible by integration"
+        ));
     }
 
     #[test]

@@ -6,9 +6,17 @@
 //! inside the pass, with the pass's position in the offset:
 //!
 //! - `{"cursor": C}`: every record at or before `C` was delivered (between passes);
-//! - `{"cursor": C, "pass_top": T, "until": U, "keys_at_until": [..], "child": {..}}`: a pass
-//!   that started at `T`, newest first, and delivered everything after `U` and the records at `U`
-//!   with the listed keys; `child` is how far the records of a partly read entry got (reviews).
+//! - `{"cursor": C, "pass_top": T, "until": U, "keys_at_until": [..], "child": {..}, "page": P,
+//!   "per_page": N}`: a pass that started at `T`, newest first, and delivered everything after
+//!   `U` and the records at `U` with the listed keys; `child` is how far the records of a partly
+//!   read entry got (reviews); the batch stopped on page `P` of `N` records.
+//!
+//! The next read of the pass starts at page `P`, so a long pass costs about one request per page
+//! and one per batch rather than a walk from page 1 on every batch. The page is a hint, checked
+//! before it is trusted: entries only move up this listing (a change lifts an entry to the top,
+//! pushing the rest down), so a page whose first entry the pass already covers has nothing due
+//! before it. When the first entry is not covered (entries left the listing and the rest moved
+//! up), the read steps back a page and checks again.
 //!
 //! When the pass reaches the cursor, the offset becomes `{"cursor": T}`. A record changed while
 //! a pass is under way rises above `T` and is read by the next pass, so nothing is lost; within
@@ -16,7 +24,7 @@
 
 use chrono::{DateTime, Utc};
 use lakeflow_connect::{Offset, Record, Result};
-use lakeflow_http::RequestBuilder;
+use lakeflow_http::{Page, Pages, RequestBuilder};
 use serde_json::{Map, Value};
 
 use super::ReadCtx;
@@ -28,7 +36,9 @@ const TOP: &str = "pass_top";
 const UNTIL: &str = "until";
 const KEYS: &str = "keys_at_until";
 const CHILD: &str = "child";
-const FIELDS: [&str; 5] = [CURSOR, TOP, UNTIL, KEYS, CHILD];
+const PAGE: &str = "page";
+const PER_PAGE: &str = "per_page";
+const FIELDS: [&str; 7] = [CURSOR, TOP, UNTIL, KEYS, CHILD, PAGE, PER_PAGE];
 
 /// How to read one newest-first listing.
 pub(crate) struct Descending<'a> {
@@ -60,6 +70,8 @@ struct Pass {
     top: DateTime<Utc>,
     until: Option<(DateTime<Utc>, Vec<Value>)>,
     child: Option<Map<String, Value>>,
+    /// The page the previous batch stopped on, and the page size it was counted in.
+    page: Option<(u64, u64)>,
 }
 
 impl Pass {
@@ -85,6 +97,11 @@ fn parse(table: &str, start: Option<&Offset>) -> Result<(Option<DateTime<Utc>>, 
                 .map(|until| Ok::<_, lakeflow_connect::Error>((until, fields.keys(KEYS)?)))
                 .transpose()?,
             child: fields.object(CHILD)?.cloned(),
+            page: fields
+                .integer(PAGE)?
+                .map(|page| Ok::<_, lakeflow_connect::Error>((page, fields.integer(PER_PAGE)?)))
+                .transpose()?
+                .map(|(page, per_page)| (page.max(1), per_page.unwrap_or(0))),
         }),
     };
     if cursor.is_none() && pass.is_none() {
@@ -102,7 +119,7 @@ fn parse(table: &str, start: Option<&Offset>) -> Result<(Option<DateTime<Utc>>, 
 pub(crate) fn read_newest_first(
     desc: &Descending<'_>,
     start: Option<&Offset>,
-    request: RequestBuilder,
+    request: &RequestBuilder,
     visit: &mut Visitor<'_>,
 ) -> Result<(Vec<Record>, Option<Offset>)> {
     let ctx = desc.ctx;
@@ -126,8 +143,11 @@ pub(crate) fn read_newest_first(
     let mut child: Option<Map<String, Value>> = None;
     let mut complete = true;
     let context = ctx.context();
-    let mut pages = GithubClient::pages(request, "");
-    'pages: while let Some(page) = next_page(&mut pages, &context)? {
+    let (mut pages, first_page, mut current) =
+        open_at_hint(desc, pass.as_ref(), request, &context)?;
+    let mut page_of_last = first_page;
+    'pages: while let Some(page) = current.take() {
+        let number = first_page + u64::try_from(page.number).unwrap_or(1) - 1;
         for entry in objects(&context, page.records)? {
             let (at, key) = position(table, &entry, desc.cursor, desc.key)?;
             if at > ctx.horizon || pass.as_ref().is_some_and(|p| p.covers(at, &key)) {
@@ -137,6 +157,7 @@ pub(crate) fn read_newest_first(
                 break 'pages;
             }
             top.get_or_insert(at);
+            page_of_last = number;
             let resume = pass
                 .as_ref()
                 .and_then(|p| p.child.as_ref())
@@ -159,6 +180,7 @@ pub(crate) fn read_newest_first(
                 break 'pages;
             }
         }
+        current = next_page(&mut pages, &context)?;
     }
     let Some(top) = top else {
         // The pass found nothing after the cursor.
@@ -184,9 +206,53 @@ pub(crate) fn read_newest_first(
         if let Some(child) = child {
             builder = builder.value(CHILD, Value::Object(child));
         }
+        builder = builder
+            .value(PAGE, page_of_last.into())
+            .value(PER_PAGE, ctx.settings.per_page.into());
         Some(builder.build())
     };
     Ok((records, end))
+}
+
+/// Opens the listing for a read of `pass`: at the page the previous batch stopped on, once its
+/// first entry proves nothing is due on the pages before it (see the module docs); otherwise a
+/// page earlier, down to page 1. Returns the pages, the number of the first, and the first.
+fn open_at_hint(
+    desc: &Descending<'_>,
+    pass: Option<&Pass>,
+    request: &RequestBuilder,
+    context: &str,
+) -> Result<(Pages, u64, Option<Page>)> {
+    let ctx = desc.ctx;
+    let per_page = ctx.settings.per_page.max(1);
+    let mut hint = match pass.and_then(|p| p.page) {
+        // The same entries under another page size sit on another page.
+        Some((page, old)) => (page - 1) * if old == 0 { per_page } else { old } / per_page + 1,
+        None => 1,
+    };
+    loop {
+        let request = match hint {
+            1 => request.clone(),
+            _ => request.clone().query("page", hint),
+        };
+        let mut pages = GithubClient::pages(request, "");
+        let first = next_page(&mut pages, context)?;
+        if hint == 1 {
+            return Ok((pages, hint, first));
+        }
+        let lead = first
+            .as_ref()
+            .and_then(|p| p.records.first())
+            .and_then(Value::as_object)
+            .map(|e| position(ctx.table.name(), e, desc.cursor, desc.key))
+            .transpose()?;
+        let settled = lead
+            .is_some_and(|(at, key)| at > ctx.horizon || pass.is_some_and(|p| p.covers(at, &key)));
+        if settled {
+            return Ok((pages, hint, first));
+        }
+        hint -= 1;
+    }
 }
 
 /// The visit of a table whose entries are its records.

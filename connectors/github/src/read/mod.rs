@@ -22,6 +22,8 @@ pub(crate) struct ReadCtx<'a> {
     pub settings: &'a TableSettings,
     /// The newest instant this connector reads (see [`crate::time::horizon`]).
     pub horizon: DateTime<Utc>,
+    /// Workflow runs this connector instance already fetched again.
+    pub rechecked: &'a crate::tables::Rechecked,
 }
 
 impl ReadCtx<'_> {

@@ -98,7 +98,8 @@ impl WindowPos {
 const MAX_WIDTH: TimeDelta = TimeDelta::days(3650);
 
 /// Reads windows from `pos` into `out` until it holds `max_records_per_batch` records or the
-/// windows reach the horizon; returns the new position (`None` when there is no history yet).
+/// windows reach `end` (the horizon, or for a lookback re-read the second before the stored
+/// position); returns the new position (`None` when there is no history yet).
 ///
 /// A window that lists nothing doubles the next one (up to ten years), so a quiet stretch of
 /// history costs a few requests rather than one per `window_seconds`; the next window with
@@ -106,6 +107,7 @@ const MAX_WIDTH: TimeDelta = TimeDelta::days(3650);
 pub(crate) fn read_windows(
     w: &Windowed<'_>,
     pos: Option<WindowPos>,
+    end: DateTime<Utc>,
     out: &mut Vec<Record>,
 ) -> Result<Option<WindowPos>> {
     let ctx = w.ctx;
@@ -124,12 +126,13 @@ pub(crate) fn read_windows(
         },
     };
     let mut width = settings.window;
-    while out.len() < settings.max_records && pos.since <= ctx.horizon {
+    let end = end.min(ctx.horizon);
+    while out.len() < settings.max_records && pos.since <= end {
         let since = pos.since;
         let open = pos.open.take();
         let until = match &open {
             Some(open) => open.until,
-            None => (since + width - SECOND).min(ctx.horizon),
+            None => (since + width - SECOND).min(end),
         };
         let scan = scan_window(w, since, until, open.as_ref(), out)?;
         if let Some((after, page)) = scan.cut {

@@ -1,8 +1,9 @@
 //! Commits, releases and workflow runs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, PoisonError};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::arrow_schema::{Field, SchemaRef};
 use lakeflow_connect::{Offset, ReadOutput, Record, Result};
 use serde_json::{Map, Value};
@@ -15,7 +16,7 @@ use crate::schema::{
     flag, instant, int, list, object, reactions, repository_columns, repository_summary, required,
     schema, text, user,
 };
-use crate::time::format_ts;
+use crate::time::{SECOND, floor_second, format_ts};
 
 type Batch = (Vec<Record>, Option<Offset>);
 
@@ -221,7 +222,7 @@ pub(super) fn read_commits(
         decorate: &|record| extra.apply(record),
     };
     let mut records = Vec::new();
-    let end = read_windows(&windowed, pos.clone(), &mut records)?;
+    let end = read_windows(&windowed, pos.clone(), ctx.horizon, &mut records)?;
     let end = if end == pos {
         start.cloned()
     } else {
@@ -250,8 +251,15 @@ pub(super) fn read_releases(ctx: &ReadCtx<'_>, extra: Extra) -> Result<ReadOutpu
 ///
 /// A run changes after it is created (queued, in progress, completed), later than its window is
 /// read. So the offset also keeps the runs that were unfinished when delivered
-/// (`"pending": {"<id>": "<updated_at>"}`); every read fetches them again
-/// (`GET .../actions/runs/{id}`) and delivers those that changed, until they complete.
+/// (`"pending": {"<id>": "<updated_at>"}`). Once the windows have caught up to the horizon, the
+/// read fetches them again (`GET .../actions/runs/{id}`) and delivers those that changed, until
+/// they complete. Not before: during a long first read every batch would otherwise fetch up to
+/// [`MAX_PENDING`] runs again, most of them delivered moments earlier.
+///
+/// `lookback_seconds` re-reads the runs created that long before the stored position (a
+/// completed run that is re-run keeps its creation time, so only a re-read of its window sees
+/// it). The re-read is made by reads that start between windows with new windows to read, and
+/// delivers what it finds; the stored position never moves back.
 pub(super) fn read_workflow_runs(
     ctx: &ReadCtx<'_>,
     start: Option<&Offset>,
@@ -271,8 +279,8 @@ pub(super) fn read_workflow_runs(
         Some(f) => parse_pending(f)?,
         None => BTreeMap::new(),
     };
-    let mut records = Vec::new();
-    recheck_pending(ctx, extra, &mut pending, &mut records)?;
+    // Runs pending since an earlier read: the only ones worth fetching again.
+    let watched: Vec<(u64, DateTime<Utc>)> = pending.iter().map(|(id, at)| (*id, *at)).collect();
     let path = repo.path("/actions/runs");
     let request = |since: DateTime<Utc>, until: DateTime<Utc>| {
         let range = format!("{}..{}", format_ts(since), format_ts(until));
@@ -291,14 +299,25 @@ pub(super) fn read_workflow_runs(
         oldest: &|| oldest(ctx, ctx.client.get(&path), "workflow_runs", "created_at"),
         decorate: &|record| extra.apply(record),
     };
-    let delivered = records.len();
-    let end = read_windows(&windowed, pos, &mut records)?;
-    for run in &records[delivered..] {
+    let mut records = look_back(&windowed, pos.as_ref())?;
+    let end = read_windows(&windowed, pos, ctx.horizon, &mut records)?;
+    for run in &records {
         watch(ctx, run, &mut pending)?;
     }
     let Some(end) = end else {
         return Ok((records, start.cloned()));
     };
+    if end.open.is_none() && end.since > ctx.horizon {
+        let delivered: Vec<Value> = records
+            .iter()
+            .filter_map(|r| r.get("id").cloned())
+            .collect();
+        let due: Vec<(u64, DateTime<Utc>)> = watched
+            .into_iter()
+            .filter(|(id, _)| !delivered.contains(&Value::from(*id)))
+            .collect();
+        recheck_pending(ctx, extra, &due, &mut pending, &mut records)?;
+    }
     let mut builder = end.write(Builder::default());
     if !pending.is_empty() {
         let map: Map<String, Value> = pending
@@ -308,6 +327,38 @@ pub(super) fn read_workflow_runs(
         builder = builder.value(PENDING, Value::Object(map));
     }
     Ok((records, Some(builder.build())))
+}
+
+/// The runs created within `lookback_seconds` before `pos`, read again when `pos` lies between
+/// windows and new windows are due (a read from a caught-up offset stays empty, so reading from
+/// returned offsets still ends).
+///
+/// If the re-read alone fills the batch, it is dropped: a batch of nothing but re-read runs
+/// would leave the position where it was, and every later read would stop there again.
+fn look_back(w: &Windowed<'_>, pos: Option<&WindowPos>) -> Result<Vec<Record>> {
+    let ctx = w.ctx;
+    let lookback = ctx.settings.lookback;
+    let Some(pos) = pos.filter(|p| p.open.is_none() && p.since <= ctx.horizon) else {
+        return Ok(Vec::new());
+    };
+    if lookback <= TimeDelta::zero() {
+        return Ok(Vec::new());
+    }
+    let back = WindowPos {
+        since: floor_second(pos.since - lookback),
+        open: None,
+    };
+    let mut again = Vec::new();
+    read_windows(w, Some(back), pos.since - SECOND, &mut again)?;
+    if again.len() >= ctx.settings.max_records {
+        tracing::warn!(
+            table = ctx.table.name(),
+            lookback_seconds = lookback.num_seconds(),
+            "more runs within the lookback than one batch holds; not re-reading them (raise max_records_per_batch or lower lookback_seconds)"
+        );
+        again.clear();
+    }
+    Ok(again)
 }
 
 fn parse_pending(fields: &Fields<'_>) -> Result<BTreeMap<u64, DateTime<Utc>>> {
@@ -350,39 +401,70 @@ fn watch(
     Ok(())
 }
 
-/// Fetches every pending run and delivers those changed since they were delivered (up to the
-/// horizon, and while the batch has room).
+/// Workflow runs fetched again by one connector instance, by path (`None`: the
+/// run is gone). Each pending run costs at most one request per instance, however many reads
+/// the instance makes; a read from the same offset delivers the same records again.
+#[derive(Debug, Default)]
+pub(crate) struct Rechecked(Mutex<HashMap<String, Option<Record>>>);
+
+impl Rechecked {
+    fn get(&self, key: &str) -> Option<Option<Record>> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    fn put(&self, key: String, run: Option<Record>) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key, run);
+    }
+}
+
+/// Fetches the `due` pending runs (once per connector instance) and delivers those changed since
+/// they were delivered (up to the horizon, and while the batch has room).
 fn recheck_pending(
     ctx: &ReadCtx<'_>,
     extra: &Extra,
+    due: &[(u64, DateTime<Utc>)],
     pending: &mut BTreeMap<u64, DateTime<Utc>>,
     out: &mut Vec<Record>,
 ) -> Result<()> {
     let repo = ctx.settings.repo(ctx.table)?;
     let context = ctx.context();
-    let ids: Vec<(u64, DateTime<Utc>)> = pending.iter().map(|(id, at)| (*id, *at)).collect();
-    for (id, delivered_at) in ids {
+    for &(id, delivered_at) in due {
         if out.len() >= ctx.settings.max_records {
             break;
         }
-        let response = ctx
-            .client
-            .get(&repo.path(&format!("/actions/runs/{id}")))
-            .send();
-        let run: Record = match response {
-            Ok(response) => response.json().map_err(|e| with_context(&context, e))?,
-            // Deleted runs are gone for good.
-            Err(e) if e.status() == Some(404) => {
-                pending.remove(&id);
-                continue;
+        let path = repo.path(&format!("/actions/runs/{id}"));
+        let run = match ctx.rechecked.get(&path) {
+            Some(run) => run,
+            None => {
+                let fetched = match ctx.client.get(&path).send() {
+                    Ok(response) => Some(
+                        response
+                            .json::<Record>()
+                            .map_err(|e| with_context(&context, e))?,
+                    ),
+                    Err(e) if e.status() == Some(404) => None,
+                    Err(e) => return Err(with_context(&context, e)),
+                };
+                ctx.rechecked.put(path, fetched.clone());
+                fetched
             }
-            Err(e) => return Err(with_context(&context, e)),
+        };
+        let Some(mut run) = run else {
+            // Deleted runs are gone for good.
+            pending.remove(&id);
+            continue;
         };
         let updated = instant_at(ctx.table.name(), &run, "updated_at")?;
         if updated <= delivered_at || updated > ctx.horizon {
             continue;
         }
-        let mut run = run;
         extra.apply(&mut run);
         watch(ctx, &run, pending)?;
         out.push(run);

@@ -228,5 +228,5 @@ pub(super) fn read_issue_events(
         key: "id",
     };
     let decorate = |record: &mut Record| extra.apply(record);
-    read_newest_first(&desc, start, request, &mut *deliver(&decorate))
+    read_newest_first(&desc, start, &request, &mut *deliver(&decorate))
 }

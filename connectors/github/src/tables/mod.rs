@@ -5,6 +5,8 @@ mod issues;
 mod pulls;
 mod repository;
 
+pub(crate) use history::Rechecked;
+
 use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{Error, IngestionType, Offset, ReadOutput, Result, TableMetadata};
 use serde_json::Value;

@@ -110,7 +110,7 @@ pub(super) fn read_pull_requests(
     read_newest_first(
         &desc,
         start,
-        pulls_by_update(ctx)?,
+        &pulls_by_update(ctx)?,
         &mut *deliver(&decorate),
     )
 }
@@ -167,7 +167,7 @@ pub(super) fn read_reviews(
             let after = resume.and_then(|r| r.get("after")).and_then(Value::as_u64);
             visit_reviews(ctx, extra, number, after, out, room)
         };
-    read_newest_first(&desc, start, pulls_by_update(ctx)?, &mut visit)
+    read_newest_first(&desc, start, &pulls_by_update(ctx)?, &mut visit)
 }
 
 fn submitted(review: &Record) -> bool {

@@ -131,3 +131,11 @@ pub fn sorted(mut values: Vec<Value>) -> Vec<Value> {
     values.sort_by_key(Value::to_string);
     values
 }
+
+/// How many records of a corpus file belong to the rover repository.
+pub fn rover_count(file: &str) -> usize {
+    corpus(file)
+        .iter()
+        .filter(|r| r["repository_name"] == "rover")
+        .count()
+}

@@ -134,3 +134,109 @@ fn a_review_pass_resumes_inside_a_pull_request() {
         rover_ids("reviews.json", "id", submitted)
     );
 }
+
+#[test]
+fn a_long_first_pass_resumes_at_its_page_instead_of_walking_from_page_one() {
+    let sim = simulator(None);
+    let github = connector(&sim);
+    let small = rover(&[("max_records_per_batch", "2"), ("per_page", "3")]);
+    let run = read_all(&github, "pull_requests", None, &small);
+    let all = rover_ids("pulls.json", "id", |_| true);
+    assert_eq!(sorted(run.values("id")), all);
+    assert!(counts(run.values("id")).values().all(|n| *n == 1));
+    // Each batch opens at the page the last one stopped on (one request) and walks on from
+    // there, so the pass costs about a request per page plus one per batch. Walking from page
+    // 1 on every batch would cost about pages × batches / 2 (here over 70).
+    let pages = all.len().div_ceil(3);
+    let requests = sim.request_log().len();
+    let batches = run.batches.len();
+    assert!(batches > 10, "{batches}");
+    assert!(
+        requests <= pages + batches + 1,
+        "{requests} requests for {pages} pages and {batches} batches"
+    );
+    let hinted: Vec<u64> = run
+        .offsets
+        .iter()
+        .flatten()
+        .filter_map(|o| o.get("page").and_then(Value::as_u64))
+        .collect();
+    assert!(hinted.iter().any(|p| *p > 3), "{hinted:?}");
+
+    // A hint that points too far (its page's first entry is not delivered yet: here the page
+    // after the right one) is not trusted: the read steps back, and nothing is skipped.
+    let (index, cut) = run
+        .offsets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, o)| o.as_ref().map(|o| (i, o)))
+        .find(|(_, o)| o.get("page").and_then(Value::as_u64) == Some(4))
+        .unwrap();
+    let mut wrong = cut.clone();
+    wrong.insert("page".to_owned(), json!(6));
+    let rest = read_all(&github, "pull_requests", Some(wrong), &small);
+    let mut seen: Vec<Value> = run.batches[..index]
+        .iter()
+        .flatten()
+        .map(|r| r["id"].clone())
+        .collect();
+    seen.extend(rest.values("id"));
+    assert_eq!(sorted(seen.clone()), all);
+    assert!(counts(seen).values().all(|n| *n == 1));
+    // The same offset under another page size lands on the same entries.
+    let wider = rover(&[("max_records_per_batch", "2"), ("per_page", "5")]);
+    let rest = read_all(&github, "pull_requests", Some(cut.clone()), &wider);
+    let mut seen: Vec<Value> = run.batches[..index]
+        .iter()
+        .flatten()
+        .map(|r| r["id"].clone())
+        .collect();
+    seen.extend(rest.values("id"));
+    assert_eq!(sorted(seen), all);
+}
+
+#[test]
+fn deleted_forks_and_deleted_accounts_come_through_as_nulls() {
+    let sim = simulator(None);
+    let github = connector(&sim);
+    let forkless: Vec<Value> = corpus("pulls.json")
+        .iter()
+        .filter(|p| p["head"]["repo"].is_null())
+        .map(|p| p["id"].clone())
+        .collect();
+    assert!(
+        !forkless.is_empty(),
+        "the corpus has a pull request from a deleted fork"
+    );
+    let pulls = read_all(&github, "pull_requests", None, &rover(&[]));
+    for pull in pulls.records().filter(|p| forkless.contains(&p["id"])) {
+        assert!(pull["head"]["repo"].is_null());
+        assert!(
+            pull["head"]["ref"].is_string(),
+            "the rest of the head is kept"
+        );
+    }
+    assert_eq!(
+        pulls
+            .records()
+            .filter(|p| forkless.contains(&p["id"]))
+            .count(),
+        forkless.len()
+    );
+    let ghosts: Vec<Value> = corpus("reviews.json")
+        .iter()
+        .filter(|r| r["user"].is_null())
+        .map(|r| r["id"].clone())
+        .collect();
+    assert!(
+        !ghosts.is_empty(),
+        "the corpus has a review by a deleted account"
+    );
+    let reviews = read_all(&github, "reviews", None, &rover(&[]));
+    let read: Vec<_> = reviews
+        .records()
+        .filter(|r| ghosts.contains(&r["id"]))
+        .collect();
+    assert_eq!(read.len(), ghosts.len());
+    assert!(read.iter().all(|r| r["user"].is_null()));
+}

@@ -144,7 +144,9 @@ fn unfinished_workflow_runs_are_fetched_again_until_they_complete() {
         .expect("unfinished runs are watched");
     assert_eq!(pending.len(), 3, "{end:?}");
 
-    // Nothing changed: a read fetches the pending runs and delivers nothing.
+    // Nothing changed. The last read of the run above already fetched the pending runs, so
+    // this connector does not fetch them again; a new one fetches each once, delivers nothing,
+    // and its next read costs nothing.
     let before = sim.request_log().len();
     let (records, same) = github
         .read_table("workflow_runs", Some(&end), &options)
@@ -154,10 +156,29 @@ fn unfinished_workflow_runs_are_fetched_again_until_they_complete() {
     assert!(records.is_empty());
     assert_eq!(same.as_ref(), Some(&end));
     assert_eq!(
-        sim.request_log().len() - before,
-        3,
-        "one request per unfinished run"
+        sim.request_log().len(),
+        before,
+        "fetched once per connector"
     );
+    let later = connector(&sim);
+    let mut from = end.clone();
+    for expected in [3, 0] {
+        let before = sim.request_log().len();
+        let (records, next) = later
+            .read_table("workflow_runs", Some(&from), &options)
+            .unwrap()
+            .collect()
+            .unwrap();
+        assert!(records.is_empty());
+        let next = next.unwrap();
+        assert_eq!(next["pending"], end["pending"]);
+        let fetches = sim.request_log()[before..]
+            .iter()
+            .filter(|r| run_fetch(&r.path).is_some())
+            .count();
+        assert_eq!(fetches, expected);
+        from = next;
+    }
 
     // One finishes (the simulator stamps `updated_at`); the next run delivers it and stops
     // watching it.
@@ -183,4 +204,168 @@ fn unfinished_workflow_runs_are_fetched_again_until_they_complete() {
     let watched = next.end().unwrap()["pending"].as_object().unwrap();
     assert_eq!(watched.len(), 2);
     assert!(!watched.contains_key(&id.to_string()));
+}
+
+/// Whether a logged request fetched one workflow run (`.../actions/runs/{id}`).
+fn run_fetch(path: &str) -> Option<u64> {
+    path.strip_prefix("/repos/acme-robotics/rover/actions/runs/")?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn pending_runs_are_fetched_again_once_the_windows_have_caught_up() {
+    let sim = simulator(None);
+    let github = connector(&sim);
+    // Two runs created before the position, still watched: one unchanged since it was
+    // delivered, one changed (GitHub's `updated_at` is later than the one delivered).
+    let start = json!({
+        "since": "2024-05-01T00:00:00Z",
+        "pending": {"8104622459": "2024-04-30T18:46:14Z", "8105097486": "2024-04-30T18:30:00Z"}
+    });
+    let start = start.as_object().unwrap().clone();
+    let options = rover(&[("window_seconds", "604800"), ("max_records_per_batch", "5")]);
+    let run = read_all(&github, "workflow_runs", Some(start), &options);
+    assert!(run.batches.len() > 5, "a backlog of several batches");
+    let fresh: Vec<Value> = corpus("workflow_runs.json")
+        .iter()
+        .filter(|r| r["created_at"].as_str().unwrap() >= "2024-05-01")
+        .map(|r| r["id"].clone())
+        .collect();
+    let mut expected = fresh;
+    expected.push(json!(8_105_097_486_u64));
+    assert_eq!(sorted(run.values("id")), sorted(expected));
+    assert!(counts(run.values("id")).values().all(|n| *n == 1));
+
+    // Each watched run was fetched once, after the last window was listed: not on every read
+    // of the backlog, as it would be if the reads rechecked before reading their windows.
+    let log = sim.request_log();
+    let fetches: Vec<usize> = (0..log.len())
+        .filter(|i| run_fetch(&log[*i].path).is_some())
+        .collect();
+    let fetched: Vec<u64> = fetches
+        .iter()
+        .filter_map(|i| run_fetch(&log[*i].path))
+        .collect();
+    // The two watched from the start, and the unfinished runs delivered by earlier reads.
+    let unfinished = corpus("workflow_runs.json")
+        .iter()
+        .filter(|r| r["status"] != "completed")
+        .map(|r| r["id"].as_u64().unwrap())
+        .collect::<Vec<_>>();
+    let mut expected = unfinished;
+    expected.extend([8_104_622_459, 8_105_097_486]);
+    assert_eq!(sorted_u64(fetched), sorted_u64(expected), "each once");
+    let last_listing = log
+        .iter()
+        .rposition(|r| r.path.ends_with("/actions/runs"))
+        .unwrap();
+    assert!(fetches[0] > last_listing, "{fetches:?} vs {last_listing}");
+
+    // The changed run completed and is no longer watched; the unchanged one still is.
+    let end = run.end().unwrap();
+    let pending = end["pending"].as_object().unwrap();
+    assert!(pending.contains_key("8104622459"));
+    assert!(!pending.contains_key("8105097486"));
+}
+
+fn sorted_u64(mut values: Vec<u64>) -> Vec<u64> {
+    values.sort_unstable();
+    values
+}
+
+/// The rover's runs created at or after `since` (RFC 3339, compared as text like GitHub's).
+fn runs_since(since: &str) -> Vec<Value> {
+    corpus("workflow_runs.json")
+        .iter()
+        .filter(|r| r["created_at"].as_str().unwrap() >= since)
+        .map(|r| r["id"].clone())
+        .collect()
+}
+
+#[test]
+fn lookback_re_reads_recently_created_runs_without_moving_the_position_back() {
+    let sim = simulator(None);
+    let github = connector(&sim);
+    let start = json!({"since": "2024-06-01T00:00:00Z"});
+    let start = start.as_object().unwrap().clone();
+    let week = ("window_seconds", "604800");
+    let plain = read_all(
+        &github,
+        "workflow_runs",
+        Some(start.clone()),
+        &rover(&[week]),
+    );
+    assert_eq!(sorted(plain.values("id")), sorted(runs_since("2024-06-01")));
+    // Three days of lookback also re-read the runs created from 29 May.
+    let three_days = rover(&[week, ("lookback_seconds", "259200")]);
+    let run = read_all(&github, "workflow_runs", Some(start.clone()), &three_days);
+    let again = runs_since("2024-05-29");
+    assert!(again.len() > runs_since("2024-06-01").len());
+    assert_eq!(sorted(run.values("id")), sorted(again));
+    assert!(counts(run.values("id")).values().all(|n| *n == 1));
+    let end = run.end().unwrap();
+    assert!(end["since"].as_str().unwrap() > "2024-06-01T00:00:00Z");
+    // From a caught-up offset the same connector reads nothing, lookback or not.
+    let (records, same) = github
+        .read_table("workflow_runs", Some(end), &three_days)
+        .unwrap()
+        .collect()
+        .unwrap();
+    assert!(records.is_empty());
+    assert_eq!(same.as_ref(), Some(end));
+
+    // A re-read that would fill the batch by itself is dropped, so the reads still advance
+    // (two runs in the lookback, batches of two): every new run once, and an end.
+    let small = rover(&[
+        week,
+        ("lookback_seconds", "259200"),
+        ("max_records_per_batch", "2"),
+    ]);
+    let run = read_all(&github, "workflow_runs", Some(start), &small);
+    assert_eq!(sorted(run.values("id")), sorted(runs_since("2024-06-01")));
+    assert!(counts(run.values("id")).values().all(|n| *n == 1));
+}
+
+#[test]
+fn a_rerun_of_a_completed_run_is_seen_only_within_the_lookback() {
+    let sim = simulator(None);
+    let week = ("window_seconds", "604800");
+    let first = read_all(&connector(&sim), "workflow_runs", None, &rover(&[week]));
+    let end = first.end().unwrap().clone();
+    // A run completed on 29 May is re-run: its creation time stays, `updated_at` moves on.
+    let id = 8_115_592_391_u64;
+    let _: Value = connector(&sim)
+        .request(
+            "PATCH",
+            &format!("/repos/acme-robotics/rover/actions/runs/{id}"),
+        )
+        .json(&json!({"run_attempt": 2, "status": "completed", "conclusion": "failure"}))
+        .send_json()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    let missed = read_all(
+        &connector(&sim),
+        "workflow_runs",
+        Some(end.clone()),
+        &rover(&[week]),
+    );
+    assert!(
+        missed.records().next().is_none(),
+        "its window was read before"
+    );
+    let created = chrono::DateTime::parse_from_rfc3339("2024-05-29T00:00:00Z").unwrap();
+    let lookback = (chrono::Utc::now() - created.with_timezone(&chrono::Utc)).num_seconds();
+    let lookback = lookback.to_string();
+    let seen = read_all(
+        &connector(&sim),
+        "workflow_runs",
+        Some(end),
+        &rover(&[week, ("lookback_seconds", &lookback)]),
+    );
+    let rerun: Vec<&lakeflow_connect::Record> =
+        seen.records().filter(|r| r["id"] == json!(id)).collect();
+    assert_eq!(rerun.len(), 1);
+    assert_eq!(rerun[0]["run_attempt"], 2);
+    assert_eq!(rerun[0]["conclusion"], "failure");
 }

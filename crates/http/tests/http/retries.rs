@@ -155,6 +155,102 @@ fn a_rate_limit_without_a_wait_uses_the_declared_floor_and_retry_after_wins_over
 }
 
 #[test]
+fn repeated_rate_limits_without_a_wait_back_off_exponentially_from_the_floor() {
+    // GitHub's secondary limit: three 429s with no wait of their own. The floor doubles per
+    // retry (40, 80, 160 ms), far above the 40 ms backoff cap, so a constant floor would fail.
+    let server = TestServer::script(vec![
+        Reply::status(429),
+        Reply::status(429),
+        Reply::status(429),
+        ok(),
+    ]);
+    let policy = RetryPolicy {
+        rate_limited_wait: Duration::from_millis(40),
+        ..fast_retry()
+    };
+    let http = HttpClient::new(config(&server).retry(policy.clone())).unwrap();
+    http.get("/x").send().unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 4);
+    let gaps: Vec<Duration> = requests.windows(2).map(|p| p[1].at - p[0].at).collect();
+    for (gap, floor) in gaps.iter().zip([40, 80, 160]) {
+        assert!(*gap >= Duration::from_millis(floor), "{gaps:?}");
+    }
+    assert!(gaps[2] < Duration::from_millis(1_000), "{gaps:?}");
+
+    // The doubling wait still answers to the time budget: 40 + 80 fit in 150 ms, 160 more
+    // does not, so the client gives up after three attempts instead of sleeping past it.
+    let server = TestServer::handler(|_| Reply::status(429));
+    let tight = RetryPolicy {
+        max_elapsed: Duration::from_millis(150),
+        max_attempts: 10,
+        ..policy
+    };
+    let http = HttpClient::new(config(&server).retry(tight)).unwrap();
+    let err = http.get("/x").send().unwrap_err();
+    assert!(
+        matches!(err, Error::RetriesExhausted { attempts: 3, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("time limit"), "{err}");
+}
+
+#[test]
+fn a_403_naming_the_secondary_limit_is_rate_limited_where_headers_are_declared() {
+    // GitHub documents secondary-limit 403s without Retry-After or exhausted headers.
+    let secondary = || {
+        Reply::text(
+            403,
+            r#"{"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", "documentation_url": "https://docs.github.com/rest"}"#,
+        )
+        .header("x-ratelimit-remaining", 4000)
+    };
+    let server = TestServer::script(vec![secondary(), ok()]);
+    let policy = RetryPolicy {
+        rate_limited_wait: Duration::from_millis(50),
+        ..fast_retry()
+    };
+    let github = HttpClient::new(
+        config(&server)
+            .retry(policy.clone())
+            .rate_limit_headers(lakeflow_http::RateLimitHeaders::github()),
+    )
+    .unwrap();
+    github.get("/search").send().unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests[1].at - requests[0].at >= Duration::from_millis(50));
+    assert!(github.stats().rate_limit_wait >= Duration::from_millis(50));
+
+    // When it persists, the error says rate limited (not a permission problem).
+    let server = TestServer::handler(move |_| secondary());
+    let github = HttpClient::new(
+        config(&server)
+            .retry(RetryPolicy {
+                max_attempts: 2,
+                ..policy.clone()
+            })
+            .rate_limit_headers(lakeflow_http::RateLimitHeaders::github()),
+    )
+    .unwrap();
+    let err = github.get("/search").send().unwrap_err();
+    let Error::RetriesExhausted { last, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        matches!(**last, Error::RateLimited { status: 403, .. }),
+        "{last:?}"
+    );
+
+    // A source that declares no rate-limit headers reads the same 403 as a permission error.
+    let server = TestServer::script(vec![secondary(), ok()]);
+    let plain = HttpClient::new(config(&server).retry(policy)).unwrap();
+    let err = plain.get("/search").send().unwrap_err();
+    assert!(matches!(err, Error::Auth { status: 403, .. }), "{err:?}");
+    assert_eq!(server.count(), 1);
+}
+
+#[test]
 fn attempts_are_bounded() {
     let server = TestServer::handler(|_| Reply::text(503, "down for maintenance"));
     let policy = RetryPolicy {
