@@ -188,8 +188,14 @@ pub(super) fn read_issues(
         extra,
         "/issues",
         &[("state", "all")],
-        &|record| !record.contains_key("pull_request"),
+        &|record| !is_pull_request(record),
     )
+}
+
+/// Whether an entry of the issues list is a pull request: GitHub sets `pull_request` (an object
+/// of links) on those only. A `null` there, as some proxies and mirrors write, is a plain issue.
+fn is_pull_request(record: &serde_json::Map<String, serde_json::Value>) -> bool {
+    record.get("pull_request").is_some_and(|v| !v.is_null())
 }
 
 /// `GET /repos/{owner}/{repo}/issues/comments?sort=updated&direction=asc&since=...`.
@@ -229,4 +235,23 @@ pub(super) fn read_issue_events(
     };
     let decorate = |record: &mut Record| extra.apply(record);
     read_newest_first(&desc, start, &request, &mut *deliver(&decorate))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::is_pull_request;
+
+    #[test]
+    fn only_a_present_pull_request_object_marks_a_pull_request() {
+        let record = |v: serde_json::Value| v.as_object().cloned().unwrap();
+        assert!(is_pull_request(&record(
+            json!({"id": 1, "pull_request": {"url": "https://api.github.com/repos/o/r/pulls/1"}})
+        )));
+        assert!(!is_pull_request(&record(json!({"id": 2}))));
+        assert!(!is_pull_request(&record(
+            json!({"id": 3, "pull_request": null})
+        )));
+    }
 }

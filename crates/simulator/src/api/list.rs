@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
+use super::cache::Key;
 use super::query::parse_query;
 use super::{ApiError, ApiService, UrlBuilder};
 use crate::corpus::{Store, next_id};
@@ -33,6 +34,24 @@ pub(super) fn on_path(endpoint: &Endpoint, params: &[(String, String)], record: 
             .find(|(name, _)| name == param)
             .is_some_and(|(_, value)| field_equals(record, field, value))
     })
+}
+
+/// The query parameters that select and order records (filters and sort), for the list cache;
+/// paging parameters (page, size, offset, cursor) and ignored ones are left out.
+fn selecting_pairs(endpoint: &Endpoint, pairs: &[(String, String)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .filter(|(name, _)| {
+            endpoint.params.iter().any(|p| {
+                &p.name == name
+                    && matches!(
+                        p.role,
+                        Role::Filter { .. } | Role::SortField { .. } | Role::SortDirection { .. }
+                    )
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 impl ApiService {
@@ -75,17 +94,29 @@ impl ApiService {
             }
         }
         let query = parse_query(endpoint, &pairs, paginator.forced_sort())?;
-        let records = query.select(self.view(index, endpoint, params));
+        let key = Key::new(index, params, selecting_pairs(endpoint, &pairs));
+        let (selection, range) = self.cache.select(&key, &query, |query| {
+            query.select(self.view(index, endpoint, params))
+        });
         let url = UrlBuilder::new(&ctx.base_url, &request.path, &request.query);
         let page = paginator.paginate(PageInput {
-            records,
+            records: &selection.records[range],
             query: &query,
             size: usize::try_from(query.size).unwrap_or(usize::MAX),
             url: &url,
             tokens: &tokens,
         })?;
-        let array = Value::Array(page.records.iter().map(|r| (**r).clone()).collect());
-        let mut response = Response::json(200, &Self::wrap(endpoint, array, page.fields));
+        let mut response = if endpoint.records_key.is_none() {
+            // A bare array: serialised straight from the shared records, without copying them.
+            let records: Vec<&Value> = page.records.iter().map(|r| &**r).collect();
+            let mut response = Response::json(200, &Value::Null);
+            response.body = serde_json::to_vec(&records)
+                .map_err(|e| ApiError::internal(format!("cannot serialise records: {e}")))?;
+            response
+        } else {
+            let array = Value::Array(page.records.iter().map(|r| (**r).clone()).collect());
+            Response::json(200, &Self::wrap(endpoint, array, page.fields))
+        };
         response.headers.extend(page.headers);
         Ok(response)
     }

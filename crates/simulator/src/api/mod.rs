@@ -2,6 +2,7 @@
 //! handling against the in-memory store.
 
 mod auth;
+mod cache;
 mod list;
 mod query;
 mod rate_limit;
@@ -198,6 +199,8 @@ pub(crate) struct ApiService {
     /// Per endpoint (same index as `spec.endpoints`): records synthesised after "now".
     future: Vec<Vec<Arc<Value>>>,
     limiter: Option<RateLimiter>,
+    /// Filtered and sorted lists, so pages of a large corpus cost O(page); cleared by writes.
+    cache: cache::ListCache,
 }
 
 /// An endpoint matching a request: its index, itself, and the path parameter values.
@@ -211,9 +214,11 @@ enum Found<'a> {
 }
 
 impl ApiService {
-    pub(crate) fn new(spec: Spec) -> Self {
+    pub(crate) fn new(mut spec: Spec) -> Self {
         let clock = Clock::new(spec.now);
-        let store = Store::new(spec.corpora.clone());
+        // The store owns the records from here on: taken, not cloned, so a large corpus is held
+        // once.
+        let store = Store::new(std::mem::take(&mut spec.corpora));
         let future = list::synthesize_future(&spec, &store, clock.now());
         let limiter = spec.rate_limit.clone().map(RateLimiter::new);
         Self {
@@ -222,7 +227,18 @@ impl ApiService {
             clock,
             future,
             limiter,
+            cache: cache::ListCache::default(),
         }
+    }
+
+    /// Runs a write against the store, then forgets every cached list.
+    fn write_store<T>(
+        &self,
+        change: impl FnOnce(&mut std::collections::BTreeMap<String, Vec<Arc<Value>>>) -> T,
+    ) -> T {
+        let result = self.store.write(change);
+        self.cache.invalidate();
+        result
     }
 
     fn find(&self, request: &Request) -> Found<'_> {

@@ -19,9 +19,50 @@ pub(crate) struct ActiveFilter {
     field: FieldPath,
     op: FilterOp,
     operands: Vec<Operand>,
+    /// The query parameter that set it; `None` when it is the parameter's default.
+    param: Option<String>,
 }
 
 impl ActiveFilter {
+    /// A filter set by query parameter `param`, for tests.
+    #[cfg(test)]
+    pub(crate) fn given(param: &str, field: &str, op: FilterOp, value: &str) -> Self {
+        Self {
+            field: FieldPath::parse(field).expect("a valid path"),
+            op,
+            operands: vec![Operand::new(value)],
+            param: Some(param.to_owned()),
+        }
+    }
+
+    pub(crate) fn field(&self) -> &FieldPath {
+        &self.field
+    }
+
+    pub(crate) fn op(&self) -> FilterOp {
+        self.op
+    }
+
+    pub(crate) fn param(&self) -> Option<&str> {
+        self.param.as_deref()
+    }
+
+    /// For a range filter (`gt`, `gte`, `lt`, `lte`) whose value is a date: that instant in
+    /// microseconds, as the comparison rules read it.
+    pub(crate) fn instant_bound(&self) -> Option<i64> {
+        if !matches!(
+            self.op,
+            FilterOp::Gt | FilterOp::Gte | FilterOp::Lt | FilterOp::Lte
+        ) {
+            return None;
+        }
+        let raw = Value::String(self.operands.first()?.raw.clone());
+        match SortKey::of(Some(&raw)) {
+            SortKey::Instant(micros) => Some(micros),
+            _ => None,
+        }
+    }
+
     pub(crate) fn matches(&self, record: &Value) -> bool {
         let values = self.field.lookup(record);
         // Whether some value at the field compares with `operand` as `test` wants.
@@ -196,6 +237,7 @@ pub(crate) fn parse_query(
                     field: field.clone(),
                     op: *op,
                     operands,
+                    param: (!values.is_empty()).then(|| name.to_owned()),
                 });
             }
             Role::SortField { values: allowed } => {

@@ -26,7 +26,7 @@ impl ApiService {
         let mut record = Value::Object(write.defaults.clone());
         merge_patch(&mut record, &body);
         let future = self.future_for(&endpoint.corpus);
-        let created = self.store.write(|corpora| {
+        let created = self.write_store(|corpora| {
             let records = corpora.entry(endpoint.corpus.clone()).or_default();
             for (param, field) in &endpoint.path_fields {
                 let value = path_value(params, param)?;
@@ -87,7 +87,7 @@ impl ApiService {
         parse_query(endpoint, &request.query, None)?;
         let body = parse_body(endpoint, request)?;
         let id = path_value(params, &single.param)?;
-        let updated = self.store.write(|corpora| {
+        let updated = self.write_store(|corpora| {
             let records = corpora.entry(endpoint.corpus.clone()).or_default();
             let index = find(records, endpoint, single, params, id)?;
             let old = &records[index];
@@ -124,7 +124,7 @@ impl ApiService {
     ) -> Result<Response, ApiError> {
         parse_query(endpoint, &request.query, None)?;
         let id = path_value(params, &single.param)?;
-        let answer = self.store.write(|corpora| {
+        let answer = self.write_store(|corpora| {
             let records = corpora.entry(endpoint.corpus.clone()).or_default();
             let index = find(records, endpoint, single, params, id)?;
             let at = self.clock.tick();

@@ -46,8 +46,9 @@ impl NeededRole {
 
 /// What a paginator works on.
 pub(crate) struct PageInput<'a> {
-    /// The endpoint's records after filters and sort.
-    pub(crate) records: Vec<Arc<Value>>,
+    /// The endpoint's records after filters and sort (borrowed from the list cache, so a page
+    /// costs O(page), not O(records)).
+    pub(crate) records: &'a [Arc<Value>],
     pub(crate) query: &'a ParsedQuery,
     /// The page size after defaults and the maximum were applied.
     pub(crate) size: usize,
@@ -103,7 +104,7 @@ impl Paginator for NoPagination {
 
     fn paginate(&self, input: PageInput<'_>) -> Result<PageOutput, ApiError> {
         Ok(PageOutput {
-            records: input.records,
+            records: input.records.to_vec(),
             ..PageOutput::default()
         })
     }
@@ -162,15 +163,14 @@ fn path(text: &str) -> Result<FieldPath, String> {
 }
 
 /// `records[start..start + size]` (clamped) and whether records remain after it.
-fn window(records: Vec<Arc<Value>>, start: usize, size: usize) -> (Vec<Arc<Value>>, bool) {
+fn window(records: &[Arc<Value>], start: usize, size: usize) -> (Vec<Arc<Value>>, bool) {
     let total = records.len();
     let end = start.saturating_add(size).min(total);
     let has_more = end < total;
     let page = records
-        .into_iter()
-        .skip(start)
-        .take(end.saturating_sub(start))
-        .collect();
+        .get(start.min(end)..end)
+        .map(<[Arc<Value>]>::to_vec)
+        .unwrap_or_default();
     (page, has_more)
 }
 

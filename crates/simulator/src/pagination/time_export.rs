@@ -7,6 +7,8 @@
 //! next page (clients must de-duplicate); a page then always reaches past its start second, so
 //! walking `next_page` always progresses.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -90,9 +92,9 @@ impl Paginator for TimeExport {
             }
         };
         let start = Operand::new(&start_seconds);
-        let eligible: Vec<_> = input
+        let eligible: Vec<&Arc<Value>> = input
             .records
-            .into_iter()
+            .iter()
             .filter(|r| {
                 self.cursor_field
                     .first(r)
@@ -102,7 +104,7 @@ impl Paginator for TimeExport {
             .collect();
         let mut end = input.size.min(eligible.len());
         let start_second = start_seconds.parse::<i64>().unwrap_or_default();
-        let second_at = |i: usize| self.second(&eligible[i]);
+        let second_at = |i: usize| self.second(eligible[i]);
         if let Some(mut last_second) = end.checked_sub(1).and_then(second_at) {
             loop {
                 while end < eligible.len() && second_at(end) == Some(last_second) {
@@ -124,7 +126,7 @@ impl Paginator for TimeExport {
             None => start_second,
         };
         let next_page = input.url.with(&[(param, Some(end_time.to_string()))]);
-        let records: Vec<_> = eligible.into_iter().take(end).collect();
+        let records: Vec<Arc<Value>> = eligible.into_iter().take(end).cloned().collect();
         let fields = vec![
             (
                 path("next_page").map_err(ApiError::internal)?,

@@ -3,6 +3,7 @@
 mod auth;
 mod faults;
 mod filters;
+mod list_cache;
 mod observability;
 mod pagination;
 mod record_replay;
