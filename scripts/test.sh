@@ -8,3 +8,4 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lakeflow-rs/target}"
 
 # The Rust toolchain is pinned by rust-toolchain.toml; rustup installs it on first use.
 cargo test --workspace --locked
+scripts/test-python.sh  # the PySpark data source: wheel, test dependencies, pytest
