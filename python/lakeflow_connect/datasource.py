@@ -134,6 +134,9 @@ class LakeflowStreamReader(SimpleDataSourceStreamReader, SupportsTriggerAvailabl
         return iter(batches), json.loads(end)
 
     def readBetweenOffsets(self, start: dict, end: dict) -> Iterator[pa.RecordBatch]:
+        # Spark replays a planned micro-batch whose records it lost (a restart): as the batch was
+        # made, one connector read from `start`. Never more, so a connector whose offsets are not
+        # reproducible cannot deliver here rows of the micro-batches planned after `end`.
         return iter(self.connector.stream_read_between(json.dumps(start), json.dumps(end)))
 
     def prepareForTriggerAvailableNow(self) -> None:

@@ -70,6 +70,12 @@ def _load_spec(spec: Spec) -> tuple[dict, Optional[str]]:
     return json.loads(_lakeflow.parse_pipeline_spec(text, origin)), spec_dir
 
 
+def on_databricks() -> bool:
+    """Whether this runs on a Databricks runtime (which sets ``DATABRICKS_RUNTIME_VERSION`` in
+    the driver's environment), where a name is also a Unity Catalog connection."""
+    return bool(os.environ.get("DATABRICKS_RUNTIME_VERSION"))
+
+
 def _reader_options(
     connection_name: str,
     connection_options: Optional[Mapping[str, str]],
@@ -79,18 +85,33 @@ def _reader_options(
     """The data source options that select the source and carry its connection options.
 
     In order: ``connection_options`` when given; a connection of that name in a connections file
-    (``lakeflow.toml``, found as the CLI finds it); a source of that name with no options; else
-    the name is taken for a Unity Catalog connection (``databricks.connection``), whose
-    properties the Databricks runtime adds to the options (the original's only way).
+    (``lakeflow.toml``, found as the CLI finds it); a source of that name with no options; on
+    Databricks, the name is taken for a Unity Catalog connection (``databricks.connection``),
+    whose properties the runtime adds to the options (the original's only way). Anywhere else a
+    name that resolves to none of these is an error saying where it was looked for.
     """
     if connection_options is not None:
         return {str(k): str(v) for k, v in connection_options.items()}
     resolved = _lakeflow.resolve_connection(connection_name, connections_file, spec_dir)
     if resolved is not None:
         return dict(resolved)
-    if connection_name in {s["name"] for s in json.loads(_lakeflow.sources_json())}:
+    sources = [s["name"] for s in json.loads(_lakeflow.sources_json())]
+    if connection_name in sources:
         return {"source": connection_name}
-    return {"databricks.connection": connection_name}
+    if on_databricks():
+        return {"databricks.connection": connection_name}
+    searched, found, defined = _lakeflow.connections_searched(connections_file, spec_dir)
+    if found is not None:
+        where = f"{found} defines {', '.join(defined) or 'no connections'}"
+    else:
+        where = "no connections file was found"
+    raise LakeflowError(
+        f"connection `{connection_name}` not found: {where} (looked for lakeflow.toml at: "
+        f"{', '.join(searched) or 'nowhere: no spec directory, $LAKEFLOW_CONFIG or $HOME'}), "
+        f"and it is not a source name (sources: {', '.join(sources)}). Define "
+        f"[connections.{connection_name}] in a lakeflow.toml, pass connections_file= or "
+        "connection_options=, or run on Databricks, where it names a Unity Catalog connection"
+    )
 
 
 def _pipelines_module() -> ModuleType:

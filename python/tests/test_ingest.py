@@ -157,8 +157,11 @@ def test_append_tables_get_append_flows(graph):
 def run_stream(df) -> list:
     name = f"sink_{uuid.uuid4().hex[:8]}"
     query = df.writeStream.format("memory").queryName(name).trigger(availableNow=True).start()
-    query.awaitTermination(timeout=300)
-    assert query.exception() is None, query.exception()
+    try:
+        assert query.awaitTermination(timeout=300), "the query did not finish in 300 s"
+        assert query.exception() is None, query.exception()
+    finally:
+        query.stop()
     return spark_rows(df.sparkSession.table(name))
 
 
@@ -197,8 +200,10 @@ def test_connection_names_resolve_like_the_cli(spark):
 
     # A source name with no connection defined is that source, as `lakeflow run` treats it.
     assert _reader_options("memory", None, None, None) == {"source": "memory"}
-    # Anything else is a Unity Catalog connection, whose properties Databricks adds.
-    uc = _reader_options("my_uc_conn", None, None, None)
+    # On Databricks anything else is a Unity Catalog connection, whose properties it adds.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DATABRICKS_RUNTIME_VERSION", "16.4")
+        uc = _reader_options("my_uc_conn", None, None, None)
     assert uc == {"databricks.connection": "my_uc_conn"}
     assert _reader_options("x", {"source": "example", "seed": 3}, None, None) == {
         "source": "example",
@@ -209,6 +214,40 @@ def test_connection_names_resolve_like_the_cli(spark):
         items = {"table": {"source_table": "items"}}
         ingest(spark, {"connection_name": "memory", "objects": [items]})
     assert list(recorder.outputs) == ["source_items_append", "items"]
+
+
+def test_an_unknown_connection_says_where_it_was_looked_for(spark, tmp_path, monkeypatch):
+    from lakeflow_connect.pipeline import _reader_options
+
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION", raising=False)
+    monkeypatch.delenv("LAKEFLOW_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    spec_dir = tmp_path / "specs"
+    spec_dir.mkdir()
+    (spec_dir / "lakeflow.toml").write_text('[connections.shop]\nsource = "example"\n')
+    with pytest.raises(LakeflowError) as raised:
+        _reader_options("my_uc_conn", None, None, str(spec_dir))
+    message = str(raised.value)
+    assert message.startswith("connection `my_uc_conn` not found: "), message
+    assert f"{spec_dir / 'lakeflow.toml'} defines shop" in message, message
+    assert "sources: example, github, memory" in message, message
+    assert "Unity Catalog" in message, message
+
+    # No file anywhere: every place searched is named.
+    with pytest.raises(LakeflowError) as raised:
+        _reader_options("my_uc_conn", None, None, str(tmp_path))
+    message = str(raised.value)
+    assert "no connections file was found" in message, message
+    assert str(tmp_path / "lakeflow.toml") in message, message
+    assert str(tmp_path / "xdg" / "lakeflow" / "lakeflow.toml") in message, message
+
+    # ingest raises it before defining anything.
+    recorder = Recorder()
+    with graph_element_registration_context(recorder):
+        with pytest.raises(LakeflowError, match=r"connection `my_uc_conn` not found"):
+            spec = {"connection_name": "my_uc_conn", "objects": [{"table": {"source_table": "x"}}]}
+            ingest(spark, spec)
+    assert not recorder.outputs and not recorder.flows
 
 
 def test_snapshot_history_needs_databricks(spark):

@@ -21,14 +21,23 @@ def stream(spark, source: str, table: str, **options: str):
     )
 
 
+def finished(query, timeout: int = 300) -> None:
+    """Waits for an availableNow query; fails when it is still running after `timeout` seconds
+    (awaitTermination returns False then) or ended with an error."""
+    assert query.awaitTermination(timeout=timeout), f"the query did not finish in {timeout} s"
+    assert query.exception() is None, query.exception()
+
+
 def run_to_memory(df):
     """Runs `df` with availableNow into a fresh memory table; returns its rows and the rows of
     each micro-batch."""
     name = f"sink_{uuid.uuid4().hex[:8]}"
     query = df.writeStream.format("memory").queryName(name).trigger(availableNow=True).start()
-    query.awaitTermination(timeout=300)
-    assert query.exception() is None, query.exception()
-    batches = [p["numInputRows"] for p in query.recentProgress]
+    try:
+        finished(query)
+        batches = [p["numInputRows"] for p in query.recentProgress]
+    finally:
+        query.stop()
     return df.sparkSession.table(name), [n for n in batches if n]
 
 
@@ -77,9 +86,11 @@ def test_a_restarted_query_resumes_from_its_checkpoint(spark, tmp_path):
             .trigger(availableNow=True)
             .start()
         )
-        query.awaitTermination(timeout=300)
-        assert query.exception() is None, query.exception()
-        return sum(p["numInputRows"] for p in query.recentProgress)
+        try:
+            finished(query)
+            return sum(p["numInputRows"] for p in query.recentProgress)
+        finally:
+            query.stop()
 
     assert run() == 40
     # The second run starts from the checkpointed offset: the table is caught up.
@@ -112,13 +123,19 @@ def test_tables_without_partitioned_streams_use_the_simple_reader(spark):
 )
 def test_what_cannot_be_streamed_says_so(spark, table, message):
     name = f"sink_{uuid.uuid4().hex[:8]}"
-    with pytest.raises(Exception) as raised:
-        query = (
-            stream(spark, "example", table)
-            .writeStream.format("memory")
-            .queryName(name)
-            .trigger(availableNow=True)
-            .start()
-        )
-        query.awaitTermination(timeout=300)
-    assert message in str(raised.value)
+    query = None
+    try:
+        with pytest.raises(Exception) as raised:
+            query = (
+                stream(spark, "example", table)
+                .writeStream.format("memory")
+                .queryName(name)
+                .trigger(availableNow=True)
+                .start()
+            )
+            # Failing, the query raises here; finishing without an error would be a bug.
+            assert query.awaitTermination(timeout=300), "the query did not finish in 300 s"
+        assert message in str(raised.value)
+    finally:
+        if query is not None:
+            query.stop()

@@ -3,6 +3,7 @@
 //! use it to drive those code paths through Spark; it is compiled only into test builds.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use lakeflow_connect::{
@@ -17,10 +18,14 @@ use serde_json::{Value, json};
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     name: "memory",
     description: "In-memory rows with partitioned reads and streams and namespaces (tests only).",
-    connection_options: &[OptionSpec::optional(
-        "rows",
-        "Rows in each table (default 1000).",
-    )],
+    connection_options: &[
+        OptionSpec::optional("rows", "Rows in each table (default 1000)."),
+        OptionSpec::optional(
+            "drift",
+            "`true`: read offsets carry a stamp of the connector's construction, so they differ \
+             between constructions (a connector whose offsets are not reproducible).",
+        ),
+    ],
     table_options: &[
         OptionSpec::optional(
             MAX_RECORDS_PER_BATCH,
@@ -36,15 +41,22 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
 /// `items` has every capability; `notes` has none, so readers fall back to plain reads.
 const TABLES: [&str; 2] = ["items", "notes"];
 
+/// Constructions so far, for the `drift` stamp.
+static BUILDS: AtomicU64 = AtomicU64::new(0);
+
 #[derive(Debug)]
 struct Memory {
     rows: u64,
+    /// With `drift`: this construction's number, written into every read's end offset.
+    build: Option<u64>,
 }
 
 impl Memory {
     fn new(options: &ConnectionOptions) -> Result<Self> {
+        let drift = parse_option(options.get("drift"), "drift", false)?;
         Ok(Self {
             rows: parse_option(options.get("rows"), "rows", 1000)?,
+            build: drift.then(|| BUILDS.fetch_add(1, Ordering::Relaxed)),
         })
     }
 
@@ -162,6 +174,9 @@ impl LakeflowConnect for Memory {
         let to = (from + limit).min(self.rows).max(from);
         let mut end = Offset::new();
         end.insert("index".into(), to.into());
+        if let Some(build) = self.build {
+            end.insert("build".into(), build.into());
+        }
         Ok(ReadOutput::streaming(
             self.range(table, from, to),
             Some(end),

@@ -355,4 +355,25 @@ mod tests {
         let comma = parse(&[("source", "example"), ("tableNameList", "users, orders,")]).unwrap();
         assert_eq!(comma.table_name_list.unwrap(), ["users", "orders"]);
     }
+
+    #[test]
+    fn debug_output_hides_connection_values() {
+        let o = parse(&[
+            ("source", "example"),
+            ("tableName", "orders"),
+            ("api_key", "sk-live-DEBUG-0xC0FFEE"),
+            ("seed", "4242"),
+        ])
+        .unwrap();
+        assert_eq!(o.connection.get("api_key"), Some("sk-live-DEBUG-0xC0FFEE"));
+        for shown in [format!("{o:?}"), format!("{o:#?}")] {
+            assert!(!shown.contains("sk-live-DEBUG-0xC0FFEE"), "{shown}");
+            assert!(!shown.contains("4242"), "{shown}");
+            // The keys stay, so the output still says which options were given.
+            assert!(
+                shown.contains("api_key") && shown.contains("seed"),
+                "{shown}"
+            );
+        }
+    }
 }

@@ -7,14 +7,14 @@
 //! buffers, nothing is copied.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arrow_array::RecordBatch;
 use arrow_pyarrow::ToPyArrow;
 use lakeflow_connect::{Error, Offset, OptionSpec, Partition};
-use lakeflow_spec::{Connections, PipelineSpec};
+use lakeflow_spec::{CONNECTIONS_FILE, Connections, PipelineSpec};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 
 use crate::options::FRAMEWORK_OPTIONS;
 use crate::registry;
-use crate::session::{Job, Session, Target, offset_text, parse_offset};
+use crate::session::{Job, MICRO_BATCH_READS, Session, Target, offset_text, parse_offset};
 use crate::virtual_tables::Virtual;
 
 create_exception!(
@@ -187,17 +187,24 @@ impl PyConnector {
         Ok((batches_to_py(py, &batches)?, offset_text(Some(&end))))
     }
 
-    /// The batches between two JSON offsets, read again after a restart.
+    /// The batches of the micro-batch from `start` to `end` (JSON offsets), read again after a
+    /// restart: at most `max_reads` connector reads (default: the one read a micro-batch of
+    /// `stream_read` takes), never reading on past a read that ends at `end`.
+    #[pyo3(signature = (start, end, max_reads = MICRO_BATCH_READS))]
     fn stream_read_between(
         &self,
         py: Python<'_>,
         start: &str,
         end: &str,
+        max_reads: usize,
     ) -> PyResult<Vec<Py<PyAny>>> {
         let start = self.offset(start)?;
         let end = self.offset(end)?.unwrap_or_default();
         let batches = py
-            .detach(|| self.session.stream_read_between(start.as_ref(), &end))
+            .detach(|| {
+                self.session
+                    .stream_read_between(start.as_ref(), &end, max_reads)
+            })
             .map_err(|e| py_err(&e))?;
         batches_to_py(py, &batches)
     }
@@ -362,6 +369,46 @@ fn resolve_connection<'py>(
     Ok(Some(dict))
 }
 
+/// Where `resolve_connection` looks for a connections file, for messages: the candidate paths in
+/// search order (see `lakeflow_spec::find_connections_file`), the file found (`None` when there
+/// is none) and the connection names it defines.
+#[pyfunction]
+#[pyo3(signature = (connections_file = None, spec_dir = None))]
+fn connections_searched(
+    connections_file: Option<&str>,
+    spec_dir: Option<&str>,
+) -> PyResult<(Vec<String>, Option<String>, Vec<String>)> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut searched = Vec::new();
+    if let Some(path) = connections_file {
+        searched.push(path.to_owned());
+    } else {
+        if let Some(dir) = spec_dir {
+            searched.push(Path::new(dir).join(CONNECTIONS_FILE).display().to_string());
+        }
+        if let Some(path) = var("LAKEFLOW_CONFIG") {
+            searched.push(path);
+        } else if let Some(dir) = var("XDG_CONFIG_HOME")
+            .map(PathBuf::from)
+            .or_else(|| var("HOME").map(|home| Path::new(&home).join(".config")))
+        {
+            searched.push(
+                dir.join("lakeflow")
+                    .join(CONNECTIONS_FILE)
+                    .display()
+                    .to_string(),
+            );
+        }
+    }
+    let connections = Connections::load(connections_file.map(Path::new), spec_dir.map(Path::new))
+        .map_err(|e| LakeflowError::new_err(e.to_string()))?;
+    Ok((
+        searched,
+        connections.origin().map(str::to_owned),
+        connections.names().map(str::to_owned).collect(),
+    ))
+}
+
 /// Registers the module's classes, functions and constants.
 pub fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyConnector>()?;
@@ -370,6 +417,7 @@ pub fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sources_json, m)?)?;
     m.add_function(wrap_pyfunction!(parse_pipeline_spec, m)?)?;
     m.add_function(wrap_pyfunction!(resolve_connection, m)?)?;
+    m.add_function(wrap_pyfunction!(connections_searched, m)?)?;
     m.add("VIRTUAL_TABLES", Virtual::ALL.map(Virtual::name).to_vec())?;
     m.add("FRAMEWORK_OPTIONS", FRAMEWORK_OPTIONS.to_vec())?;
     m.add("BATCH_ROWS", crate::session::BATCH_ROWS)?;

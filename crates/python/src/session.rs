@@ -23,6 +23,10 @@ pub const BATCH_ROWS: usize = 8192;
 /// most this far ahead, so memory is bounded by batch size, not table size.
 const PREFETCH_BATCHES: usize = 2;
 
+/// Connector reads per micro-batch of the simple stream reader ([`Session::stream_read`]): what
+/// replaying one micro-batch may take at most ([`Session::stream_read_between`]).
+pub const MICRO_BATCH_READS: usize = 1;
+
 /// What a read is of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
@@ -288,17 +292,30 @@ impl Session {
         Ok((batches, end))
     }
 
-    /// The records after `start` up to `end`, read again after a restart: reads from `start`
-    /// until a read ends at `end` (or the table is caught up before reaching it).
+    /// The records after `start` up to `end`, read again after a restart (Spark replays a
+    /// planned micro-batch whose records it has lost), in at most `max_reads` connector reads:
+    /// the reads the original micro-batch took ([`MICRO_BATCH_READS`] for the simple stream
+    /// reader).
+    ///
+    /// Offsets are opaque to the bindings: the only way to tell that a read stayed before `end`
+    /// is that it ended *at* `end`. So reading stops after the first read that ends at `end`,
+    /// is caught up, or uses up `max_reads`. A connector whose offsets are not reproducible
+    /// (they depend on when it was built) never ends at `end`; it then gets exactly as many
+    /// reads as the original batch had, instead of reading on until caught up and delivering
+    /// again, in this batch, the records of the micro-batches planned after it.
     pub fn stream_read_between(
         &self,
         start: Option<&Offset>,
         end: &Offset,
+        max_reads: usize,
     ) -> Result<Vec<RecordBatch>> {
         self.streamable_table()?;
         let mut batches = Vec::new();
         let mut at = start.cloned();
-        while at.as_ref() != Some(end) {
+        for _ in 0..max_reads {
+            if at.as_ref() == Some(end) {
+                break;
+            }
             let output = self.read_once(at.as_ref())?;
             let reached = output.end_offset;
             self.convert(output.records, &mut |batch| {

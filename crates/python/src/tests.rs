@@ -7,7 +7,7 @@ use arrow_array::{Array, Int64Array, ListArray, RecordBatch, StringArray};
 use arrow_schema::DataType;
 use lakeflow_connect::{LakeflowConnect, Offset, TableOptions};
 
-use crate::session::{Job, Session, offset_text, parse_offset};
+use crate::session::{Job, MICRO_BATCH_READS, Session, offset_text, parse_offset};
 
 fn session(options: &[(&str, &str)]) -> Session {
     Session::new(None, options.iter().copied()).unwrap()
@@ -143,10 +143,57 @@ fn reading_between_offsets_repeats_the_batches_exactly() {
     ]);
     let (first, mid) = s.stream_read(None).unwrap();
     let (second, end) = s.stream_read(Some(&mid)).unwrap();
-    let again = s.stream_read_between(None, &end).unwrap();
+    // Reproducible offsets: the replay ends at `end` within the reads the batches took.
+    let again = s.stream_read_between(None, &end, 2).unwrap();
     assert_eq!(rows(&again), rows(&first) + rows(&second));
-    let again_mid = s.stream_read_between(Some(&mid), &end).unwrap();
+    let again_mid = s
+        .stream_read_between(Some(&mid), &end, MICRO_BATCH_READS)
+        .unwrap();
     assert_eq!(rows(&again_mid), rows(&second));
+    // A read that ends at `end` is the last, whatever the bound.
+    let bounded = s.stream_read_between(Some(&mid), &end, 100).unwrap();
+    assert_eq!(rows(&bounded), rows(&second));
+}
+
+#[test]
+fn replaying_a_micro_batch_with_drifting_offsets_delivers_no_row_twice() {
+    // `drift` stamps every offset with the connector's construction, as a connector whose
+    // offsets depend on when it was built does: a replay after a restart never ends at `end`.
+    let options = [
+        ("source", "memory"),
+        ("tableName", "notes"),
+        ("rows", "450"),
+        ("drift", "true"),
+    ];
+    // Before the restart: Spark plans micro-batches 1 and 2 (one read each); the query dies
+    // after committing batch 1, so batch 2's records are lost and replayed.
+    let before = session(&options);
+    let (first, one) = before.stream_read(None).unwrap();
+    let (lost, two) = before.stream_read(Some(&one)).unwrap();
+    assert_eq!(rows(&lost), 100);
+
+    let after = session(&options);
+    let (_, moved) = after.stream_read(Some(&one)).unwrap();
+    assert_ne!(moved, two, "the offsets must differ between constructions");
+    let replay = after
+        .stream_read_between(Some(&one), &two, MICRO_BATCH_READS)
+        .unwrap();
+    assert_eq!(ids(&replay, "id"), ids(&lost, "id"));
+
+    // Then the micro-batches planned from batch 2's end, until caught up.
+    let mut seen = ids(&first, "id");
+    seen.extend(ids(&replay, "id"));
+    let mut start = two;
+    loop {
+        let (batches, end) = after.stream_read(Some(&start)).unwrap();
+        seen.extend(ids(&batches, "id"));
+        if end == start {
+            break;
+        }
+        start = end;
+    }
+    let unique: BTreeSet<i64> = seen.iter().copied().collect();
+    assert_eq!((seen.len(), unique.len()), (450, 450), "{seen:?}");
 }
 
 #[test]
