@@ -69,7 +69,28 @@ enum Command {
 /// Logs go to stderr, filtered by `LAKEFLOW_LOG` (e.g. `LAKEFLOW_LOG=lakeflow_http=debug` shows
 /// every HTTP request, with secrets redacted); warnings only by default.
 fn init_logging() {
-    let user = std::env::var("LAKEFLOW_LOG").unwrap_or_else(|_| "warn".to_owned());
+    const OWN_CRATES: [&str; 10] = [
+        "lakeflow",
+        "lakeflow_connect",
+        "lakeflow_records",
+        "lakeflow_spec",
+        "lakeflow_pipeline",
+        "lakeflow_http",
+        "lakeflow_simulator",
+        "lakeflow_example",
+        "lakeflow_github",
+        "lakeflow_testkit",
+    ];
+    // By default our own warnings only: the Delta crates log internal details (MERGE metrics
+    // they derive, "no files in log segment" for a table about to be created) as warnings and
+    // errors that are no concern of the user's.
+    let user = std::env::var("LAKEFLOW_LOG").unwrap_or_else(|_| {
+        OWN_CRATES
+            .iter()
+            .map(|c| format!("{c}=warn"))
+            .collect::<Vec<_>>()
+            .join(",")
+    });
     // The transport's own debug lines carry raw URLs and headers: always keep them quiet so
     // that no verbosity setting can print a credential.
     let filter = tracing_subscriber::EnvFilter::try_new(format!(
