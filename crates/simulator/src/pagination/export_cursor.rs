@@ -18,18 +18,10 @@ use crate::value::{FieldPath, SortKey};
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Config {
-    #[serde(default = "default_cursor_field")]
+    #[serde(default = "super::default_cursor_field")]
     cursor_field: String,
-    #[serde(default = "default_id")]
+    #[serde(default = "super::default_id")]
     id_field: String,
-}
-
-fn default_cursor_field() -> String {
-    "updated_at".to_owned()
-}
-
-fn default_id() -> String {
-    "id".to_owned()
 }
 
 #[derive(Debug)]

@@ -181,3 +181,13 @@ fn id_text(record: &Value, id_field: &FieldPath) -> Option<String> {
         other => Some(other.to_string()),
     }
 }
+
+/// The record field most export-style paginators walk by default.
+fn default_cursor_field() -> String {
+    "updated_at".to_owned()
+}
+
+/// The record id field paginators use by default.
+fn default_id() -> String {
+    "id".to_owned()
+}

@@ -11,14 +11,10 @@ use crate::value::FieldPath;
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Config {
-    #[serde(default = "default_id")]
+    #[serde(default = "super::default_id")]
     id_field: String,
     #[serde(default = "default_has_more")]
     has_more_key: String,
-}
-
-fn default_id() -> String {
-    "id".to_owned()
 }
 
 fn default_has_more() -> String {

@@ -19,20 +19,12 @@ use crate::value::{FieldPath, Operand, SortKey, compare_to_operand, parse_instan
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Config {
-    #[serde(default = "default_cursor_field")]
+    #[serde(default = "super::default_cursor_field")]
     cursor_field: String,
-    #[serde(default = "default_id")]
+    #[serde(default = "super::default_id")]
     id_field: String,
     #[serde(default)]
     overlap: bool,
-}
-
-fn default_cursor_field() -> String {
-    "updated_at".to_owned()
-}
-
-fn default_id() -> String {
-    "id".to_owned()
 }
 
 #[derive(Debug)]
