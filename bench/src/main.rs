@@ -37,6 +37,7 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
 }
 
 fn main() -> Result<()> {
+    lakeflow_pipeline::bound_allocator_arenas();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let scenario = args.first().cloned().unwrap_or_default();
     let warehouse = Warehouse::new(&arg(&args, "--warehouse", "bench/out/warehouse"))?;

@@ -106,6 +106,9 @@ fn init_logging() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Run(_)) {
+        lakeflow_pipeline::bound_allocator_arenas();
+    }
     init_logging();
     let result = match cli.command {
         Command::Sources { format } => commands::sources::run(format),

@@ -116,3 +116,12 @@ impl<T> TableContext<T> for Result<T, deltalake::arrow::error::ArrowError> {
         })
     }
 }
+
+impl<T> TableContext<T> for Result<T, deltalake::parquet::errors::ParquetError> {
+    fn table(self, table: &str) -> Result<T> {
+        self.map_err(|e| PipelineError::Delta {
+            table: table.to_owned(),
+            source: e.into(),
+        })
+    }
+}

@@ -8,6 +8,7 @@
 //!
 //! Semantics for users are in `docs/ingestion-semantics.md`.
 
+mod arenas;
 mod delta;
 mod error;
 mod inspect;
@@ -15,7 +16,11 @@ mod plan;
 mod run;
 mod warehouse;
 
-pub use delta::{CommitCounts, END_AT, FLOW_KEY, OFFSET_KEY, START_AT, TOMBSTONE_SEQUENCE, Target};
+pub use arenas::bound_allocator_arenas;
+pub use delta::{
+    CommitCounts, END_AT, FLOW_KEY, OFFSET_KEY, START_AT, SnapshotReplace, TOMBSTONE_SEQUENCE,
+    Target,
+};
 pub use error::{PipelineError, Result};
 pub use inspect::{TableStatus, query, table_status};
 pub use plan::{FlowKind, FlowPlan, plan, plan_object};

@@ -392,7 +392,9 @@ impl<'a> TableRun<'a> {
         }
     }
 
-    /// Reads the whole snapshot and makes the table equal to it in one commit.
+    /// Reads the whole snapshot and makes the table equal to it in one commit. SCD 1 writes
+    /// each read to new files as it arrives (memory holds a hash per key, not the rows); SCD 2
+    /// needs every row to weave histories, and holds the snapshot.
     async fn snapshot(&mut self, target: &mut Target) -> Result<()> {
         let name = self.plan.name.clone();
         let converter = Arc::new(
@@ -400,6 +402,12 @@ impl<'a> TableRun<'a> {
                 .map_err(|e| e.into_connect_error(&name))
                 .table(&name)?,
         );
+        let history = self.plan.keeps_history();
+        let mut replace = if history {
+            None
+        } else {
+            Some(target.begin_replace(&self.plan.keys).await?)
+        };
         let mut start: Option<Offset> = None;
         let mut pending = Vec::new();
         loop {
@@ -416,7 +424,14 @@ impl<'a> TableRun<'a> {
             self.summary.reads += 1;
             self.summary.records_read += rows;
             self.progress.read(&name, rows);
-            pending.extend(batches);
+            match replace.as_mut() {
+                Some(replace) => {
+                    for batch in &batches {
+                        replace.write(batch).await?;
+                    }
+                }
+                None => pending.extend(batches),
+            }
             if end.is_none() || end == start {
                 break;
             }
@@ -425,25 +440,26 @@ impl<'a> TableRun<'a> {
         let app_id = self.app_id(Feed::Records);
         let batch = target.committed_batch(&app_id).await?.unwrap_or(-1) + 1;
         let props = commit_properties(&app_id, batch, None);
-        if pending.is_empty() {
-            pending.push(RecordBatch::new_empty(self.plan.schema.clone()));
-        }
-        let counts = if self.plan.keeps_history() {
-            let at: arrow_array::ArrayRef = Arc::new(
-                arrow_array::TimestampMicrosecondArray::from(vec![now_micros()])
-                    .with_timezone("UTC"),
-            );
-            target
-                .snapshot_history(
-                    &pending,
-                    &self.plan.keys,
-                    &self.plan.tracked_columns(),
-                    at,
-                    props,
-                )
-                .await?
-        } else {
-            target.replace(pending, &self.plan.keys, props).await?
+        let counts = match replace {
+            Some(replace) => replace.commit(target, props).await?,
+            None => {
+                if pending.is_empty() {
+                    pending.push(RecordBatch::new_empty(self.plan.schema.clone()));
+                }
+                let at: arrow_array::ArrayRef = Arc::new(
+                    arrow_array::TimestampMicrosecondArray::from(vec![now_micros()])
+                        .with_timezone("UTC"),
+                );
+                target
+                    .snapshot_history(
+                        &pending,
+                        &self.plan.keys,
+                        &self.plan.tracked_columns(),
+                        at,
+                        props,
+                    )
+                    .await?
+            }
         };
         self.summary.commits += 1;
         self.summary.counts += counts;

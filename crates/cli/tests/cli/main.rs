@@ -223,17 +223,17 @@ connection_name: ex
 objects:
   - table:
       source_table: events
-      table_configuration: {max_records_per_batch: 4, limit: 5}
+      table_configuration: {max_records_per_batch: 2, limit: 5}
   - table:
       source_table: users
-      table_configuration: {max_records_per_batch: 3}
+      table_configuration: {max_records_per_batch: 2}
   - table:
       source_table: orders
-      table_configuration: {max_records_per_batch: 5}
+      table_configuration: {max_records_per_batch: 2}
   - table:
       source_table: orders
       destination_table: orders_changes
-      table_configuration: {max_records_per_batch: 5, scd_type: APPEND_ONLY}
+      table_configuration: {max_records_per_batch: 3, scd_type: APPEND_ONLY}
 ";
 
     /// Each table with the key its rows are sorted by.

@@ -9,13 +9,14 @@ use arrow_array::{Array, ArrayRef, RecordBatch, new_null_array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use deltalake::arrow::compute::{cast, concat_batches, interleave};
 use deltalake::arrow::row::{Row, RowConverter, Rows, SortField};
-use deltalake::datafusion::prelude::{SessionContext, lit};
+use deltalake::datafusion::prelude::SessionContext;
 use deltalake::kernel::transaction::CommitProperties;
 
 use super::dedupe::latest_per_key;
+use super::rewrite::{OnMatch, Precedence};
 use super::table::Target;
 use super::timeline::{Event, From, Outcome, rebuild};
-use super::write::{CommitCounts, TOMBSTONE_SEQUENCE, column, keys_match};
+use super::write::{CommitCounts, TOMBSTONE_SEQUENCE};
 use crate::error::{PipelineError, Result, TableContext as _};
 
 /// Start of a version (inclusive), in the type of the sequence column.
@@ -371,10 +372,11 @@ impl Target {
         out_columns.push(interleave(&seq_refs, &ends).table(&name)?);
         let out = RecordBatch::try_new(stored.schema(), out_columns).table(&name)?;
 
-        let mut on = keys_match(keys);
-        on = on.and(column("t", START_AT).eq(column("s", START_AT)));
-        let source = SessionContext::new().read_batch(out).table(&name)?;
-        self.merge_all(source, on, lit(true), Some(props)).await?;
+        let mut on = keys.to_vec();
+        on.push(START_AT.to_owned());
+        let replace = OnMatch::Upsert(Precedence::Always);
+        self.rewrite_matched(&out, &on, replace, Some(props))
+            .await?;
         Ok(CommitCounts {
             inserted: outcome.inserted,
             updated: outcome.updated,
@@ -518,75 +520,5 @@ impl Target {
             close_missing_at: Some(at),
         };
         self.apply_history(keys, tracked, input, None, props).await
-    }
-}
-
-impl Target {
-    /// What replacing the table's rows with `snapshot` changes, by key: new keys, changed rows,
-    /// vanished keys. Without keys, rows are compared as a whole.
-    pub(crate) async fn snapshot_diff(
-        &self,
-        snapshot: &[RecordBatch],
-        keys: &[String],
-    ) -> Result<CommitCounts> {
-        let name = &self.name;
-        let Some(schema) = self.arrow_schema()? else {
-            return Ok(CommitCounts {
-                inserted: snapshot.iter().map(RecordBatch::num_rows).sum(),
-                ..CommitCounts::default()
-            });
-        };
-        let ctx = SessionContext::new();
-        ctx.register_table("t", self.table.table_provider().await.table(name)?)
-            .table(name)?;
-        let current = ctx
-            .sql("SELECT * FROM t")
-            .await
-            .table(name)?
-            .collect()
-            .await
-            .table(name)?;
-        let all: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-        let key_names = if keys.is_empty() { &all } else { keys };
-        let fields = |names: &[String]| -> Result<RowConverter> {
-            let sort = names
-                .iter()
-                .map(|n| {
-                    schema
-                        .field_with_name(n)
-                        .map(|f| SortField::new(f.data_type().clone()))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .table(name)?;
-            RowConverter::new(sort).table(name)
-        };
-        let (key_conv, row_conv) = (fields(key_names)?, fields(&all)?);
-        let index = |batches: &[RecordBatch]| -> Result<HashMap<Vec<u8>, Vec<u8>>> {
-            let mut map = HashMap::new();
-            for batch in batches {
-                let batch = conform(batch, &schema).table(name)?;
-                let k = key_conv
-                    .convert_columns(&columns(&batch, key_names).table(name)?)
-                    .table(name)?;
-                let r = row_conv
-                    .convert_columns(&columns(&batch, &all).table(name)?)
-                    .table(name)?;
-                for i in 0..batch.num_rows() {
-                    map.insert(k.row(i).as_ref().to_vec(), r.row(i).as_ref().to_vec());
-                }
-            }
-            Ok(map)
-        };
-        let (before, after) = (index(&current)?, index(snapshot)?);
-        let mut counts = CommitCounts::default();
-        for (key, row) in &after {
-            match before.get(key) {
-                None => counts.inserted += 1,
-                Some(old) if old != row => counts.updated += 1,
-                Some(_) => {}
-            }
-        }
-        counts.deleted = before.keys().filter(|k| !after.contains_key(*k)).count();
-        Ok(counts)
     }
 }

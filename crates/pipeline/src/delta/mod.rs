@@ -2,10 +2,13 @@
 
 mod dedupe;
 mod history;
+mod rewrite;
+mod snapshot;
 mod table;
 mod timeline;
 mod write;
 
 pub use history::{END_AT, START_AT, history_schema};
+pub use snapshot::SnapshotReplace;
 pub use table::{FLOW_KEY, OFFSET_KEY, Target, commit_properties};
 pub use write::{CommitCounts, TOMBSTONE_SEQUENCE, tombstones_url};

@@ -1,18 +1,19 @@
 //! The four ways a flow changes a destination table, each one Delta commit carrying the flow's
-//! progress: append, upsert by key (SCD type 1), delete by key, and replace (snapshot SCD 1).
+//! progress: append, upsert by key (SCD type 1) and delete by key (replacing with a snapshot is
+//! in `snapshot.rs`).
 
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::{Field, Schema, SchemaRef};
-use deltalake::datafusion::common::Column;
-use deltalake::datafusion::prelude::{DataFrame, Expr, SessionContext, lit};
+use deltalake::arrow::compute::concat_batches;
+use deltalake::datafusion::prelude::SessionContext;
 use deltalake::kernel::transaction::CommitProperties;
-use deltalake::operations::merge::MergeMetrics;
 use deltalake::protocol::SaveMode;
 use url::Url;
 
 use super::dedupe::latest_per_key;
+use super::rewrite::{OnMatch, Precedence};
 use super::table::Target;
 use crate::error::{Result, TableContext as _};
 
@@ -41,28 +42,6 @@ impl std::ops::AddAssign for CommitCounts {
     }
 }
 
-pub(crate) fn column(relation: &str, name: &str) -> Expr {
-    Expr::Column(Column::new(Some(relation), name))
-}
-
-/// `t.k1 = s.k1 AND t.k2 = s.k2 ...`
-pub(crate) fn keys_match(keys: &[String]) -> Expr {
-    keys.iter()
-        .map(|k| column("t", k).eq(column("s", k)))
-        .reduce(Expr::and)
-        .unwrap_or_else(|| lit(false))
-}
-
-/// The source change is at least as new as the target row (or the target has no sequence).
-fn source_not_older(sequence: Option<&str>, target_sequence: &str) -> Expr {
-    match sequence {
-        Some(seq) => column("s", seq)
-            .gt_eq(column("t", target_sequence))
-            .or(column("t", target_sequence).is_null()),
-        None => lit(true),
-    }
-}
-
 impl Target {
     /// Appends every row.
     pub async fn append(
@@ -85,25 +64,6 @@ impl Target {
         })
     }
 
-    /// Replaces the table's rows with `batches` (a snapshot, SCD type 1).
-    pub async fn replace(
-        &mut self,
-        batches: Vec<RecordBatch>,
-        keys: &[String],
-        props: CommitProperties,
-    ) -> Result<CommitCounts> {
-        let counts = self.snapshot_diff(&batches, keys).await?;
-        self.table = self
-            .table
-            .clone()
-            .write(batches)
-            .with_save_mode(SaveMode::Overwrite)
-            .with_commit_properties(props)
-            .await
-            .table(&self.name)?;
-        Ok(counts)
-    }
-
     /// Upserts by key: per key the change with the highest `sequence` wins, and an older change
     /// never overwrites a newer row. With `tombstones`, a change no newer than the key's delete
     /// is dropped, so a late upsert cannot resurrect a deleted key.
@@ -115,38 +75,55 @@ impl Target {
         tombstones: Option<&Target>,
         props: CommitProperties,
     ) -> Result<CommitCounts> {
-        let latest = latest_per_key(batches, keys, sequence).table(&self.name)?;
-        let ctx = SessionContext::new();
-        let mut source = ctx.read_batch(latest.clone()).table(&self.name)?;
+        let mut latest = latest_per_key(batches, keys, sequence).table(&self.name)?;
         if let (Some(tombs), Some(seq)) = (tombstones, sequence)
             && tombs.exists()
         {
-            ctx.register_batch("s", latest).table(&self.name)?;
-            ctx.register_table("d", tombs.table.table_provider().await.table(&self.name)?)
-                .table(&self.name)?;
-            let on = keys
-                .iter()
-                .map(|k| format!("d.\"{k}\" = s.\"{k}\""))
-                .collect::<Vec<_>>()
-                .join(" AND ");
-            let sql = format!(
-                "SELECT s.* FROM s WHERE NOT EXISTS (SELECT 1 FROM d WHERE {on} AND d.\"{TOMBSTONE_SEQUENCE}\" >= s.\"{seq}\")"
-            );
-            source = ctx.sql(&sql).await.table(&self.name)?;
+            latest = self.not_deleted(latest, keys, seq, tombs).await?;
         }
-        let metrics = self
-            .merge_all(
-                source,
-                keys_match(keys),
-                source_not_older(sequence, sequence.unwrap_or("")),
-                Some(props),
-            )
+        let precedence = sequence.map_or(Precedence::Always, Precedence::NotOlder);
+        let done = self
+            .rewrite_matched(&latest, keys, OnMatch::Upsert(precedence), Some(props))
             .await?;
         Ok(CommitCounts {
-            inserted: metrics.num_target_rows_inserted,
-            updated: metrics.num_target_rows_updated,
+            inserted: done.inserted,
+            updated: done.updated,
             ..CommitCounts::default()
         })
+    }
+
+    /// The changes of `latest` newer than their key's recorded delete, if any.
+    async fn not_deleted(
+        &self,
+        latest: RecordBatch,
+        keys: &[String],
+        sequence: &str,
+        tombstones: &Target,
+    ) -> Result<RecordBatch> {
+        let schema = latest.schema();
+        let ctx = SessionContext::new();
+        ctx.register_batch("s", latest).table(&self.name)?;
+        ctx.register_table(
+            "d",
+            tombstones.table.table_provider().await.table(&self.name)?,
+        )
+        .table(&self.name)?;
+        let on = keys
+            .iter()
+            .map(|k| format!("d.\"{k}\" = s.\"{k}\""))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let sql = format!(
+            "SELECT s.* FROM s WHERE NOT EXISTS (SELECT 1 FROM d WHERE {on} AND d.\"{TOMBSTONE_SEQUENCE}\" >= s.\"{sequence}\")"
+        );
+        let kept = ctx
+            .sql(&sql)
+            .await
+            .table(&self.name)?
+            .collect()
+            .await
+            .table(&self.name)?;
+        concat_batches(&schema, &kept).table(&self.name)
     }
 
     /// Deletes by key the rows no newer than each delete, and records the deletes in
@@ -163,32 +140,12 @@ impl Target {
         if let Some(seq) = sequence {
             tombstones.record(&latest, keys, seq).await?;
         }
-        let ctx = SessionContext::new();
-        let source = ctx.read_batch(latest).table(&self.name)?;
-        let version = self.table.version();
-        let predicate = match sequence {
-            Some(seq) => column("t", seq)
-                .lt_eq(column("s", seq))
-                .or(column("t", seq).is_null()),
-            None => lit(true),
-        };
-        let (table, metrics) = self
-            .table
-            .clone()
-            .merge(source, keys_match(keys))
-            .with_source_alias("s")
-            .with_target_alias("t")
-            .when_matched_delete(|delete| delete.predicate(predicate))
-            .table(&self.name)?
-            .with_commit_properties(props.clone())
-            .await
-            .table(&self.name)?;
-        self.table = table;
-        if self.table.version() == version {
-            self.commit_progress(props).await?;
-        }
+        let precedence = sequence.map_or(Precedence::Always, Precedence::NotOlder);
+        let done = self
+            .rewrite_matched(&latest, keys, OnMatch::Delete(precedence), Some(props))
+            .await?;
         Ok(CommitCounts {
-            deleted: metrics.num_target_rows_deleted,
+            deleted: done.deleted,
             ..CommitCounts::default()
         })
     }
@@ -216,64 +173,10 @@ impl Target {
         let schema: SchemaRef = Arc::new(Schema::new(fields));
         let batch = RecordBatch::try_new(schema.clone(), columns).table(&self.name)?;
         self.ensure_schema(&schema).await?;
-        let source = SessionContext::new().read_batch(batch).table(&self.name)?;
-        let newer = column("s", TOMBSTONE_SEQUENCE)
-            .gt(column("t", TOMBSTONE_SEQUENCE))
-            .or(column("t", TOMBSTONE_SEQUENCE).is_null());
-        self.merge_all(source, keys_match(keys), newer, None)
-            .await?;
+        let newer = OnMatch::Upsert(Precedence::Newer(TOMBSTONE_SEQUENCE));
+        self.rewrite_matched(&batch, keys, newer, None).await?;
         Ok(())
     }
-
-    /// MERGE `source` (aliased `s`) into the table (aliased `t`) on `on`: matched rows passing
-    /// `when` take every column of the source, unmatched source rows are inserted. With
-    /// `progress`, the commit carries it, and a merge that changes nothing still records it.
-    pub(crate) async fn merge_all(
-        &mut self,
-        source: DataFrame,
-        on: Expr,
-        when: Expr,
-        progress: Option<CommitProperties>,
-    ) -> Result<MergeMetrics> {
-        let columns: Vec<String> = self
-            .arrow_schema()?
-            .map(|s| s.fields().iter().map(|f| f.name().clone()).collect())
-            .unwrap_or_default();
-        let version = self.table.version();
-        let mut merge = self
-            .table
-            .clone()
-            .merge(source, on)
-            .with_source_alias("s")
-            .with_target_alias("t")
-            .when_matched_update(|mut update| {
-                update = update.predicate(when);
-                for c in &columns {
-                    update = update.update(c.as_str(), column("s", c));
-                }
-                update
-            })
-            .table(&self.name)?
-            .when_not_matched_insert(|mut insert| {
-                for c in &columns {
-                    insert = insert.set(c.as_str(), column("s", c));
-                }
-                insert
-            })
-            .table(&self.name)?;
-        if let Some(props) = &progress {
-            merge = merge.with_commit_properties(props.clone());
-        }
-        let (table, metrics) = merge.await.table(&self.name)?;
-        self.table = table;
-        if let Some(props) = progress
-            && self.table.version() == version
-        {
-            self.commit_progress(props).await?;
-        }
-        Ok(metrics)
-    }
-
     /// Rows in the table (0 when it does not exist).
     pub async fn row_count(&self) -> Result<usize> {
         if !self.exists() {

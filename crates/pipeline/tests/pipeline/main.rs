@@ -6,4 +6,5 @@ mod evolution;
 mod example;
 mod model;
 mod model_scd2;
+mod rewrite;
 mod scripted;

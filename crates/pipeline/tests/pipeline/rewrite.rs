@@ -1,0 +1,218 @@
+//! Keyed changes rewrite only the data files that hold a key whose row changes (why memory
+//! follows the changes, not the table), and a snapshot replaces every file in one commit.
+
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use lakeflow_pipeline::deltalake::arrow::compute::cast;
+use lakeflow_pipeline::deltalake::datafusion::prelude::SessionContext;
+use lakeflow_pipeline::deltalake::kernel::transaction::CommitProperties;
+use lakeflow_pipeline::{CommitCounts, Target};
+use serde_json::Value;
+
+use super::common::runtime;
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int64, false),
+        Field::new("seq", DataType::Int64, true),
+        Field::new("value", DataType::Utf8, true),
+    ]))
+}
+
+fn rows(ids: impl IntoIterator<Item = i64>, seq: i64, value: &str) -> RecordBatch {
+    let ids: Vec<i64> = ids.into_iter().collect();
+    let n = ids.len();
+    RecordBatch::try_new(
+        schema(),
+        vec![
+            Arc::new(Int64Array::from(ids)),
+            Arc::new(Int64Array::from(vec![seq; n])),
+            Arc::new(StringArray::from(vec![value; n])),
+        ],
+    )
+    .unwrap()
+}
+
+fn range(ids: Range<i64>, seq: i64, value: &str) -> RecordBatch {
+    rows(ids, seq, value)
+}
+
+/// The `remove` and `add` paths of one commit of the table at `dir`.
+fn files_changed(dir: &Path, version: u64) -> (Vec<String>, Vec<String>) {
+    let log = std::fs::read_to_string(dir.join(format!("_delta_log/{version:020}.json"))).unwrap();
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    for line in log.lines() {
+        let action: Value = serde_json::from_str(line).unwrap();
+        if let Some(path) = action["remove"]["path"].as_str() {
+            removed.push(path.to_owned());
+        }
+        if let Some(path) = action["add"]["path"].as_str() {
+            added.push(path.to_owned());
+        }
+    }
+    (removed, added)
+}
+
+/// `(id, seq, value)` of every row, sorted by id.
+async fn contents(target: &Target) -> Vec<(i64, i64, String)> {
+    let ctx = SessionContext::new();
+    ctx.register_table("t", target.table.table_provider().await.unwrap())
+        .unwrap();
+    let batches = ctx
+        .sql("SELECT id, seq, value FROM t ORDER BY id")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for b in &batches {
+        let id = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+        let seq = b.column(1).as_any().downcast_ref::<Int64Array>().unwrap();
+        let value = cast(b.column(2), &DataType::Utf8).unwrap();
+        let value = value.as_any().downcast_ref::<StringArray>().unwrap();
+        for i in 0..b.num_rows() {
+            out.push((id.value(i), seq.value(i), value.value(i).to_owned()));
+        }
+    }
+    out
+}
+
+async fn table(dir: &Path) -> Target {
+    let url = url::Url::from_directory_path(dir).unwrap();
+    let mut target = Target::open("t", &url).await.unwrap();
+    target.ensure_schema(&schema()).await.unwrap();
+    target
+}
+
+async fn upsert(target: &mut Target, batch: RecordBatch) -> CommitCounts {
+    let keys = ["id".to_owned()];
+    target
+        .upsert(
+            &[batch],
+            &keys,
+            Some("seq"),
+            None,
+            CommitProperties::default(),
+        )
+        .await
+        .unwrap()
+}
+
+fn version(target: &Target) -> u64 {
+    target.table.version().unwrap()
+}
+
+#[test]
+fn an_upsert_rewrites_only_the_files_holding_changed_keys() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let mut target = table(dir.path()).await;
+        upsert(&mut target, range(0..1000, 1, "a")).await;
+        let first = files_changed(dir.path(), version(&target)).1;
+        upsert(&mut target, range(1000..2000, 1, "b")).await;
+        let second = files_changed(dir.path(), version(&target)).1;
+        upsert(&mut target, range(3000..3010, 1, "c")).await;
+
+        // Ten changed keys, all in the second file: only that file is rewritten.
+        let counts = upsert(&mut target, range(1500..1510, 2, "new")).await;
+        assert_eq!((counts.inserted, counts.updated), (0, 10));
+        let (removed, added) = files_changed(dir.path(), version(&target));
+        assert_eq!(removed, second, "only the file holding ids 1000..2000");
+        assert_eq!(added.len(), 1);
+
+        // An older change of a key wins nothing: no file is touched.
+        let counts = upsert(&mut target, rows([1505], 1, "stale")).await;
+        assert_eq!((counts.inserted, counts.updated), (0, 0));
+        let (removed, added) = files_changed(dir.path(), version(&target));
+        assert!(
+            removed.is_empty() && added.is_empty(),
+            "{removed:?} {added:?}"
+        );
+
+        // One update in the first file and one new key.
+        let counts = upsert(&mut target, rows([5, 5000], 3, "mixed")).await;
+        assert_eq!((counts.inserted, counts.updated), (1, 1));
+        let (removed, _) = files_changed(dir.path(), version(&target));
+        assert_eq!(removed, first);
+
+        let rows = contents(&target).await;
+        assert_eq!(rows.len(), 2011);
+        let value = |id: i64| rows.iter().find(|r| r.0 == id).unwrap().clone();
+        assert_eq!(value(1505), (1505, 2, "new".to_owned()));
+        assert_eq!(value(1499), (1499, 1, "b".to_owned()));
+        assert_eq!(value(5), (5, 3, "mixed".to_owned()));
+        assert_eq!(value(5000), (5000, 3, "mixed".to_owned()));
+        assert_eq!(value(3009), (3009, 1, "c".to_owned()));
+    });
+}
+
+#[test]
+fn a_delete_rewrites_only_the_files_holding_deleted_keys() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let tombs = tempfile::tempdir().unwrap();
+        let mut target = table(dir.path()).await;
+        upsert(&mut target, range(0..100, 1, "a")).await;
+        upsert(&mut target, range(100..200, 1, "b")).await;
+        let second = files_changed(dir.path(), version(&target)).1;
+        let mut tombstones =
+            Target::open("t", &url::Url::from_directory_path(tombs.path()).unwrap())
+                .await
+                .unwrap();
+        let keys = ["id".to_owned()];
+        let deletes = rows([150, 151, 152], 2, "");
+        let counts = target
+            .delete_keys(
+                &[deletes],
+                &keys,
+                Some("seq"),
+                &mut tombstones,
+                CommitProperties::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(counts.deleted, 3);
+        let (removed, _) = files_changed(dir.path(), version(&target));
+        assert_eq!(removed, second);
+        let rows = contents(&target).await;
+        assert_eq!(rows.len(), 197);
+        assert!(rows.iter().all(|r| !(150..153).contains(&r.0)));
+    });
+}
+
+#[test]
+fn a_snapshot_replaces_every_file_in_one_commit_and_counts_by_key() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let mut target = table(dir.path()).await;
+        upsert(&mut target, range(0..10, 1, "a")).await;
+        upsert(&mut target, range(10..20, 1, "a")).await;
+        let before = contents(&target).await.len();
+        assert_eq!(before, 20);
+
+        // Keys 0..5 unchanged, 5..10 changed, 10..20 gone, 20..25 new; written in two parts.
+        let keys = ["id".to_owned()];
+        let mut replace = target.begin_replace(&keys).await.unwrap();
+        replace.write(&range(0..5, 1, "a")).await.unwrap();
+        replace.write(&range(5..10, 2, "b")).await.unwrap();
+        replace.write(&range(20..25, 2, "c")).await.unwrap();
+        let counts = replace
+            .commit(&mut target, CommitProperties::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            (counts.inserted, counts.updated, counts.deleted),
+            (5, 5, 10)
+        );
+        let (removed, added) = files_changed(dir.path(), version(&target));
+        assert_eq!(removed.len(), 2, "both old files");
+        assert!(!added.is_empty());
+        let ids: Vec<i64> = contents(&target).await.iter().map(|r| r.0).collect();
+        assert_eq!(ids, (0..10).chain(20..25).collect::<Vec<_>>());
+    });
+}
