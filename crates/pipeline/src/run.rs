@@ -11,7 +11,7 @@ use lakeflow_records::Converter;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::delta::{CommitCounts, Target, commit_properties, tombstones_url};
+use crate::delta::{CommitCounts, Target, commit_properties, kept_aside_url, tombstones_url};
 use crate::error::{PipelineError, Result, TableContext as _};
 use crate::plan::{FlowKind, FlowPlan};
 
@@ -286,6 +286,11 @@ impl<'a> TableRun<'a> {
         } else {
             None
         };
+        let mut kept_aside = if self.plan.keeps_history() {
+            Some(Target::open(&name, &kept_aside_url(&self.plan.url)).await?)
+        } else {
+            None
+        };
         loop {
             let mut pending: Vec<RecordBatch> = Vec::new();
             let (mut rows, mut bytes) = (0usize, 0usize);
@@ -345,7 +350,15 @@ impl<'a> TableRun<'a> {
                             reason: "deletes without a tombstone table".to_owned(),
                         })?;
                         target
-                            .delete_history(&pending, keys, sequence, &tracked, tombs, props)
+                            .delete_history(
+                                &pending,
+                                keys,
+                                sequence,
+                                &tracked,
+                                tombs,
+                                kept_aside.as_mut(),
+                                props,
+                            )
                             .await?
                     }
                     (Feed::Records, FlowKind::Cdc) if history => {
@@ -356,6 +369,7 @@ impl<'a> TableRun<'a> {
                                 sequence,
                                 &tracked,
                                 tombstones.as_ref(),
+                                kept_aside.as_mut(),
                                 props,
                             )
                             .await?

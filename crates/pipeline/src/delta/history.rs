@@ -41,6 +41,10 @@ pub struct HistoryInput<'a> {
     /// Snapshots: the current version of every key absent from `changes` is closed at this
     /// (single) value.
     pub close_missing_at: Option<ArrayRef>,
+    /// Cdc: the table of changes kept aside (they equalled the state before them, so made no
+    /// version) and the sequence column. A change or delete arriving later below one of them
+    /// makes it a version again.
+    pub kept_aside: Option<(&'a mut Target, &'a str)>,
 }
 
 /// A sequence value and where it is, so the output can copy it.
@@ -119,7 +123,7 @@ impl Target {
         &mut self,
         keys: &[String],
         tracked: &[String],
-        input: HistoryInput<'_>,
+        mut input: HistoryInput<'_>,
         tombstones: Option<&Target>,
         props: CommitProperties,
     ) -> Result<CommitCounts> {
@@ -152,17 +156,14 @@ impl Target {
 
         // The keys touched by this commit.
         let mut key_parts = Vec::new();
+        let source_schema = Arc::new(
+            target_schema
+                .project(&source_indices(&target_schema, &source_fields))
+                .table(&name)?,
+        );
         let changes = match &input.changes {
             Some((batch, seq)) => Some((
-                conform(
-                    batch,
-                    &Arc::new(
-                        target_schema
-                            .project(&source_indices(&target_schema, &source_fields))
-                            .table(&name)?,
-                    ),
-                )
-                .table(&name)?,
+                conform(batch, &source_schema).table(&name)?,
                 cast(seq, &seq_type).table(&name)?,
             )),
             None => None,
@@ -184,6 +185,37 @@ impl Target {
             key_parts.push(d.clone());
         }
         let touched = concat_batches(&key_schema, &key_parts).table(&name)?;
+
+        // Changes kept aside for these keys go first: they were delivered before this commit.
+        let aside = match &input.kept_aside {
+            Some((table, sequence)) if table.exists() => {
+                let rows = table.rows_for_keys(&touched, keys, false).await?;
+                let rows = conform(&rows, &source_schema).table(&name)?;
+                let seq =
+                    rows.column_by_name(sequence)
+                        .cloned()
+                        .ok_or_else(|| PipelineError::State {
+                            table: name.clone(),
+                            reason: format!(
+                                "no sequence column `{sequence}` in the kept-aside changes"
+                            ),
+                        })?;
+                Some((rows, cast(&seq, &seq_type).table(&name)?))
+            }
+            _ => None,
+        };
+        let n_aside = aside.as_ref().map_or(0, |(rows, _)| rows.num_rows());
+        let changes = match (aside, changes) {
+            (Some((rows, seq)), Some((batch, batch_seq))) if n_aside > 0 => {
+                let all = concat_batches(&rows.schema(), [&rows, &batch]).table(&name)?;
+                let all_seq =
+                    deltalake::arrow::compute::concat(&[seq.as_ref(), batch_seq.as_ref()])
+                        .table(&name)?;
+                Some((all, all_seq))
+            }
+            (Some(aside), None) if n_aside > 0 => Some(aside),
+            (_, changes) => changes,
+        };
 
         // What the table and the tombstones hold for those keys.
         let stored = self
@@ -302,11 +334,15 @@ impl Target {
         let change_values = changes.as_ref().map(|(c, _)| values_of(c)).transpose()?;
         if let (Some(ck), Some(cv)) = (&change_keys, &change_values) {
             for row in 0..ck.num_rows() {
-                events.entry(ck.row(row)).or_default().push(Event::Change {
-                    at: seq(2, row),
-                    values: cv.row(row),
-                    row,
-                });
+                let (at, values) = (seq(2, row), cv.row(row));
+                events
+                    .entry(ck.row(row))
+                    .or_default()
+                    .push(if row < n_aside {
+                        Event::Echo { at, values, row }
+                    } else {
+                        Event::Change { at, values, row }
+                    });
             }
         }
         let delete_keys = deletes.as_ref().map(|(d, _)| keys_of(d)).transpose()?;
@@ -338,6 +374,7 @@ impl Target {
 
         // Rebuild each key's history; gather the rows to write.
         let mut picks: Vec<(usize, usize)> = Vec::new();
+        let mut remove: Vec<bool> = Vec::new();
         let mut starts: Vec<(usize, usize)> = Vec::new();
         let mut ends: Vec<(usize, usize)> = Vec::new();
         let mut outcome = Outcome::default();
@@ -346,7 +383,9 @@ impl Target {
             outcome.inserted += o.inserted;
             outcome.updated += o.updated;
             outcome.deleted += o.deleted;
+            outcome.unchanged.extend(o.unchanged);
             for v in versions {
+                remove.push(v.remove);
                 picks.push(match v.from {
                     From::Stored(r) => (0, r),
                     From::Change(r) => (1, r),
@@ -355,34 +394,115 @@ impl Target {
                 ends.push(v.end.map_or((6, 0), |e| e.at));
             }
         }
-        if picks.is_empty() {
-            self.commit_progress(props).await?;
-            return Ok(CommitCounts::default());
-        }
-        let empty_changes = RecordBatch::new_empty(stored.schema());
+        let empty_changes = RecordBatch::new_empty(source_schema.clone());
         let change_batch = changes.as_ref().map_or(&empty_changes, |(c, _)| c);
-        let mut out_columns: Vec<ArrayRef> = Vec::new();
         let stored_columns = columns(&stored, &source_fields).table(&name)?;
         let change_columns = columns(change_batch, &source_fields).table(&name)?;
-        for (a, b) in stored_columns.iter().zip(&change_columns) {
-            out_columns.push(interleave(&[a.as_ref(), b.as_ref()], &picks).table(&name)?);
-        }
-        let seq_refs: Vec<&dyn Array> = seq_arrays.iter().map(AsRef::as_ref).collect();
-        out_columns.push(interleave(&seq_refs, &starts).table(&name)?);
-        out_columns.push(interleave(&seq_refs, &ends).table(&name)?);
-        let out = RecordBatch::try_new(stored.schema(), out_columns).table(&name)?;
+        let pick_source = |picks: &[(usize, usize)]| -> Result<Vec<ArrayRef>> {
+            stored_columns
+                .iter()
+                .zip(&change_columns)
+                .map(|(a, b)| interleave(&[a.as_ref(), b.as_ref()], picks).table(&name))
+                .collect()
+        };
 
-        let mut on = keys.to_vec();
-        on.push(START_AT.to_owned());
-        let replace = OnMatch::Upsert(Precedence::Always);
-        self.rewrite_matched(&out, &on, replace, Some(props))
+        // What to keep aside from now on: this commit's unchanged changes and stored versions;
+        // what to take back: kept-aside changes that are versions now (or lost a tie).
+        let mut still_aside = vec![false; n_aside];
+        let mut set_aside: Vec<(usize, usize)> = Vec::new();
+        for from in &outcome.unchanged {
+            match *from {
+                From::Change(r) if r < n_aside => still_aside[r] = true,
+                From::Change(r) => set_aside.push((1, r)),
+                From::Stored(r) => set_aside.push((0, r)),
+            }
+        }
+        let taken_back: Vec<(usize, usize)> = (0..n_aside)
+            .filter(|&r| !still_aside[r])
+            .map(|r| (1, r))
+            .collect();
+        let relaxed = conform(
+            &RecordBatch::new_empty(source_schema.clone()),
+            &source_schema,
+        )
+        .table(&name)?
+        .schema();
+        if let Some((table, sequence)) = input.kept_aside.as_mut()
+            && !set_aside.is_empty()
+        {
+            let rows =
+                RecordBatch::try_new(relaxed.clone(), pick_source(&set_aside)?).table(&name)?;
+            table.ensure_schema(&relaxed).await?;
+            let mut on = keys.to_vec();
+            on.push((*sequence).to_owned());
+            table
+                .rewrite_matched(&rows, &on, OnMatch::Upsert(Precedence::Always), None)
+                .await?;
+        }
+
+        if picks.is_empty() {
+            self.commit_progress(props).await?;
+        } else {
+            self.write_versions(
+                &stored,
+                keys,
+                &pick_source(&picks)?,
+                &seq_arrays,
+                &starts,
+                &ends,
+                &remove,
+                props,
+            )
             .await?;
+        }
+        // After the commit: should it not land, the batch is applied again with these still
+        // aside (a kept-aside change equal to a stored version at its start changes nothing).
+        if let Some((table, sequence)) = input.kept_aside.as_mut()
+            && !taken_back.is_empty()
+        {
+            let rows =
+                RecordBatch::try_new(relaxed.clone(), pick_source(&taken_back)?).table(&name)?;
+            let mut on = keys.to_vec();
+            on.push((*sequence).to_owned());
+            table
+                .rewrite_matched(&rows, &on, OnMatch::Delete(Precedence::Always), None)
+                .await?;
+        }
         Ok(CommitCounts {
             inserted: outcome.inserted,
             updated: outcome.updated,
             deleted: outcome.deleted,
             appended: 0,
         })
+    }
+
+    /// Writes the rebuilt versions (source columns, then start and end picked from the sequence
+    /// sources) in one commit.
+    #[expect(clippy::too_many_arguments)]
+    async fn write_versions(
+        &mut self,
+        stored: &RecordBatch,
+        keys: &[String],
+        source_columns: &[ArrayRef],
+        seq_arrays: &[ArrayRef],
+        starts: &[(usize, usize)],
+        ends: &[(usize, usize)],
+        remove: &[bool],
+        props: CommitProperties,
+    ) -> Result<()> {
+        let name = self.name.clone();
+        let mut out_columns: Vec<ArrayRef> = source_columns.to_vec();
+        let seq_refs: Vec<&dyn Array> = seq_arrays.iter().map(AsRef::as_ref).collect();
+        out_columns.push(interleave(&seq_refs, starts).table(&name)?);
+        out_columns.push(interleave(&seq_refs, ends).table(&name)?);
+        let out = RecordBatch::try_new(stored.schema(), out_columns).table(&name)?;
+
+        let mut on = keys.to_vec();
+        on.push(START_AT.to_owned());
+        let replace = OnMatch::Versions { remove };
+        self.rewrite_matched(&out, &on, replace, Some(props))
+            .await?;
+        Ok(())
     }
 
     /// The table's rows whose keys are in `keys_batch` (and, with `all_open`, every current
@@ -445,6 +565,7 @@ impl Target {
     }
 
     /// SCD 2 for a cdc commit: every change of a tracked column makes a version.
+    #[expect(clippy::too_many_arguments)]
     pub async fn upsert_history(
         &mut self,
         batches: &[RecordBatch],
@@ -452,6 +573,7 @@ impl Target {
         sequence: &str,
         tracked: &[String],
         tombstones: Option<&Target>,
+        kept_aside: Option<&mut Target>,
         props: CommitProperties,
     ) -> Result<CommitCounts> {
         let changes = self.concat(batches, "no changes to apply")?;
@@ -467,12 +589,14 @@ impl Target {
             changes: Some((&changes, seq)),
             deletes: None,
             close_missing_at: None,
+            kept_aside: kept_aside.map(|t| (t, sequence)),
         };
         self.apply_history(keys, tracked, input, tombstones, props)
             .await
     }
 
     /// SCD 2 for a deletes commit: each delete closes the key's current version.
+    #[expect(clippy::too_many_arguments)]
     pub async fn delete_history(
         &mut self,
         batches: &[RecordBatch],
@@ -480,10 +604,13 @@ impl Target {
         sequence: &str,
         tracked: &[String],
         tombstones: &mut Target,
+        kept_aside: Option<&mut Target>,
         props: CommitProperties,
     ) -> Result<CommitCounts> {
-        let latest = latest_per_key(batches, keys, Some(sequence)).table(&self.name)?;
-        tombstones.record(&latest, keys, sequence).await?;
+        let mut key_and_sequence = keys.to_vec();
+        key_and_sequence.push(sequence.to_owned());
+        let distinct = latest_per_key(batches, &key_and_sequence, None).table(&self.name)?;
+        tombstones.record(&distinct, keys, sequence, true).await?;
         // Every delete closes what is open at its time, not only each key's newest.
         let all = self.concat(batches, "no deletes to apply")?;
         let seq = all
@@ -497,6 +624,7 @@ impl Target {
             changes: None,
             deletes: Some((&all, seq)),
             close_missing_at: None,
+            kept_aside: kept_aside.map(|t| (t, sequence)),
         };
         self.apply_history(keys, tracked, input, None, props).await
     }
@@ -518,6 +646,7 @@ impl Target {
             changes: Some((&snapshot, seq)),
             deletes: None,
             close_missing_at: Some(at),
+            kept_aside: None,
         };
         self.apply_history(keys, tracked, input, None, props).await
     }

@@ -67,6 +67,37 @@ pub(crate) enum OnMatch<'a> {
     Upsert(Precedence<'a>),
     /// Removes it; changes that match no row do nothing.
     Delete(Precedence<'a>),
+    /// SCD 2 versions: a change always replaces the row it matches, or removes it where
+    /// `remove` (one flag per change) says so; changes that match no row and are not removals
+    /// are inserted.
+    Versions { remove: &'a [bool] },
+}
+
+impl<'a> OnMatch<'a> {
+    fn precedence(self) -> Precedence<'a> {
+        match self {
+            Self::Upsert(p) | Self::Delete(p) => p,
+            Self::Versions { .. } => Precedence::Always,
+        }
+    }
+
+    /// Whether a winning `change` removes the row it matches.
+    fn removes(self, change: usize) -> bool {
+        match self {
+            Self::Upsert(_) => false,
+            Self::Delete(_) => true,
+            Self::Versions { remove } => remove.get(change).copied().unwrap_or(false),
+        }
+    }
+
+    /// Whether a `change` that matches no row is inserted.
+    fn inserts(self, change: usize) -> bool {
+        match self {
+            Self::Upsert(_) => true,
+            Self::Delete(_) => false,
+            Self::Versions { remove } => !remove.get(change).copied().unwrap_or(false),
+        }
+    }
 }
 
 /// Rows a keyed rewrite changed.
@@ -108,9 +139,7 @@ impl Target {
             reason: "cannot change rows of a table that does not exist".to_owned(),
         })?;
         let changes = fit(changes, &schema).table(&name)?;
-        let precedence = match on_match {
-            OnMatch::Upsert(p) | OnMatch::Delete(p) => p,
-        };
+        let precedence = on_match.precedence();
         let on_converter = converter(&schema, on).table(&name)?;
         let change_keys = on_converter
             .convert_columns(&pick(&changes, on).table(&name)?)
@@ -171,12 +200,12 @@ impl Target {
                 let batch = fit(&batch, &schema).table(&name)?;
                 let mut picks: Vec<(usize, usize)> = Vec::with_capacity(batch.num_rows());
                 for (row, found) in decide.rows(&batch).table(&name)? {
-                    match (found, on_match) {
-                        (Some((change, true)), OnMatch::Upsert(_)) => {
+                    match found {
+                        Some((change, true)) if on_match.removes(change) => counts.deleted += 1,
+                        Some((change, true)) => {
                             counts.updated += 1;
                             picks.push((1, change));
                         }
-                        (Some((_, true)), OnMatch::Delete(_)) => counts.deleted += 1,
                         _ => picks.push((0, row)),
                     }
                 }
@@ -188,9 +217,9 @@ impl Target {
             counts.files_rewritten += 1;
             actions.push(Action::Remove(file.remove));
         }
-        if matches!(on_match, OnMatch::Upsert(_)) {
+        {
             let unmatched: Vec<u32> = (0..changes.num_rows())
-                .filter(|&i| !matched[i])
+                .filter(|&i| !matched[i] && on_match.inserts(i))
                 .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
                 .collect();
             counts.inserted = unmatched.len();

@@ -1,9 +1,9 @@
 //! The history of one key (SCD type 2), rebuilt from its stored versions and new changes.
 //!
 //! Pure logic over comparable sequence values `S` and comparable tracked values `V`, so it can
-//! be tested without Arrow. Stored versions are never removed (a MERGE that only updates and
-//! inserts keeps the commit simple and safe): new changes are woven in, stored versions may
-//! get a new end, or new values when a change carries exactly their start.
+//! be tested without Arrow. New changes are woven in; stored versions may get a new end, new
+//! values when a change carries exactly their start, or be removed when a delete does (a delete
+//! wins a tie with a change, as in SCD 1).
 
 /// What is known of a key, in any order.
 #[derive(Debug, Clone)]
@@ -19,6 +19,9 @@ pub enum Event<S, V> {
     Tombstone { at: S },
     /// A new change, source row `row`.
     Change { at: S, values: V, row: usize },
+    /// A change delivered before whose values equalled the state before it (so it made no
+    /// version and was kept aside), source row `row`. It loses a tie with a stored version.
+    Echo { at: S, values: V, row: usize },
     /// A new delete.
     Delete { at: S },
 }
@@ -41,14 +44,19 @@ pub struct Version<S> {
     pub from: From,
     /// Whether a stored version with this start exists (update rather than insert).
     pub stored: bool,
+    /// Whether the stored version with this start is to be removed.
+    pub remove: bool,
 }
 
 /// What a rebuild changes.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Outcome {
     pub inserted: usize,
     pub updated: usize,
     pub deleted: usize,
+    /// Changes (and stored versions) that make no version because they equal the state before
+    /// them: to keep aside, since a change or delete arriving later below them changes that.
+    pub unchanged: Vec<From>,
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +65,7 @@ enum Point<'a, S, V> {
         values: &'a V,
         from: From,
         stored_end: Option<Option<&'a S>>,
+        echo: bool,
     },
     Deleted {
         new: bool,
@@ -82,6 +91,7 @@ pub fn rebuild<S: Ord + Clone, V: Eq>(events: &[Event<S, V>]) -> (Vec<Version<S>
                     values,
                     from: From::Stored(*row),
                     stored_end: Some(end.as_ref()),
+                    echo: false,
                 },
             ));
         }
@@ -101,12 +111,13 @@ pub fn rebuild<S: Ord + Clone, V: Eq>(events: &[Event<S, V>]) -> (Vec<Version<S>
     }
     for event in events {
         match event {
-            Event::Change { at, values, row } => points.push((
+            Event::Change { at, values, row } | Event::Echo { at, values, row } => points.push((
                 at,
                 Point::Version {
                     values,
                     from: From::Change(*row),
                     stored_end: None,
+                    echo: matches!(event, Event::Echo { .. }),
                 },
             )),
             Event::Delete { at } => points.push((at, Point::Deleted { new: true })),
@@ -118,6 +129,7 @@ pub fn rebuild<S: Ord + Clone, V: Eq>(events: &[Event<S, V>]) -> (Vec<Version<S>
     // 2. One point per sequence value: the last delivered wins; a change at a stored start
     //    replaces that version's values; a delete at a stored start follows it.
     let mut merged: Vec<(&S, Point<'_, S, V>)> = Vec::new();
+    let mut removed: Vec<Version<S>> = Vec::new();
     for (at, point) in points {
         let Some((last_at, last)) = merged.last_mut().filter(|(last_at, _)| *last_at == at) else {
             merged.push((at, point));
@@ -131,16 +143,28 @@ pub fn rebuild<S: Ord + Clone, V: Eq>(events: &[Event<S, V>]) -> (Vec<Version<S>
             _ => None,
         };
         match (stored_end, point) {
+            // A stored version was delivered after any kept-aside change at its start.
+            (Some(_), Point::Version { echo: true, .. }) => {}
             (Some(end), Point::Version { values, from, .. }) => {
                 *last = Point::Version {
                     values,
                     from,
                     stored_end: Some(end),
+                    echo: false,
                 };
             }
+            // A delete at a stored start removes that version.
             (Some(_), deleted @ Point::Deleted { .. }) => {
-                let at = *last_at;
-                merged.push((at, deleted));
+                if let Point::Version { from, .. } = last {
+                    removed.push(Version {
+                        start: (*last_at).clone(),
+                        end: None,
+                        from: *from,
+                        stored: true,
+                        remove: true,
+                    });
+                }
+                *last = deleted;
             }
             // A delete wins a tie with a change, whichever arrived first (as in SCD 1).
             (None, Point::Version { .. }) if matches!(last, Point::Deleted { .. }) => {}
@@ -154,6 +178,24 @@ pub fn rebuild<S: Ord + Clone, V: Eq>(events: &[Event<S, V>]) -> (Vec<Version<S>
     let mut outcome = Outcome::default();
     for (at, point) in merged {
         match point {
+            // A stored version equal to the state before it (a late change below it carries
+            // its values) is no longer a version of its own.
+            Point::Version {
+                values,
+                from,
+                stored_end: Some(_),
+                ..
+            } if current == Some(values) => {
+                outcome.updated += 1;
+                outcome.unchanged.push(from);
+                removed.push(Version {
+                    start: at.clone(),
+                    end: None,
+                    from,
+                    stored: true,
+                    remove: true,
+                });
+            }
             Point::Version {
                 values,
                 stored_end: Some(_),
@@ -162,17 +204,22 @@ pub fn rebuild<S: Ord + Clone, V: Eq>(events: &[Event<S, V>]) -> (Vec<Version<S>
                 current = Some(values);
                 kept.push((at, point));
             }
-            Point::Version { values, .. } => {
-                if current != Some(values) {
+            Point::Version { values, from, .. } => {
+                if current == Some(values) {
+                    outcome.unchanged.push(from);
+                } else {
                     current = Some(values);
                     kept.push((at, point));
                 }
             }
             Point::Deleted { new } => {
+                let removes = removed.iter().any(|r| &r.start == at);
                 if current.is_some() {
                     current = None;
-                    outcome.deleted += usize::from(new);
+                    outcome.deleted += usize::from(new || removes);
                     kept.push((at, point));
+                } else if removes {
+                    outcome.deleted += 1;
                 }
             }
         }
@@ -203,8 +250,10 @@ pub fn rebuild<S: Ord + Clone, V: Eq>(events: &[Event<S, V>]) -> (Vec<Version<S>
             end,
             from: *from,
             stored: stored_end.is_some(),
+            remove: false,
         });
     }
+    versions.extend(removed);
     (versions, outcome)
 }
 
@@ -251,7 +300,8 @@ mod tests {
             Outcome {
                 inserted: 2,
                 updated: 0,
-                deleted: 0
+                deleted: 0,
+                unchanged: vec![From::Change(2), From::Change(3)],
             }
         );
     }
@@ -268,7 +318,8 @@ mod tests {
             Outcome {
                 inserted: 1,
                 updated: 1,
-                deleted: 0
+                deleted: 0,
+                unchanged: vec![],
             }
         );
     }
@@ -316,19 +367,65 @@ mod tests {
             Outcome {
                 inserted: 0,
                 updated: 1,
-                deleted: 0
+                deleted: 0,
+                unchanged: vec![],
             }
         );
     }
 
     #[test]
-    fn unchanged_history_writes_nothing() {
+    fn unchanged_history_writes_nothing_and_keeps_the_change_aside() {
         let (v, o) = rebuild(&[
             stored(1, Some(2), "a", 0),
             stored(2, None, "b", 1),
             change(3, "b", 0),
         ]);
         assert!(v.is_empty(), "{v:?}");
-        assert_eq!(o, Outcome::default());
+        assert_eq!(
+            o,
+            Outcome {
+                unchanged: vec![From::Change(0)],
+                ..Outcome::default()
+            }
+        );
+    }
+
+    #[test]
+    fn a_change_kept_aside_becomes_a_version_when_an_older_change_lands_below_it() {
+        // Stored "a" from 1; "a" again at 5 was kept aside; "b" arrives at 3.
+        let echo = Event::Echo {
+            at: 5,
+            values: "a",
+            row: 0,
+        };
+        let (v, o) = rebuild(&[stored(1, None, "a", 0), echo, change(3, "b", 1)]);
+        assert_eq!(
+            spans(&v),
+            [
+                (1, Some(3), From::Stored(0)),
+                (3, Some(5), From::Change(1)),
+                (5, None, From::Change(0)),
+            ]
+        );
+        assert!(o.unchanged.is_empty());
+    }
+
+    #[test]
+    fn a_stored_version_equal_to_a_late_change_below_it_is_removed_and_kept_aside() {
+        // Stored "a" [1, 5) then "b" from 5; "b" arrives at 3: the version at 5 is no longer one.
+        let (v, o) = rebuild(&[
+            stored(1, Some(5), "a", 0),
+            stored(5, None, "b", 1),
+            change(3, "b", 0),
+        ]);
+        let removed: Vec<_> = v.iter().filter(|v| v.remove).map(|v| v.start).collect();
+        assert_eq!(removed, [5]);
+        assert_eq!(o.unchanged, [From::Stored(1)]);
+        let kept: Vec<_> = v
+            .iter()
+            .filter(|v| !v.remove)
+            .map(|v| (v.start, v.end))
+            .collect();
+        assert_eq!(kept, [(1, Some(3)), (3, None)]);
     }
 }

@@ -138,7 +138,7 @@ impl Target {
     ) -> Result<CommitCounts> {
         let latest = latest_per_key(batches, keys, sequence).table(&self.name)?;
         if let Some(seq) = sequence {
-            tombstones.record(&latest, keys, seq).await?;
+            tombstones.record(&latest, keys, seq, false).await?;
         }
         let precedence = sequence.map_or(Precedence::Always, Precedence::NotOlder);
         let done = self
@@ -150,12 +150,15 @@ impl Target {
         })
     }
 
-    /// Keeps the newest delete per key: key columns plus [`TOMBSTONE_SEQUENCE`].
+    /// Records deletes: key columns plus [`TOMBSTONE_SEQUENCE`]. SCD 1 needs only the newest
+    /// delete per key; SCD 2 (`every`) keeps each one, since an older delete still closes a
+    /// version that a late change opens before it.
     pub(crate) async fn record(
         &mut self,
         deletes: &RecordBatch,
         keys: &[String],
         sequence: &str,
+        every: bool,
     ) -> Result<()> {
         let mut fields: Vec<Arc<Field>> = Vec::new();
         let mut columns = Vec::new();
@@ -173,8 +176,15 @@ impl Target {
         let schema: SchemaRef = Arc::new(Schema::new(fields));
         let batch = RecordBatch::try_new(schema.clone(), columns).table(&self.name)?;
         self.ensure_schema(&schema).await?;
-        let newer = OnMatch::Upsert(Precedence::Newer(TOMBSTONE_SEQUENCE));
-        self.rewrite_matched(&batch, keys, newer, None).await?;
+        if every {
+            let mut on = keys.to_vec();
+            on.push(TOMBSTONE_SEQUENCE.to_owned());
+            let add = OnMatch::Upsert(Precedence::Always);
+            self.rewrite_matched(&batch, &on, add, None).await?;
+        } else {
+            let newer = OnMatch::Upsert(Precedence::Newer(TOMBSTONE_SEQUENCE));
+            self.rewrite_matched(&batch, keys, newer, None).await?;
+        }
         Ok(())
     }
     /// Rows in the table (0 when it does not exist).
@@ -194,9 +204,18 @@ impl Target {
 
 /// Where a table's tombstones live: beside its data, under `_lakeflow/` (ignored by readers).
 pub fn tombstones_url(table_url: &Url) -> Url {
+    state_table_url(table_url, "tombstones")
+}
+
+/// Where an SCD 2 table keeps the changes that made no version (see `history.rs`).
+pub fn kept_aside_url(table_url: &Url) -> Url {
+    state_table_url(table_url, "unchanged")
+}
+
+fn state_table_url(table_url: &Url, name: &str) -> Url {
     let mut url = table_url.clone();
     if !url.path().ends_with('/') {
         url.set_path(&format!("{}/", url.path()));
     }
-    url.join("_lakeflow/tombstones/").unwrap_or(url)
+    url.join(&format!("_lakeflow/{name}/")).unwrap_or(url)
 }

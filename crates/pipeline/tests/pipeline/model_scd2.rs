@@ -16,39 +16,15 @@
 //! - every remaining upsert starts a version `[__START_AT, __END_AT)` that ends at the next
 //!   remaining point (null when there is none).
 //!
-//! The engine cannot always agree with that model, because it rebuilds a key's history from
-//! what it stored (versions and one tombstone per key) plus the commit's new events, not from
-//! every event ever delivered. The green tests therefore use a constrained generator
-//! ([`Generator::Exact`]) that stays out of the cases where stored state loses information:
-//!
-//! 1. *Stored versions are never removed* (the documented corner): a late upsert equal to the
-//!    version after it leaves two consecutive equal versions where the model has one.
-//! 2. *Dropped no-change upserts are forgotten* (an engine bug, see
-//!    [`bug_a_late_change_below_a_no_change_upsert_loses_it`]): an upsert equal to the state
-//!    before it is not stored, so when a later-delivered upsert or delete (in a later commit)
-//!    lands below it, the key's current state is wrong.
-//!
-//!    Against both, an upsert repeats the key's current values only when it is "in order": its
-//!    sequence value is at least every earlier-delivered sequence value of the key, and no
-//!    later-delivered event of the key has a lower one (judged on delivery order alone, whatever
-//!    the commits, so conservatively). Upserts with fresh values (unique per upsert) still
-//!    arrive in any order, tie, and are woven into the history.
-//! 3. *Only the newest delete of a key is remembered* (engine bugs, see
-//!    [`bug_two_deletes_of_a_key_in_one_commit_keep_only_the_newest`] and
-//!    [`bug_an_older_delete_is_forgotten_once_a_newer_one_arrives`]): a delete commit keeps one
-//!    delete per key, and the tombstone keeps only the newest, so an older delete that closed
-//!    nothing when it arrived no longer closes a later-arriving older upsert. Against it, each key
-//!    has at most one delete.
-//! 4. *An upsert at exactly a delete's sequence value* (engine bug, see
-//!    [`bug_an_upsert_tied_with_a_delete_is_not_deleted`]): the engine leaves an empty version
-//!    `[s, s)` when the upsert was committed first (always so within a run) and re-opens the
-//!    key when the upsert arrives in a later run, where SCD 1 and the tombstone rule keep it
-//!    deleted. Against it, an upsert never carries its key's delete sequence value.
-//!
-//! [`the_exact_generator_covers_every_situation`] checks that the constrained generator still
-//! produces no-change, late, tied and re-creating upserts, upserts older than a delete, and
-//! several runs. [`unconstrained_histories_match_the_scd2_model`] runs the unconstrained
-//! generator (the engine's table normalised for corner 1 only) and fails on the bugs above.
+//! The engine rebuilds a key's history from what it stored (versions, every delete as a
+//! tombstone, and the no-change upserts it kept aside) plus the commit's new events, not from
+//! every event ever delivered; the tests check that this loses nothing. Two generators:
+//! [`Generator::Unconstrained`] (anything: late no-change upserts, several deletes of a key,
+//! upserts tied with deletes) and [`Generator::Exact`], which keeps no-change upserts in order
+//! and so reaches long in-order histories more often.
+//! [`the_exact_generator_covers_every_situation`] checks that it still produces no-change,
+//! late, tied and re-creating upserts, upserts older than a delete, and several runs. The
+//! named cases below each reproduce a situation an earlier engine got wrong.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -134,8 +110,8 @@ impl Case {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Generator {
-    /// Avoids the four cases the module documentation lists, where the engine's stored state
-    /// cannot reproduce the model.
+    /// In-order no-change upserts, at most one delete per key, no upsert tied with its key's
+    /// delete: long regular histories.
     Exact,
     /// Anything: several deletes per key, upserts tied with deletes, repeats out of order.
     Unconstrained,
@@ -341,31 +317,6 @@ fn scd2_model(case: &Case, with_deletes: bool) -> Vec<Value> {
     rows
 }
 
-/// Merges consecutive versions of a key with equal tracked values (the documented "stored
-/// versions are never removed" corner) into one.
-fn merge_equal_neighbours(rows: Vec<Value>) -> Vec<Value> {
-    let mut merged: Vec<Value> = Vec::new();
-    for row in rows {
-        if let Some(last) = merged.last_mut()
-            && last["id"] == row["id"]
-            && last["__END_AT"] == row["__START_AT"]
-            && last.get("value") == row.get("value")
-            && last.get("meta") == row.get("meta")
-        {
-            let Value::Object(last) = last else {
-                unreachable!()
-            };
-            match row.get("__END_AT") {
-                Some(end) => last.insert("__END_AT".to_owned(), end.clone()),
-                None => last.remove("__END_AT"),
-            };
-            continue;
-        }
-        merged.push(row);
-    }
-    merged
-}
-
 fn spec(max_records_per_batch: usize) -> String {
     format!(
         "connection_name: scripted\nobjects:\n  - table:\n      source_table: items\n      \
@@ -408,18 +359,13 @@ fn land(
     Ok(query_rows(rt, &warehouse, VERSIONS))
 }
 
-/// Lands `case` and compares the versions with the model (after merging equal neighbours in
-/// the table, with `normalise`).
+/// Lands `case` and compares the versions with the model.
 fn check(
     rt: &tokio::runtime::Runtime,
     ingestion_type: IngestionType,
     case: &Case,
-    normalise: bool,
 ) -> Result<(), TestCaseError> {
-    let mut actual = land(rt, ingestion_type, case)?;
-    if normalise {
-        actual = merge_equal_neighbours(actual);
-    }
+    let actual = land(rt, ingestion_type, case)?;
     let expected = scd2_model(case, ingestion_type == IngestionType::CdcWithDeletes);
     prop_assert!(
         actual == expected,
@@ -454,9 +400,8 @@ fn check_random(
         failure_persistence: None,
         ..Config::default()
     });
-    let normalise = generator == Generator::Unconstrained;
     let result = runner.run(&case_strategy(generator, max_events), |case| {
-        check(&rt, ingestion_type, &case, normalise)
+        check(&rt, ingestion_type, &case)
     });
     if let Err(e) = result {
         panic!("{ingestion_type:?} / {generator:?}: {e}");
@@ -474,7 +419,6 @@ fn cdc_matches_the_scd2_model() {
 }
 
 #[test]
-#[ignore = "known limitation (docs/ingestion-semantics.md, SCD type 2): fails on the cases reproduced by the bug_* tests below"]
 fn unconstrained_histories_match_the_scd2_model() {
     check_random(
         IngestionType::CdcWithDeletes,
@@ -698,12 +642,11 @@ fn a_change_newer_than_the_delete_re_creates_the_key() {
 // documentation). Each asserts what the model (and, where it applies, SCD 1) says.
 
 #[test]
-#[ignore = "known limitation (documented): an SCD 2 change equal to the state before it is not stored, so a later-delivered older change or delete loses it"]
-fn bug_a_late_change_below_a_no_change_upsert_loses_it() {
-    // Key 1: values 10 at 1, again 10 at 5 (a no-change upsert: no version), then a late
-    // change at 3. From 5 on the source says 10; the engine keeps 11 current.
+fn a_late_change_below_a_no_change_upsert_brings_it_back() {
+    // Key 1: values 10 at 1, again 10 at 5 (a no-change upsert: no version, kept aside), then
+    // a late change at 3. From 5 on the source says 10 again: a version.
     // Key 2: the same, then a late delete at 3: the source recreates the key at 5 with 20 (SCD 1
-    // keeps the row of seq 5); the engine leaves the key deleted.
+    // keeps the row of seq 5).
     let case = runs_case(
         &[
             &[up(1, 1, 10), up(1, 5, 10), up(2, 1, 20), up(2, 5, 20)],
@@ -724,21 +667,20 @@ fn bug_a_late_change_below_a_no_change_upsert_loses_it() {
 }
 
 #[test]
-fn bug_two_deletes_of_a_key_in_one_commit_keep_only_the_newest() {
+fn two_deletes_of_a_key_in_one_commit_are_both_applied() {
     let events: &[Event] = &[up(1, 1, 10), up(1, 5, 11), del(1, 3), del(1, 7)];
     let expected = [version(1, 10, 1, Some(3)), version(1, 11, 5, Some(7))];
     // One delete per commit: right.
     assert_lands_as(&runs_case(&[events], 1), &expected);
-    // Both deletes in one commit: the delete at 3 is dropped, the first version ends at 5.
+    // Both deletes in one commit: each closes what is open at its time.
     assert_lands_as(&runs_case(&[events], 100), &expected);
 }
 
 #[test]
-#[ignore = "known limitation (documented): only the newest delete of a key is kept as its tombstone, so an older delete that closed nothing is forgotten"]
-fn bug_an_older_delete_is_forgotten_once_a_newer_one_arrives() {
+fn an_older_delete_is_remembered_once_a_newer_one_arrives() {
     // Deletes at 3 and at 7 arrive (in separate runs) before any upsert of the key; then
-    // upserts at 1 and 5. The delete at 3 must close the version of 1; the engine remembers
-    // only the tombstone 7 and closes it at 5.
+    // upserts at 1 and 5. The delete at 3 must close the version of 1 (every delete of a key is
+    // kept as a tombstone, not only the newest).
     let case = runs_case(
         &[&[del(1, 3)], &[del(1, 7)], &[up(1, 1, 10), up(1, 5, 11)]],
         1,
@@ -750,12 +692,11 @@ fn bug_an_older_delete_is_forgotten_once_a_newer_one_arrives() {
 }
 
 #[test]
-#[ignore = "known limitation (documented): a delete at exactly a stored version's start leaves the empty version [start, start)"]
-fn bug_an_upsert_tied_with_a_delete_is_not_deleted() {
+fn an_upsert_tied_with_a_delete_is_deleted() {
     // Key 1: an upsert and a delete at 4 in one run (the delete wins ties, as in SCD 1): no
-    // version; the engine leaves the empty version [4, 4).
+    // version (the version the upserts commit made is removed, not left as [4, 4)).
     // Key 2: deleted at 4, then an upsert at 4 in a later run: not newer than the tombstone, so
-    // not applied (as in SCD 1); the engine opens a current version at 4.
+    // not applied (as in SCD 1).
     let case = runs_case(
         &[
             &[up(1, 4, 10), del(1, 4), up(2, 1, 20), del(2, 4)],
