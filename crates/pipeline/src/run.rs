@@ -64,7 +64,9 @@ impl Default for RunOptions {
             parallelism: 4,
             max_reads: 100_000,
             commit_rows: 250_000,
-            commit_bytes: 256 << 20,
+            // Upsert and delete commits hold their rows (appends stream); 64 MiB keeps that
+            // small while files stay large enough.
+            commit_bytes: 64 << 20,
             full_refresh: FullRefresh::None,
         }
     }
@@ -291,8 +293,15 @@ impl<'a> TableRun<'a> {
         } else {
             None
         };
+        // Appends stream each read to data files; the other flows need the commit's rows.
+        let streams = feed == Feed::Records && self.plan.kind == FlowKind::Append;
         loop {
             let mut pending: Vec<RecordBatch> = Vec::new();
+            let mut appending = if streams {
+                Some(target.begin_append()?)
+            } else {
+                None
+            };
             let (mut rows, mut bytes) = (0usize, 0usize);
             let batch_start = start.clone();
             let caught_up = loop {
@@ -312,7 +321,14 @@ impl<'a> TableRun<'a> {
                     .iter()
                     .map(RecordBatch::get_array_memory_size)
                     .sum::<usize>();
-                pending.extend(batches);
+                match appending.as_mut() {
+                    Some(append) => {
+                        for batch in &batches {
+                            append.write(batch).await?;
+                        }
+                    }
+                    None => pending.extend(batches),
+                }
                 let caught_up = end.is_none() || end == start;
                 if end.is_some() {
                     start = end;
@@ -388,7 +404,15 @@ impl<'a> TableRun<'a> {
                             .upsert(&pending, keys, seq, tombstones.as_ref(), props)
                             .await?
                     }
-                    (Feed::Records, _) => target.append(pending, props).await?,
+                    (Feed::Records, _) => match appending {
+                        Some(append) => append.commit(target, props).await?,
+                        None => {
+                            return Err(PipelineError::State {
+                                table: name.clone(),
+                                reason: "an append commit without its writer".to_owned(),
+                            });
+                        }
+                    },
                 }
             };
             self.summary.commits += 1;

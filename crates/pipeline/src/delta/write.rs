@@ -8,14 +8,16 @@ use arrow_array::RecordBatch;
 use arrow_schema::{Field, Schema, SchemaRef};
 use deltalake::arrow::compute::concat_batches;
 use deltalake::datafusion::prelude::SessionContext;
+use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitProperties;
-use deltalake::protocol::SaveMode;
+use deltalake::protocol::{DeltaOperation, SaveMode};
+use deltalake::writer::{DeltaWriter as _, RecordBatchWriter};
 use url::Url;
 
 use super::dedupe::latest_per_key;
-use super::rewrite::{OnMatch, Precedence};
+use super::rewrite::{OnMatch, Precedence, data_writer, fit};
 use super::table::Target;
-use crate::error::{Result, TableContext as _};
+use crate::error::{PipelineError, Result, TableContext as _};
 
 /// Column of the tombstone table holding the sequence value of the delete.
 pub const TOMBSTONE_SEQUENCE: &str = "__DELETED_AT";
@@ -43,27 +45,6 @@ impl std::ops::AddAssign for CommitCounts {
 }
 
 impl Target {
-    /// Appends every row.
-    pub async fn append(
-        &mut self,
-        batches: Vec<RecordBatch>,
-        props: CommitProperties,
-    ) -> Result<CommitCounts> {
-        let appended = batches.iter().map(RecordBatch::num_rows).sum();
-        self.table = self
-            .table
-            .clone()
-            .write(batches)
-            .with_save_mode(SaveMode::Append)
-            .with_commit_properties(props)
-            .await
-            .table(&self.name)?;
-        Ok(CommitCounts {
-            appended,
-            ..CommitCounts::default()
-        })
-    }
-
     /// Upserts by key: per key the change with the highest `sequence` wins, and an older change
     /// never overwrites a newer row. With `tombstones`, a change no newer than the key's delete
     /// is dropped, so a late upsert cannot resurrect a deleted key.
@@ -199,6 +180,62 @@ impl Target {
             .count()
             .await
             .table(&self.name)
+    }
+}
+
+/// An append being written: each read goes to new data files as it arrives, and the commit adds
+/// them, so memory holds one read and one row group, whatever the commit's size.
+pub struct StreamedAppend {
+    name: String,
+    schema: SchemaRef,
+    writer: RecordBatchWriter,
+    rows: usize,
+}
+
+impl Target {
+    /// Starts an append to this (existing) table.
+    pub fn begin_append(&self) -> Result<StreamedAppend> {
+        let schema = self.arrow_schema()?.ok_or_else(|| PipelineError::State {
+            table: self.name.clone(),
+            reason: "cannot append to a table that does not exist".to_owned(),
+        })?;
+        Ok(StreamedAppend {
+            name: self.name.clone(),
+            schema,
+            writer: data_writer(self).table(&self.name)?,
+            rows: 0,
+        })
+    }
+}
+
+impl StreamedAppend {
+    /// Writes rows to new (not yet committed) data files.
+    pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.rows += batch.num_rows();
+        let batch = fit(batch, &self.schema).table(&self.name)?;
+        self.writer.write(batch).await.table(&self.name)
+    }
+
+    /// Adds the written files in one commit carrying `props`.
+    pub async fn commit(
+        mut self,
+        target: &mut Target,
+        props: CommitProperties,
+    ) -> Result<CommitCounts> {
+        let adds = self.writer.flush().await.table(&self.name)?;
+        let actions = adds.into_iter().map(Action::Add).collect();
+        let operation = DeltaOperation::Write {
+            mode: SaveMode::Append,
+            partition_by: None,
+            predicate: None,
+        };
+        target
+            .commit_actions(actions, operation, Some(props))
+            .await?;
+        Ok(CommitCounts {
+            appended: self.rows,
+            ..CommitCounts::default()
+        })
     }
 }
 
