@@ -250,8 +250,13 @@ objects:
     /// included).
     const DELAYS_MS: [u64; 12] = [5, 20, 60, 120, 200, 300, 420, 560, 700, 40, 250, 480];
 
-    /// A bound on restarts, should the machine be too slow for any run to make progress.
+    /// A bound on restarts in one round, should the machine be too slow for any run to make
+    /// progress.
     const MAX_KILLS: usize = 60;
+
+    /// Killed runs the test needs, over as many rounds as that takes (at most `MAX_ROUNDS`).
+    const MIN_KILLS: usize = 10;
+    const MAX_ROUNDS: usize = 8;
 
     fn run_command(dir: &Path, warehouse: &Path) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_lakeflow"));
@@ -324,46 +329,56 @@ objects:
         )
         .unwrap();
         let clean = dir.path().join("clean");
-        let killed = dir.path().join("killed");
         run_to_completion(dir.path(), &clean);
 
+        // Rounds of kill-and-restart, each into a fresh warehouse, until enough runs were
+        // killed: a fast machine finishes a round with fewer kills, and simply plays more rounds.
         let mut kills = 0;
         let mut seen = Vec::new();
-        for delay in DELAYS_MS.iter().cycle().take(MAX_KILLS) {
-            let mut child = run_command(dir.path(), &killed)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            std::thread::sleep(Duration::from_millis(*delay));
-            let finished = child.try_wait().unwrap().is_some();
-            if !finished {
-                // SIGKILL on Unix: no destructor, no flush, no cleanup.
-                child.kill().unwrap();
-                kills += 1;
-            }
-            child.wait().unwrap();
-            let now = progress(&killed);
-            if !seen.contains(&now) {
-                seen.push(now);
-            }
-            if finished {
+        let mut delays = DELAYS_MS.iter().cycle();
+        for round in 0..MAX_ROUNDS {
+            if kills >= MIN_KILLS {
                 break;
             }
+            let killed = dir.path().join(format!("killed-{round}"));
+            for delay in delays.by_ref().take(MAX_KILLS) {
+                let mut child = run_command(dir.path(), &killed)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                std::thread::sleep(Duration::from_millis(*delay));
+                let finished = child.try_wait().unwrap().is_some();
+                if !finished {
+                    // SIGKILL on Unix: no destructor, no flush, no cleanup.
+                    child.kill().unwrap();
+                    kills += 1;
+                }
+                child.wait().unwrap();
+                let now = progress(&killed);
+                if !seen.contains(&now) {
+                    seen.push(now);
+                }
+                if finished {
+                    break;
+                }
+            }
+            // One more run: finishes what is left, or (if a run finished) finds nothing new.
+            run_to_completion(dir.path(), &killed);
+            for (table, key) in TABLES {
+                let sql = format!("SELECT * FROM {table} ORDER BY {key}");
+                let (a, b) = (query(&clean, &sql), query(&killed, &sql));
+                assert!(a.lines().count() > 10, "{table} has rows: {a}");
+                assert_eq!(
+                    a, b,
+                    "{table} differs after kills and restarts (round {round})"
+                );
+            }
         }
-        assert!(kills >= 10, "only {kills} runs were killed");
-        // The kills landed at different points of the tables' histories (how many depends on
-        // the machine's speed; the equality below is the property under test).
+        assert!(kills >= MIN_KILLS, "only {kills} runs were killed");
+        // The kills landed at different points of the tables' histories.
         assert!(seen.len() >= 6, "kills landed at too few points: {seen:?}");
-        // One more run: finishes what is left, or (if a run finished) finds nothing new.
-        run_to_completion(dir.path(), &killed);
-
-        for (table, key) in TABLES {
-            let sql = format!("SELECT * FROM {table} ORDER BY {key}");
-            let (a, b) = (query(&clean, &sql), query(&killed, &sql));
-            assert!(a.lines().count() > 10, "{table} has rows: {a}");
-            assert_eq!(a, b, "{table} differs after kills and restarts");
-        }
+        let killed = dir.path().join("killed-0");
         let counts = "SELECT COUNT(*) AS n, COUNT(DISTINCT event_id) AS d FROM events";
         let expected = query(&clean, "SELECT 100 AS n, 100 AS d");
         assert_eq!(query(&killed, counts), expected);
