@@ -221,10 +221,14 @@ impl<'a> TableRun<'a> {
 
     async fn run_flows(&mut self) -> Result<()> {
         let plan = &self.plan;
-        let mut target = Target::open(&plan.name, &plan.url).await?;
+        let mut target = Target::open(&plan.name, &plan.url)
+            .await?
+            .clustered_by(&plan.cluster_by);
         if self.options.full_refresh.covers(&plan.name) {
             target.drop_all().await?;
-            target = Target::open(&plan.name, &plan.url).await?;
+            target = Target::open(&plan.name, &plan.url)
+                .await?
+                .clustered_by(&plan.cluster_by);
         }
         target.ensure_schema(&plan.destination_schema()).await?;
         match plan.kind {

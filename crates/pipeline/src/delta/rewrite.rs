@@ -226,6 +226,7 @@ impl Target {
             if !unmatched.is_empty() {
                 let inserts =
                     take_record_batch(&changes, &UInt32Array::from(unmatched)).table(&name)?;
+                let inserts = clustered(inserts, &self.cluster_by).table(&name)?;
                 writer.write(inserts).await.table(&name)?;
             }
         }
@@ -457,6 +458,28 @@ pub(crate) fn interleave_rows(
         })
         .collect::<Result<Vec<_>, _>>()?;
     RecordBatch::try_new(schema, columns)
+}
+
+/// `batch` with its rows sorted by `columns` (those it has; any type, nested included), so each
+/// file written keeps narrow statistics on them for readers to skip by.
+pub(crate) fn clustered(
+    batch: RecordBatch,
+    columns: &[String],
+) -> Result<RecordBatch, deltalake::arrow::error::ArrowError> {
+    let present: Vec<String> = columns
+        .iter()
+        .filter(|c| batch.column_by_name(c).is_some())
+        .cloned()
+        .collect();
+    if present.is_empty() || batch.num_rows() < 2 {
+        return Ok(batch);
+    }
+    let rows = converter(&batch.schema(), &present)?.convert_columns(&pick(&batch, &present)?)?;
+    let mut order: Vec<u32> = (0..batch.num_rows())
+        .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+        .collect();
+    order.sort_by(|&a, &b| rows.row(a as usize).cmp(&rows.row(b as usize)));
+    take_record_batch(&batch, &UInt32Array::from(order))
 }
 
 /// The non-null values of an integer column, sorted; `None` for other types.

@@ -14,7 +14,7 @@ use deltalake::kernel::transaction::CommitProperties;
 use deltalake::writer::{DeltaWriter as _, RecordBatchWriter};
 use futures::TryStreamExt as _;
 
-use super::rewrite::{data_writer, fit, open_file, overwrite_operation};
+use super::rewrite::{clustered, data_writer, fit, open_file, overwrite_operation};
 use super::table::Target;
 use super::write::CommitCounts;
 use crate::error::{PipelineError, Result, TableContext as _};
@@ -23,6 +23,7 @@ use crate::error::{PipelineError, Result, TableContext as _};
 pub struct SnapshotReplace {
     name: String,
     schema: SchemaRef,
+    cluster_by: Vec<String>,
     writer: RecordBatchWriter,
     key_names: Vec<String>,
     keys: RowConverter,
@@ -68,6 +69,7 @@ impl Target {
             key_names,
             name: name.clone(),
             schema: schema.clone(),
+            cluster_by: self.cluster_by.clone(),
             before: HashMap::new(),
             new_keys: HashSet::new(),
             counts: CommitCounts::default(),
@@ -142,6 +144,7 @@ impl SnapshotReplace {
                 }
             }
         }
+        let batch = clustered(batch, &self.cluster_by).table(&self.name)?;
         self.writer.write(batch).await.table(&self.name)
     }
 

@@ -23,11 +23,16 @@ pub const OFFSET_KEY: &str = "lakeflow.offset";
 /// Key under which a commit's `commitInfo` records which flow made it.
 pub const FLOW_KEY: &str = "lakeflow.flow";
 
+/// Table property recording the spec's `cluster_by` columns.
+pub const CLUSTER_BY_PROPERTY: &str = "lakeflow.clusterBy";
+
 /// A destination table, possibly not created yet.
 pub struct Target {
     /// The name used in messages (`catalog.schema.table`).
     pub name: String,
     pub table: DeltaTable,
+    /// Columns the rows of every new data file are sorted by (the spec's `cluster_by`).
+    pub cluster_by: Vec<String>,
 }
 
 impl Target {
@@ -47,7 +52,16 @@ impl Target {
         Ok(Self {
             name: name.to_owned(),
             table,
+            cluster_by: Vec::new(),
         })
+    }
+
+    /// Sorts the rows of every data file this target writes by `columns`, and records them in
+    /// the table property [`CLUSTER_BY_PROPERTY`] when the table is created.
+    #[must_use]
+    pub fn clustered_by(mut self, columns: &[String]) -> Self {
+        self.cluster_by = columns.to_vec();
+        self
     }
 
     /// Whether the Delta table exists (has a first commit).
@@ -110,10 +124,15 @@ impl Target {
     pub async fn ensure_schema(&mut self, schema: &SchemaRef) -> Result<()> {
         let wanted = StructType::try_from_arrow(schema.as_ref()).table(&self.name)?;
         if !self.exists() {
+            let clustering = (!self.cluster_by.is_empty())
+                .then(|| (CLUSTER_BY_PROPERTY, Some(self.cluster_by.join(","))));
             self.table = self
                 .table
                 .create()
                 .with_columns(wanted.fields().cloned())
+                .with_configuration(clustering)
+                // Our own property is not a Delta one: keep it rather than refuse it.
+                .with_raise_if_key_not_exists(false)
                 .with_save_mode(SaveMode::Ignore)
                 .await
                 .table(&self.name)?;

@@ -15,7 +15,7 @@ use deltalake::writer::{DeltaWriter as _, RecordBatchWriter};
 use url::Url;
 
 use super::dedupe::latest_per_key;
-use super::rewrite::{OnMatch, Precedence, data_writer, fit};
+use super::rewrite::{OnMatch, Precedence, clustered, data_writer, fit};
 use super::table::Target;
 use crate::error::{PipelineError, Result, TableContext as _};
 
@@ -188,6 +188,7 @@ impl Target {
 pub struct StreamedAppend {
     name: String,
     schema: SchemaRef,
+    cluster_by: Vec<String>,
     writer: RecordBatchWriter,
     rows: usize,
 }
@@ -202,6 +203,7 @@ impl Target {
         Ok(StreamedAppend {
             name: self.name.clone(),
             schema,
+            cluster_by: self.cluster_by.clone(),
             writer: data_writer(self).table(&self.name)?,
             rows: 0,
         })
@@ -213,6 +215,7 @@ impl StreamedAppend {
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.rows += batch.num_rows();
         let batch = fit(batch, &self.schema).table(&self.name)?;
+        let batch = clustered(batch, &self.cluster_by).table(&self.name)?;
         self.writer.write(batch).await.table(&self.name)
     }
 

@@ -5,12 +5,14 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
+use arrow_array::Array as _;
 use arrow_array::{Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use lakeflow_pipeline::deltalake::arrow::compute::cast;
 use lakeflow_pipeline::deltalake::datafusion::prelude::SessionContext;
 use lakeflow_pipeline::deltalake::kernel::transaction::CommitProperties;
-use lakeflow_pipeline::{CommitCounts, Target};
+use lakeflow_pipeline::deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use lakeflow_pipeline::{CLUSTER_BY_PROPERTY, CommitCounts, Target};
 use serde_json::Value;
 
 use super::common::runtime;
@@ -214,5 +216,62 @@ fn a_snapshot_replaces_every_file_in_one_commit_and_counts_by_key() {
         assert!(!added.is_empty());
         let ids: Vec<i64> = contents(&target).await.iter().map(|r| r.0).collect();
         assert_eq!(ids, (0..10).chain(20..25).collect::<Vec<_>>());
+    });
+}
+
+#[test]
+fn cluster_by_sorts_the_rows_of_each_new_file_and_is_recorded_on_the_table() {
+    runtime().block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let url = url::Url::from_directory_path(dir.path()).unwrap();
+        let mut target = Target::open("t", &url)
+            .await
+            .unwrap()
+            .clustered_by(&["value".to_owned()]);
+        target.ensure_schema(&schema()).await.unwrap();
+        let batch = RecordBatch::try_new(
+            schema(),
+            vec![
+                Arc::new(Int64Array::from(vec![1, 2, 3, 4])),
+                Arc::new(Int64Array::from(vec![1, 1, 1, 1])),
+                Arc::new(StringArray::from(vec!["d", "b", "a", "c"])),
+            ],
+        )
+        .unwrap();
+        let mut append = target.begin_append().unwrap();
+        append.write(&batch).await.unwrap();
+        let counts = append
+            .commit(&mut target, CommitProperties::default())
+            .await
+            .unwrap();
+        assert_eq!(counts.appended, 4);
+
+        let snapshot = target.table.snapshot().unwrap();
+        let property = snapshot
+            .metadata()
+            .configuration()
+            .get(CLUSTER_BY_PROPERTY)
+            .cloned();
+        assert_eq!(property.as_deref(), Some("value"));
+
+        let (_, added) = files_changed(dir.path(), version(&target));
+        assert_eq!(added.len(), 1);
+        let file = std::fs::File::open(dir.path().join(&added[0])).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        let mut values = Vec::new();
+        for batch in reader {
+            let batch = batch.unwrap();
+            let column = cast(batch.column_by_name("value").unwrap(), &DataType::Utf8).unwrap();
+            let column = column.as_any().downcast_ref::<StringArray>().unwrap();
+            values.extend((0..column.len()).map(|i| column.value(i).to_owned()));
+        }
+        assert_eq!(
+            values,
+            ["a", "b", "c", "d"],
+            "rows sorted by the cluster_by column"
+        );
     });
 }
