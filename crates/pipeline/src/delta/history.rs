@@ -13,7 +13,7 @@ use deltalake::datafusion::prelude::SessionContext;
 use deltalake::kernel::transaction::CommitProperties;
 
 use super::dedupe::latest_per_key;
-use super::rewrite::{OnMatch, Precedence};
+use super::rewrite::{OnMatch, Precedence, pick};
 use super::table::Target;
 use super::timeline::{Event, From, Outcome, rebuild};
 use super::write::{CommitCounts, TOMBSTONE_SEQUENCE};
@@ -69,20 +69,6 @@ impl Ord for Seq<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.row.cmp(&other.row)
     }
-}
-
-fn columns(
-    batch: &RecordBatch,
-    names: &[String],
-) -> Result<Vec<ArrayRef>, deltalake::arrow::error::ArrowError> {
-    names
-        .iter()
-        .map(|n| {
-            batch.column_by_name(n).cloned().ok_or_else(|| {
-                deltalake::arrow::error::ArrowError::SchemaError(format!("no column `{n}`"))
-            })
-        })
-        .collect()
 }
 
 /// Casts `batch` to `schema` column by column (Delta reads strings back as views).
@@ -177,7 +163,7 @@ impl Target {
         };
         if let Some((c, _)) = &changes {
             key_parts.push(
-                RecordBatch::try_new(key_schema.clone(), columns(c, keys).table(&name)?)
+                RecordBatch::try_new(key_schema.clone(), pick(c, keys).table(&name)?)
                     .table(&name)?,
             );
         }
@@ -290,12 +276,12 @@ impl Target {
             .table(&name)?;
         let keys_of = |batch: &RecordBatch| -> Result<Rows> {
             key_conv
-                .convert_columns(&columns(batch, keys).table(&name)?)
+                .convert_columns(&pick(batch, keys).table(&name)?)
                 .table(&name)
         };
         let values_of = |batch: &RecordBatch| -> Result<Rows> {
             value_conv
-                .convert_columns(&columns(batch, tracked).table(&name)?)
+                .convert_columns(&pick(batch, tracked).table(&name)?)
                 .table(&name)
         };
         let stored_keys = keys_of(&stored)?;
@@ -396,8 +382,8 @@ impl Target {
         }
         let empty_changes = RecordBatch::new_empty(source_schema.clone());
         let change_batch = changes.as_ref().map_or(&empty_changes, |(c, _)| c);
-        let stored_columns = columns(&stored, &source_fields).table(&name)?;
-        let change_columns = columns(change_batch, &source_fields).table(&name)?;
+        let stored_columns = pick(&stored, &source_fields).table(&name)?;
+        let change_columns = pick(change_batch, &source_fields).table(&name)?;
         let pick_source = |picks: &[(usize, usize)]| -> Result<Vec<ArrayRef>> {
             stored_columns
                 .iter()
@@ -533,13 +519,7 @@ impl Target {
             String::new()
         };
         let sql = format!("SELECT t.* FROM t WHERE EXISTS (SELECT 1 FROM k WHERE {on}){open}");
-        let batches = ctx
-            .sql(&sql)
-            .await
-            .table(&self.name)?
-            .collect()
-            .await
-            .table(&self.name)?;
+        let batches = self.sql_batches(&ctx, &sql).await?;
         let Some(first) = batches.first() else {
             return Ok(RecordBatch::new_empty(schema));
         };

@@ -191,7 +191,7 @@ impl Target {
         }
 
         // Pass 2: rewrite the files where a change wins, then insert what matched nothing.
-        let mut writer = data_writer(self).table(&name)?;
+        let mut writer = NewFiles::for_table(self)?;
         let mut counts = Rewritten::default();
         let mut actions = Vec::new();
         for file in changing {
@@ -211,7 +211,7 @@ impl Target {
                 }
                 if !picks.is_empty() {
                     let out = interleave_rows(&[&batch, &changes], &picks).table(&name)?;
-                    writer.write(out).await.table(&name)?;
+                    writer.write(&out).await?;
                 }
             }
             counts.files_rewritten += 1;
@@ -226,21 +226,25 @@ impl Target {
             if !unmatched.is_empty() {
                 let inserts =
                     take_record_batch(&changes, &UInt32Array::from(unmatched)).table(&name)?;
-                let inserts = clustered(inserts, &self.cluster_by).table(&name)?;
-                writer.write(inserts).await.table(&name)?;
+                writer.write(&inserts).await?;
             }
         }
-        actions.extend(
-            writer
-                .flush()
-                .await
-                .table(&name)?
-                .into_iter()
-                .map(Action::Add),
-        );
         let operation = DeltaOperation::Update { predicate: None };
-        self.commit_actions(actions, operation, progress).await?;
+        writer.commit(self, actions, operation, progress).await?;
         Ok(counts)
+    }
+
+    /// Commits `actions` plus an add for every file `writer` wrote.
+    pub(crate) async fn commit_written(
+        &mut self,
+        mut actions: Vec<Action>,
+        writer: &mut RecordBatchWriter,
+        operation: DeltaOperation,
+        progress: Option<CommitProperties>,
+    ) -> Result<()> {
+        let adds = writer.flush().await.table(&self.name)?;
+        actions.extend(adds.into_iter().map(Action::Add));
+        self.commit_actions(actions, operation, progress).await
     }
 
     /// Commits `actions` (with `progress`, when given); with no actions, only the progress.
@@ -346,8 +350,58 @@ impl Decide<'_> {
     }
 }
 
+/// Rows going to new (not yet committed) data files of a table: fitted to its schema and sorted
+/// by its `cluster_by` columns on the way.
+pub(crate) struct NewFiles {
+    name: String,
+    schema: SchemaRef,
+    cluster_by: Vec<String>,
+    writer: RecordBatchWriter,
+}
+
+impl NewFiles {
+    /// Files for `target`, which must exist.
+    pub(crate) fn for_table(target: &Target) -> Result<Self> {
+        let schema = target.arrow_schema()?.ok_or_else(|| PipelineError::State {
+            table: target.name.clone(),
+            reason: "cannot write to a table that does not exist".to_owned(),
+        })?;
+        Ok(Self {
+            name: target.name.clone(),
+            schema,
+            cluster_by: target.cluster_by.clone(),
+            writer: data_writer(target).table(&target.name)?,
+        })
+    }
+
+    /// The table's schema.
+    pub(crate) fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Writes `batch` (any column order; missing nullable columns become null).
+    pub(crate) async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let batch = fit(batch, &self.schema).table(&self.name)?;
+        let batch = clustered(batch, &self.cluster_by).table(&self.name)?;
+        self.writer.write(batch).await.table(&self.name)
+    }
+
+    /// Commits `actions` plus an add for every file written.
+    pub(crate) async fn commit(
+        mut self,
+        target: &mut Target,
+        actions: Vec<Action>,
+        operation: DeltaOperation,
+        progress: Option<CommitProperties>,
+    ) -> Result<()> {
+        target
+            .commit_written(actions, &mut self.writer, operation, progress)
+            .await
+    }
+}
+
 /// A writer of new data files for `target`, holding one row group in memory.
-pub(crate) fn data_writer(target: &Target) -> Result<RecordBatchWriter, DeltaTableError> {
+fn data_writer(target: &Target) -> Result<RecordBatchWriter, DeltaTableError> {
     let properties = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
@@ -416,7 +470,7 @@ fn project(
     Ok(Arc::new(schema.project(&indices)?))
 }
 
-fn pick(
+pub(crate) fn pick(
     batch: &RecordBatch,
     names: &[String],
 ) -> Result<Vec<ArrayRef>, deltalake::arrow::error::ArrowError> {

@@ -7,14 +7,12 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{Hash as _, Hasher as _};
 
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
 use deltalake::arrow::row::{RowConverter, SortField};
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitProperties;
-use deltalake::writer::{DeltaWriter as _, RecordBatchWriter};
 use futures::TryStreamExt as _;
 
-use super::rewrite::{clustered, data_writer, fit, open_file, overwrite_operation};
+use super::rewrite::{NewFiles, fit, open_file, overwrite_operation, pick};
 use super::table::Target;
 use super::write::CommitCounts;
 use crate::error::{PipelineError, Result, TableContext as _};
@@ -22,9 +20,7 @@ use crate::error::{PipelineError, Result, TableContext as _};
 /// A snapshot being written; [`SnapshotReplace::commit`] makes it the table's content.
 pub struct SnapshotReplace {
     name: String,
-    schema: SchemaRef,
-    cluster_by: Vec<String>,
-    writer: RecordBatchWriter,
+    files: NewFiles,
     key_names: Vec<String>,
     keys: RowConverter,
     rows: RowConverter,
@@ -63,13 +59,11 @@ impl Target {
             RowConverter::new(fields).table(&name)
         };
         let mut replace = SnapshotReplace {
-            writer: data_writer(self).table(&name)?,
+            files: NewFiles::for_table(self)?,
             keys: converter(&key_names)?,
             rows: converter(&all)?,
             key_names,
             name: name.clone(),
-            schema: schema.clone(),
-            cluster_by: self.cluster_by.clone(),
             before: HashMap::new(),
             new_keys: HashSet::new(),
             counts: CommitCounts::default(),
@@ -91,31 +85,21 @@ impl Target {
 impl SnapshotReplace {
     /// Each row's key bytes and the hash of the whole row.
     fn hashes(&self, batch: &RecordBatch) -> Result<Vec<(Box<[u8]>, u64)>> {
-        let pick = |names: &[String]| -> Result<Vec<_>> {
-            names
-                .iter()
-                .map(|n| {
-                    batch
-                        .column_by_name(n)
-                        .cloned()
-                        .ok_or_else(|| PipelineError::State {
-                            table: self.name.clone(),
-                            reason: format!("no column `{n}` in the snapshot"),
-                        })
-                })
-                .collect()
-        };
         let all: Vec<String> = self
-            .schema
+            .files
+            .schema()
             .fields()
             .iter()
             .map(|f| f.name().clone())
             .collect();
         let keys = self
             .keys
-            .convert_columns(&pick(&self.key_names)?)
+            .convert_columns(&pick(batch, &self.key_names).table(&self.name)?)
             .table(&self.name)?;
-        let rows = self.rows.convert_columns(&pick(&all)?).table(&self.name)?;
+        let rows = self
+            .rows
+            .convert_columns(&pick(batch, &all).table(&self.name)?)
+            .table(&self.name)?;
         Ok((0..batch.num_rows())
             .map(|i| {
                 let mut hasher = DefaultHasher::new();
@@ -127,7 +111,7 @@ impl SnapshotReplace {
 
     /// Writes part of the snapshot to new (not yet committed) data files.
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let batch = fit(batch, &self.schema).table(&self.name)?;
+        let batch = fit(batch, self.files.schema()).table(&self.name)?;
         for (key, hash) in self.hashes(&batch)? {
             match self.before.get_mut(&key) {
                 Some((old, seen)) if !*seen => {
@@ -144,8 +128,7 @@ impl SnapshotReplace {
                 }
             }
         }
-        let batch = clustered(batch, &self.cluster_by).table(&self.name)?;
-        self.writer.write(batch).await.table(&self.name)
+        self.files.write(&batch).await
     }
 
     /// Makes the written snapshot the table's rows in one commit carrying `props`: every old
@@ -156,21 +139,13 @@ impl SnapshotReplace {
         props: CommitProperties,
     ) -> Result<CommitCounts> {
         self.counts.deleted = self.before.values().filter(|(_, seen)| !seen).count();
-        let mut actions: Vec<Action> = target
+        let removes: Vec<Action> = target
             .data_files()?
             .into_iter()
             .map(|(_, file)| Action::Remove(file.remove))
             .collect();
-        actions.extend(
-            self.writer
-                .flush()
-                .await
-                .table(&self.name)?
-                .into_iter()
-                .map(Action::Add),
-        );
-        target
-            .commit_actions(actions, overwrite_operation(), Some(props))
+        self.files
+            .commit(target, removes, overwrite_operation(), Some(props))
             .await?;
         Ok(self.counts)
     }

@@ -8,16 +8,14 @@ use arrow_array::RecordBatch;
 use arrow_schema::{Field, Schema, SchemaRef};
 use deltalake::arrow::compute::concat_batches;
 use deltalake::datafusion::prelude::SessionContext;
-use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::{DeltaOperation, SaveMode};
-use deltalake::writer::{DeltaWriter as _, RecordBatchWriter};
 use url::Url;
 
 use super::dedupe::latest_per_key;
-use super::rewrite::{OnMatch, Precedence, clustered, data_writer, fit};
+use super::rewrite::{NewFiles, OnMatch, Precedence};
 use super::table::Target;
-use crate::error::{PipelineError, Result, TableContext as _};
+use crate::error::{Result, TableContext as _};
 
 /// Column of the tombstone table holding the sequence value of the delete.
 pub const TOMBSTONE_SEQUENCE: &str = "__DELETED_AT";
@@ -97,14 +95,18 @@ impl Target {
         let sql = format!(
             "SELECT s.* FROM s WHERE NOT EXISTS (SELECT 1 FROM d WHERE {on} AND d.\"{TOMBSTONE_SEQUENCE}\" >= s.\"{sequence}\")"
         );
-        let kept = ctx
-            .sql(&sql)
-            .await
-            .table(&self.name)?
-            .collect()
-            .await
-            .table(&self.name)?;
+        let kept = self.sql_batches(&ctx, &sql).await?;
         concat_batches(&schema, &kept).table(&self.name)
+    }
+
+    /// The result of `sql` on `ctx`, collected.
+    pub(crate) async fn sql_batches(
+        &self,
+        ctx: &SessionContext,
+        sql: &str,
+    ) -> Result<Vec<RecordBatch>> {
+        let frame = ctx.sql(sql).await.table(&self.name)?;
+        frame.collect().await.table(&self.name)
     }
 
     /// Deletes by key the rows no newer than each delete, and records the deletes in
@@ -186,25 +188,15 @@ impl Target {
 /// An append being written: each read goes to new data files as it arrives, and the commit adds
 /// them, so memory holds one read and one row group, whatever the commit's size.
 pub struct StreamedAppend {
-    name: String,
-    schema: SchemaRef,
-    cluster_by: Vec<String>,
-    writer: RecordBatchWriter,
+    files: NewFiles,
     rows: usize,
 }
 
 impl Target {
     /// Starts an append to this (existing) table.
     pub fn begin_append(&self) -> Result<StreamedAppend> {
-        let schema = self.arrow_schema()?.ok_or_else(|| PipelineError::State {
-            table: self.name.clone(),
-            reason: "cannot append to a table that does not exist".to_owned(),
-        })?;
         Ok(StreamedAppend {
-            name: self.name.clone(),
-            schema,
-            cluster_by: self.cluster_by.clone(),
-            writer: data_writer(self).table(&self.name)?,
+            files: NewFiles::for_table(self)?,
             rows: 0,
         })
     }
@@ -214,26 +206,22 @@ impl StreamedAppend {
     /// Writes rows to new (not yet committed) data files.
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.rows += batch.num_rows();
-        let batch = fit(batch, &self.schema).table(&self.name)?;
-        let batch = clustered(batch, &self.cluster_by).table(&self.name)?;
-        self.writer.write(batch).await.table(&self.name)
+        self.files.write(batch).await
     }
 
     /// Adds the written files in one commit carrying `props`.
     pub async fn commit(
-        mut self,
+        self,
         target: &mut Target,
         props: CommitProperties,
     ) -> Result<CommitCounts> {
-        let adds = self.writer.flush().await.table(&self.name)?;
-        let actions = adds.into_iter().map(Action::Add).collect();
         let operation = DeltaOperation::Write {
             mode: SaveMode::Append,
             partition_by: None,
             predicate: None,
         };
-        target
-            .commit_actions(actions, operation, Some(props))
+        self.files
+            .commit(target, Vec::new(), operation, Some(props))
             .await?;
         Ok(CommitCounts {
             appended: self.rows,
