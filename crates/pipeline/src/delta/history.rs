@@ -403,9 +403,21 @@ impl Target {
                 From::Stored(r) => set_aside.push((0, r)),
             }
         }
+        // A change set aside again under the same key and sequence value (it won a tie with the
+        // kept-aside one) replaces it in place: not taken back after the commit.
+        let identity = |(source, r): (usize, usize)| -> Option<(Vec<u8>, Vec<u8>)> {
+            let (key, seq) = match source {
+                0 => (stored_keys.row(r), seq_rows[0].row(r)),
+                _ => (change_keys.as_ref()?.row(r), seq_rows[2].row(r)),
+            };
+            Some((key.as_ref().to_vec(), seq.as_ref().to_vec()))
+        };
+        let set_aside_ids: std::collections::HashSet<_> =
+            set_aside.iter().filter_map(|&at| identity(at)).collect();
         let taken_back: Vec<(usize, usize)> = (0..n_aside)
             .filter(|&r| !still_aside[r])
             .map(|r| (1, r))
+            .filter(|&at| identity(at).is_none_or(|id| !set_aside_ids.contains(&id)))
             .collect();
         let relaxed = conform(
             &RecordBatch::new_empty(source_schema.clone()),

@@ -706,3 +706,12 @@ fn an_upsert_tied_with_a_delete_is_deleted() {
     );
     assert_lands_as(&case, &[version(2, 20, 1, Some(4))]);
 }
+
+#[test]
+fn a_no_change_upsert_repeated_in_a_later_commit_stays_aside() {
+    // Key 2: 0 at 0, then 0 again at 7 (no change: kept aside), then the same upsert at 7 again
+    // in the next commit (it replaces the kept-aside one), then a delete at 0 (wins the tie with
+    // the upsert at 0). What stays is the version of 7, which only the kept-aside upsert knows.
+    let case = runs_case(&[&[up(2, 0, 0), up(2, 7, 0), up(2, 7, 0), del(2, 0)]], 2);
+    assert_lands_as(&case, &[version(2, 0, 7, None)]);
+}
