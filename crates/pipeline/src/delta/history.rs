@@ -93,14 +93,18 @@ fn conform(
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let relaxed = Arc::new(Schema::new(
+    RecordBatch::try_new(relaxed(schema), cols)
+}
+
+/// `schema` with every column nullable.
+fn relaxed(schema: &SchemaRef) -> SchemaRef {
+    Arc::new(Schema::new(
         schema
             .fields()
             .iter()
             .map(|f| f.as_ref().clone().with_nullable(true))
             .collect::<Vec<_>>(),
-    ));
-    RecordBatch::try_new(relaxed, cols)
+    ))
 }
 
 impl Target {
@@ -419,12 +423,7 @@ impl Target {
             .map(|r| (1, r))
             .filter(|&at| identity(at).is_none_or(|id| !set_aside_ids.contains(&id)))
             .collect();
-        let relaxed = conform(
-            &RecordBatch::new_empty(source_schema.clone()),
-            &source_schema,
-        )
-        .table(&name)?
-        .schema();
+        let relaxed = relaxed(&source_schema);
         if let Some((table, sequence)) = input.kept_aside.as_mut()
             && !set_aside.is_empty()
         {

@@ -106,8 +106,6 @@ pub(crate) struct Rewritten {
     pub inserted: usize,
     pub updated: usize,
     pub deleted: usize,
-    /// Data files read back and rewritten.
-    pub files_rewritten: usize,
 }
 
 /// A data file of the table.
@@ -214,20 +212,17 @@ impl Target {
                     writer.write(&out).await?;
                 }
             }
-            counts.files_rewritten += 1;
             actions.push(Action::Remove(file.remove));
         }
-        {
-            let unmatched: Vec<u32> = (0..changes.num_rows())
-                .filter(|&i| !matched[i] && on_match.inserts(i))
-                .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
-                .collect();
-            counts.inserted = unmatched.len();
-            if !unmatched.is_empty() {
-                let inserts =
-                    take_record_batch(&changes, &UInt32Array::from(unmatched)).table(&name)?;
-                writer.write(&inserts).await?;
-            }
+        let unmatched: Vec<u32> = (0..changes.num_rows())
+            .filter(|&i| !matched[i] && on_match.inserts(i))
+            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+            .collect();
+        counts.inserted = unmatched.len();
+        if !unmatched.is_empty() {
+            let inserts =
+                take_record_batch(&changes, &UInt32Array::from(unmatched)).table(&name)?;
+            writer.write(&inserts).await?;
         }
         let operation = DeltaOperation::Update { predicate: None };
         writer.commit(self, actions, operation, progress).await?;
