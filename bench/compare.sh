@@ -16,7 +16,7 @@ sizes=("$@")
 out="$(mktemp -d)"
 trap 'git worktree remove --force "$out/base-src" >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
 built="$CARGO_TARGET_DIR/bench-fast"
-build() { cargo build --locked --profile bench-fast -p lakeflow-cli -p lakeflow-bench; }
+build() { cargo build --locked --profile bench-fast --no-default-features -p lakeflow-cli -p lakeflow-bench; }
 
 build
 cp "$built/pipeline-bench" "$out/new"

@@ -251,7 +251,7 @@ class Run:
         self.results = []
         self.server_cpu = 0.0
 
-    def ours(self, spec, warehouse, sim, parallelism=None):
+    def ours(self, spec, warehouse, sim, parallelism=None, read_partitions=None):
         env = dict(os.environ, BENCH_SIM_URL=sim.url, BENCH_SIM_TOKEN=sim.manifest["token"])
         cmd = [
             str(self.lakeflow), "run", str(spec), "--warehouse", str(warehouse),
@@ -259,6 +259,8 @@ class Run:
         ]
         if parallelism:
             cmd += ["--parallelism", str(parallelism)]
+        if read_partitions:
+            cmd += ["--read-partitions", str(read_partitions)]
         cpu = sim.cpu_seconds()
         out, seconds, peak = measure(cmd, env=env, log=self.log)
         self.server_cpu = sim.cpu_seconds() - cpu
@@ -404,12 +406,16 @@ def scenario_latency(run, corpus):
     sim = Simulator(run.lakeflow, corpus, faults="latency", log=run.log)
     label = f"latency: 50 ms/request, {len(repos)} tables"
     try:
-        for parallelism in run.args.latency_parallelism:
-            wh = fresh(d / f"warehouse-p{parallelism}")
-            rows, s, m = run.ours(spec, wh, sim, parallelism=parallelism)
-            run.record(label, f"lakeflow --parallelism {parallelism}", rows, s, m)
+        for parallelism, partitions in run.args.latency_parallelism:
+            wh = fresh(d / f"warehouse-p{parallelism}-r{partitions}")
+            rows, s, m = run.ours(spec, wh, sim, parallelism=parallelism,
+                                  read_partitions=partitions)
+            tool = f"lakeflow --parallelism {parallelism}"
+            if partitions > 1:
+                tool += f" --read-partitions {partitions}"
+            run.record(label, tool, rows, s, m)
             for repo in repos:
-                verify(f"lakeflow p{parallelism} {repo}",
+                verify(f"{tool} {repo}",
                        wh / f"bench/github/issues_{repo.replace('-', '_')}", truth[repo])
         for parallelized in (False, True):
             name = "dlt parallelized" if parallelized else "dlt"
@@ -455,12 +461,16 @@ def main():
     ap.add_argument("--latency-repos", type=int, default=4)
     ap.add_argument("--latency-records", type=int, default=40_000,
                     help="records over all repositories of the latency scenario")
-    ap.add_argument("--latency-parallelism", default="1,2,4")
+    ap.add_argument("--latency-parallelism", default="1,2,4,1x4,4x4",
+                    help="runs of the latency scenario: P (tables at once) or PxR (and R "
+                         "partitions of each table at once, GitHub's partitioned stream)")
     ap.add_argument("--dlt-max-table-nesting", type=int,
                     help="passed to dlt (default: dlt's own, child tables for nested lists)")
     args = ap.parse_args()
     args.build_dir = args.build_dir.resolve()
-    args.latency_parallelism = [int(p) for p in args.latency_parallelism.split(",")]
+    args.latency_parallelism = [
+        tuple(int(n) for n in (p.split("x") + ["1"])[:2]) for p in args.latency_parallelism.split(",")
+    ]
     scenarios = set(args.scenarios.split(","))
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ records="${1:-1000000}"; profile="${2:-release}"
 shift $(( $# < 2 ? $# : 2 ))
 [ "${1:-}" = "--" ] && shift
 
-cargo build --locked --profile "$profile" -p lakeflow-cli -p lakeflow-bench
+cargo build --locked --profile "$profile" --no-default-features -p lakeflow-cli -p lakeflow-bench
 dir="$CARGO_TARGET_DIR/$([ "$profile" = dev ] && echo debug || echo "$profile")"
 
 venv="$HOME/.cache/lakeflow-rs/bench-venv"

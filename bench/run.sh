@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lakeflow-rs/target}"
 rows="${1:-1000000}"; changes="${2:-100000}"; small="${3:-10000}"
 
-# The same packages as bench/e2e.sh, so both share one build (features unify alike).
-cargo build --locked --profile bench-fast -p lakeflow-cli -p lakeflow-bench
+# The same packages and features as bench/e2e.sh, so both share one build. Benchmarks write
+# local warehouses: no object-store backends (they would rebuild DataFusion with other features).
+cargo build --locked --profile bench-fast --no-default-features -p lakeflow-cli -p lakeflow-bench
 bin="$CARGO_TARGET_DIR/bench-fast/pipeline-bench"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

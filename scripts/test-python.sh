@@ -1,28 +1,12 @@
 #!/usr/bin/env bash
 # Builds the Python wheel (`lakeflow_connect`) and runs its PySpark tests against it, in local
 # Spark. Needs Java 17 and a Python >= 3.10; everything else is installed into a virtualenv outside
-# the clone on first use.
+# the clone on first use (scripts/test-venv.sh).
 # Usage: scripts/test-python.sh [pytest args]   (from anywhere in the clone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lakeflow-rs/target}"
-venv="${LAKEFLOW_VENV:-$HOME/.cache/lakeflow-rs/venv}"
-
-# The versions the data source is tested with (python/pyproject.toml, extra `test`): pyspark 4.3.0
-# is the first release with SupportsTriggerAvailableNow and Arrow batches from Python data
-# sources; `pipelines` brings what pyspark.pipelines imports.
-requirements=("pyspark[pipelines]==4.3.0" "pandas<3" "pyarrow>=18" "pytest>=8" "maturin>=1.9.4,<2")
-
-if [ ! -x "$venv/bin/python" ]; then
-  "${PYTHON:-python3}" -m venv "$venv"
-fi
-# pip runs only when the pinned list changed since the last install, so warm runs skip it.
-stamp="$venv/.lakeflow-requirements"
-if [ "$(cat "$stamp" 2>/dev/null)" != "${requirements[*]}" ]; then
-  "$venv/bin/pip" install --quiet --upgrade pip
-  "$venv/bin/pip" install --quiet "${requirements[@]}"
-  printf '%s' "${requirements[*]}" >"$stamp"
-fi
+venv="$(scripts/test-venv.sh)"
 
 # The CLI is the reference the tests compare Spark's rows with.
 cargo build --locked --quiet -p lakeflow-cli

@@ -76,6 +76,8 @@ const CDC: &[&str] = &[
     "workflow_runs",
 ];
 const WINDOWED: &[&str] = &["commits", "workflow_runs"];
+/// Tables with partitioned streams (listed by `updated_at` with `since`).
+const STREAMED: &[&str] = &["issues", "issue_comments", "review_comments"];
 
 /// The table options the connector reads, each with the tables it applies to.
 pub const TABLE_OPTIONS: &[OptionSpec] = &[
@@ -100,6 +102,12 @@ pub const TABLE_OPTIONS: &[OptionSpec] = &[
     .for_tables(INCREMENTAL),
     OptionSpec::optional("per_page", "Records per API page, 1-100 (default 100)."),
     OptionSpec::optional(
+        "stream_partitions",
+        "Time ranges a partitioned stream splits the changes between two offsets into, to be \
+         read in parallel (default 4).",
+    )
+    .for_tables(STREAMED),
+    OptionSpec::optional(
         "window_seconds",
         "Width of one query window over time (default: commits 604800, workflow_runs 86400).",
     )
@@ -122,6 +130,7 @@ pub const TABLE_OPTIONS: &[OptionSpec] = &[
 ];
 
 const DEFAULT_MAX_RECORDS: u64 = 1000;
+const DEFAULT_STREAM_PARTITIONS: u64 = 4;
 const MAX_PER_PAGE: u64 = 100;
 const DEFAULT_RATE_LIMIT_WAIT: u64 = 60;
 const DEFAULT_MAX_RETRY: u64 = 3900;
@@ -200,6 +209,7 @@ pub(crate) struct TableSettings {
     pub repo: Option<Repo>,
     pub max_records: usize,
     pub per_page: u64,
+    pub stream_partitions: usize,
     pub lookback: TimeDelta,
     pub window: TimeDelta,
     pub start_date: Option<DateTime<Utc>>,
@@ -240,6 +250,8 @@ impl TableSettings {
             ));
         }
         let max_records = positive_option(options, MAX_RECORDS_PER_BATCH, DEFAULT_MAX_RECORDS)?;
+        let stream_partitions =
+            positive_option(options, "stream_partitions", DEFAULT_STREAM_PARTITIONS)?;
         let lookback = parse_option(get("lookback_seconds"), "lookback_seconds", 0_u64)?;
         let window = positive_option(options, "window_seconds", table.default_window_seconds())?;
         let start_date = get("start_date")
@@ -265,6 +277,7 @@ impl TableSettings {
             repo,
             max_records: usize::try_from(max_records).unwrap_or(usize::MAX),
             per_page,
+            stream_partitions: usize::try_from(stream_partitions).unwrap_or(usize::MAX),
             lookback: seconds("lookback_seconds", lookback)?,
             window: seconds("window_seconds", window)?,
             start_date,

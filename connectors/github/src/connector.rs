@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{
-    ConnectionOptions, Error, LakeflowConnect, Offset, ReadOutput, Result, TableMetadata,
-    TableOptions, check_options,
+    ConnectionOptions, Error, LakeflowConnect, Offset, Partition, PartitionedStream, ReadOutput,
+    RecordStream, Result, TableMetadata, TableOptions, check_options,
 };
 use lakeflow_http::RequestBuilder;
 
@@ -58,6 +58,26 @@ impl GithubConnector {
     }
 }
 
+impl GithubConnector {
+    /// Runs `with` on the read context of one call.
+    fn with_ctx<T>(
+        &self,
+        table: &str,
+        options: &TableOptions,
+        with: impl FnOnce(&ReadCtx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let table = Table::parse(table)?;
+        let settings = TableSettings::parse(table, options)?;
+        with(&ReadCtx {
+            client: &self.client,
+            table,
+            settings: &settings,
+            horizon: horizon(self.init),
+            rechecked: &self.rechecked,
+        })
+    }
+}
+
 impl LakeflowConnect for GithubConnector {
     fn list_tables(&self) -> Result<Vec<String>> {
         Ok(Table::ALL.iter().map(|t| t.name().to_owned()).collect())
@@ -81,16 +101,7 @@ impl LakeflowConnect for GithubConnector {
         start: Option<&Offset>,
         options: &TableOptions,
     ) -> Result<ReadOutput<'_>> {
-        let table = Table::parse(table)?;
-        let settings = TableSettings::parse(table, options)?;
-        let ctx = ReadCtx {
-            client: &self.client,
-            table,
-            settings: &settings,
-            horizon: horizon(self.init),
-            rechecked: &self.rechecked,
-        };
-        tables::read(&ctx, start)
+        self.with_ctx(table, options, |ctx| tables::read(ctx, start))
     }
 
     fn read_table_deletes(
@@ -105,5 +116,38 @@ impl LakeflowConnect for GithubConnector {
             Table::parse(table)?.name(),
             "read_table_deletes",
         ))
+    }
+
+    fn partitioned_streams(&self) -> Option<&dyn PartitionedStream> {
+        Some(self)
+    }
+}
+
+/// `issues`, `issue_comments` and `review_comments` split the changes between two offsets into
+/// time ranges (`stream_partitions` of them); other tables answer `NotSupported`.
+impl PartitionedStream for GithubConnector {
+    fn latest_offset(&self, table: &str, options: &TableOptions) -> Result<Offset> {
+        self.with_ctx(table, options, tables::latest_offset)
+    }
+
+    fn partitions_between(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        end: &Offset,
+        options: &TableOptions,
+    ) -> Result<Vec<Partition>> {
+        self.with_ctx(table, options, |ctx| {
+            tables::partitions_between(ctx, start, end)
+        })
+    }
+
+    fn read_stream_partition(
+        &self,
+        table: &str,
+        partition: &Partition,
+        options: &TableOptions,
+    ) -> Result<RecordStream<'_>> {
+        self.with_ctx(table, options, |ctx| tables::read_partition(ctx, partition))
     }
 }

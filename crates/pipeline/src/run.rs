@@ -1,17 +1,20 @@
 //! Running flows: read until caught up, commit data and progress together, many tables at once.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
 use futures::StreamExt as _;
-use lakeflow_connect::{LakeflowConnect, Offset};
+use lakeflow_connect::{LakeflowConnect, Offset, Partition, Record};
 use lakeflow_records::Converter;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::delta::{CommitCounts, Target, commit_properties, kept_aside_url, tombstones_url};
+use crate::delta::{
+    CommitCounts, StreamedAppend, Target, commit_properties, kept_aside_url, tombstones_url,
+};
 use crate::error::{PipelineError, Result, TableContext as _};
 use crate::plan::{FlowKind, FlowPlan};
 
@@ -54,6 +57,10 @@ pub struct RunOptions {
     pub commit_rows: usize,
     /// Bytes (Arrow memory) accumulated before a commit.
     pub commit_bytes: usize,
+    /// Partitions of one table read at the same time, where the connector has partitioned
+    /// streams for it and the flow is an append (whose commits stream to files); 1 reads with
+    /// plain `read_table` calls.
+    pub read_partitions: usize,
     /// Tables to reload from scratch.
     pub full_refresh: FullRefresh,
 }
@@ -67,6 +74,7 @@ impl Default for RunOptions {
             // Upsert and delete commits hold their rows (appends stream); 64 MiB keeps that
             // small while files stay large enough.
             commit_bytes: 64 << 20,
+            read_partitions: 1,
             full_refresh: FullRefresh::None,
         }
     }
@@ -299,6 +307,10 @@ impl<'a> TableRun<'a> {
         };
         // Appends stream each read to data files; the other flows need the commit's rows.
         let streams = feed == Feed::Records && self.plan.kind == FlowKind::Append;
+        // Partitioned streams read the changes up to the source's latest offset in parallel,
+        // and only an append commit can take that range without holding it.
+        let partitioned =
+            streams && self.options.read_partitions > 1 && self.latest_offset().await?.is_some();
         loop {
             let mut pending: Vec<RecordBatch> = Vec::new();
             let mut appending = if streams {
@@ -315,24 +327,35 @@ impl<'a> TableRun<'a> {
                         reads: self.summary.reads,
                     });
                 }
-                let (batches, end) = self.read(feed, start.clone(), converter.clone()).await?;
-                let read_rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+                let (read_rows, read_bytes, end) = match appending.as_mut() {
+                    Some(append) if partitioned => {
+                        self.read_partitions(start.clone(), converter.clone(), append)
+                            .await?
+                    }
+                    _ => {
+                        let (batches, end) =
+                            self.read(feed, start.clone(), converter.clone()).await?;
+                        let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+                        let bytes = batches
+                            .iter()
+                            .map(RecordBatch::get_array_memory_size)
+                            .sum::<usize>();
+                        self.progress.read(&name, rows);
+                        match appending.as_mut() {
+                            Some(append) => {
+                                for batch in &batches {
+                                    append.write(batch).await?;
+                                }
+                            }
+                            None => pending.extend(batches),
+                        }
+                        (rows, bytes, end)
+                    }
+                };
                 self.summary.reads += 1;
                 self.summary.records_read += read_rows;
-                self.progress.read(&name, read_rows);
                 rows += read_rows;
-                bytes += batches
-                    .iter()
-                    .map(RecordBatch::get_array_memory_size)
-                    .sum::<usize>();
-                match appending.as_mut() {
-                    Some(append) => {
-                        for batch in &batches {
-                            append.write(batch).await?;
-                        }
-                    }
-                    None => pending.extend(batches),
-                }
+                bytes += read_bytes;
                 let caught_up = end.is_none() || end == start;
                 if end.is_some() {
                     start = end;
@@ -526,31 +549,162 @@ impl<'a> TableRun<'a> {
                 Feed::Deletes => connector.read_table_deletes(&table, start.as_ref(), &options)?,
             };
             let mut batches = Vec::new();
-            let mut page = Vec::with_capacity(CONVERT_ROWS);
-            let convert = |page: &[lakeflow_connect::Record]| {
-                converter
-                    .convert(page)
-                    .map_err(|e| e.into_connect_error(&table))
-            };
-            for record in output.records {
-                page.push(record?);
-                if page.len() == CONVERT_ROWS {
-                    batches.push(convert(&page)?);
-                    page.clear();
-                }
-            }
-            if !page.is_empty() {
-                batches.push(convert(&page)?);
-            }
+            convert_records(output.records, &converter, &table, |batch| {
+                batches.push(batch);
+                true
+            })?;
             Ok((batches, output.end_offset))
         });
-        match task.await {
-            Ok(result) => result.table(&name),
-            Err(join) => Err(PipelineError::State {
-                table: name,
-                reason: format!("the connector read panicked: {join}"),
-            }),
+        joined(task.await, &name)
+    }
+
+    /// The source's latest offset for this table, when the connector has a partitioned
+    /// stream for it (`None` when it has none or the table answers `NotSupported`).
+    async fn latest_offset(&self) -> Result<Option<Offset>> {
+        let connector = self.connector.clone();
+        let table = self.plan.source_table.clone();
+        let options = self.plan.table_options.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let Some(streams) = connector.partitioned_streams() else {
+                return Ok(None);
+            };
+            match streams.latest_offset(&table, &options) {
+                Ok(offset) => Ok(Some(offset)),
+                Err(lakeflow_connect::Error::NotSupported { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        });
+        joined(task.await, &self.plan.name)
+    }
+
+    /// Reads every partition between `start` and the source's latest offset, at most
+    /// `read_partitions` at a time on blocking threads, writing their records to `append` as
+    /// they arrive. Returns the rows and Arrow bytes written and the offset reached.
+    async fn read_partitions(
+        &self,
+        start: Option<Offset>,
+        converter: Arc<Converter>,
+        append: &mut StreamedAppend,
+    ) -> Result<(usize, usize, Option<Offset>)> {
+        let name = &self.plan.name;
+        let Some(latest) = self.latest_offset().await? else {
+            return Err(PipelineError::State {
+                table: name.clone(),
+                reason: "the connector stopped offering a partitioned stream".to_owned(),
+            });
+        };
+        if start.as_ref() == Some(&latest) {
+            return Ok((0, 0, start));
         }
+        let connector = self.connector.clone();
+        let table = self.plan.source_table.clone();
+        let options = self.plan.table_options.clone();
+        let end = latest.clone();
+        let task = tokio::task::spawn_blocking(move || {
+            let streams = connector.partitioned_streams().ok_or_else(|| {
+                lakeflow_connect::Error::not_supported(&table, "partitions_between")
+            })?;
+            streams.partitions_between(&table, start.as_ref(), &end, &options)
+        });
+        let partitions: VecDeque<Partition> = joined(task.await, name)?.into();
+        let workers = self.options.read_partitions.min(partitions.len());
+        let queue = Arc::new(Mutex::new(partitions));
+        // A few batches in flight per reader: enough to keep the writer busy, bounded memory.
+        let (sender, mut receiver) =
+            tokio::sync::mpsc::channel::<lakeflow_connect::Result<RecordBatch>>(2 * workers.max(1));
+        let mut readers = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (connector, converter, queue, sender) = (
+                self.connector.clone(),
+                converter.clone(),
+                queue.clone(),
+                sender.clone(),
+            );
+            let (table, options) = (
+                self.plan.source_table.clone(),
+                self.plan.table_options.clone(),
+            );
+            readers.push(tokio::task::spawn_blocking(move || {
+                let read = |partition: &Partition| -> lakeflow_connect::Result<bool> {
+                    let streams = connector.partitioned_streams().ok_or_else(|| {
+                        lakeflow_connect::Error::not_supported(&table, "read_stream_partition")
+                    })?;
+                    let records = streams.read_stream_partition(&table, partition, &options)?;
+                    convert_records(records, &converter, &table, |batch| {
+                        sender.blocking_send(Ok(batch)).is_ok()
+                    })
+                };
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                    let Some(partition) = next else { return };
+                    match read(&partition) {
+                        Ok(true) => {}
+                        // The writer stopped listening: it failed and says why.
+                        Ok(false) => return,
+                        Err(e) => {
+                            let _ = sender.blocking_send(Err(e));
+                            return;
+                        }
+                    }
+                }
+            }));
+        }
+        drop(sender);
+        let (mut rows, mut bytes) = (0, 0);
+        while let Some(batch) = receiver.recv().await {
+            let batch = batch.table(name)?;
+            rows += batch.num_rows();
+            bytes += batch.get_array_memory_size();
+            self.progress.read(name, batch.num_rows());
+            append.write(&batch).await?;
+        }
+        for reader in readers {
+            joined(reader.await.map(Ok), name)?;
+        }
+        Ok((rows, bytes, Some(latest)))
+    }
+}
+
+/// Converts records to Arrow in pages of [`CONVERT_ROWS`], handing each batch to `emit`;
+/// `Ok(false)` as soon as `emit` declines one.
+fn convert_records(
+    records: impl Iterator<Item = lakeflow_connect::Result<Record>>,
+    converter: &Converter,
+    table: &str,
+    mut emit: impl FnMut(RecordBatch) -> bool,
+) -> lakeflow_connect::Result<bool> {
+    let convert = |page: &[Record]| {
+        converter
+            .convert(page)
+            .map_err(|e| e.into_connect_error(table))
+    };
+    let mut page = Vec::with_capacity(CONVERT_ROWS);
+    for record in records {
+        page.push(record?);
+        if page.len() == CONVERT_ROWS {
+            if !emit(convert(&page)?) {
+                return Ok(false);
+            }
+            page.clear();
+        }
+    }
+    if !page.is_empty() {
+        return Ok(emit(convert(&page)?));
+    }
+    Ok(true)
+}
+
+/// The result of a blocking connector task, a panic there being the table's error.
+fn joined<T>(
+    task: std::result::Result<lakeflow_connect::Result<T>, tokio::task::JoinError>,
+    name: &str,
+) -> Result<T> {
+    match task {
+        Ok(result) => result.table(name),
+        Err(join) => Err(PipelineError::State {
+            table: name.to_owned(),
+            reason: format!("the connector read panicked: {join}"),
+        }),
     }
 }
 

@@ -17,8 +17,8 @@ use super::offset::{Builder, Fields, position};
 use crate::client::{GithubClient, next_page, objects};
 use crate::time::SECOND;
 
-const CURSOR: &str = "cursor";
-const KEYS: &str = "keys_at_cursor";
+pub(super) const CURSOR: &str = "cursor";
+pub(super) const KEYS: &str = "keys_at_cursor";
 const PAGE: &str = "page";
 const PER_PAGE: &str = "per_page";
 
@@ -32,20 +32,20 @@ pub(crate) struct Ascending<'a> {
     /// Whether a listed record belongs to the table: pull requests are left out of `issues`,
     /// pending reviews (no `submitted_at` yet) out of `reviews`. Records left out do not count
     /// towards the batch and do not move the position.
-    pub keep: &'a dyn Fn(&Record) -> bool,
+    pub keep: fn(&Record) -> bool,
     /// Adds the connector's own fields (`repository_owner`, ...).
     pub decorate: &'a dyn Fn(&mut Record),
 }
 
 /// A position: records before `at` and, at `at`, those with `keys` (all of them when empty).
 #[derive(Debug, Clone, PartialEq)]
-struct Mark {
-    at: DateTime<Utc>,
-    keys: Vec<Value>,
+pub(super) struct Mark {
+    pub at: DateTime<Utc>,
+    pub keys: Vec<Value>,
 }
 
 impl Mark {
-    fn covers(&self, at: DateTime<Utc>, key: &Value) -> bool {
+    pub(super) fn covers(&self, at: DateTime<Utc>, key: &Value) -> bool {
         at < self.at || (at == self.at && (self.keys.is_empty() || self.keys.contains(key)))
     }
 }
@@ -143,7 +143,7 @@ impl<'a> Scanner<'a> {
     }
 }
 
-fn parse(table: &str, start: Option<&Offset>, allowed: &[&str]) -> Result<Option<Mark>> {
+pub(super) fn parse(table: &str, start: Option<&Offset>, allowed: &[&str]) -> Result<Option<Mark>> {
     let Some(offset) = start else { return Ok(None) };
     let fields = Fields::new(table, offset, allowed)?;
     Ok(Some(Mark {
@@ -153,7 +153,7 @@ fn parse(table: &str, start: Option<&Offset>, allowed: &[&str]) -> Result<Option
 }
 
 /// Whether a read from `mark` can find nothing: it is past the horizon.
-fn caught_up(mark: Option<&Mark>, horizon: DateTime<Utc>) -> bool {
+pub(super) fn caught_up(mark: Option<&Mark>, horizon: DateTime<Utc>) -> bool {
     mark.is_some_and(|m| m.at > horizon || (m.at == horizon && m.keys.is_empty()))
 }
 

@@ -4,6 +4,7 @@
 pub(crate) mod ascending;
 pub(crate) mod descending;
 pub(crate) mod offset;
+pub(crate) mod partitioned;
 pub(crate) mod window;
 
 use chrono::{DateTime, Utc};

@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 use lakeflow_connect::arrow_schema::SchemaRef;
-use lakeflow_connect::{Offset, Record, Result};
+use lakeflow_connect::{Error, Offset, Record, Result};
 use lakeflow_http::RequestBuilder;
 
+use super::Table;
 use crate::read::Extra;
 use crate::read::ReadCtx;
 use crate::read::ascending::{Ascending, read_since};
@@ -133,21 +134,22 @@ pub(super) fn issue_events_schema() -> SchemaRef {
     schema(fields)
 }
 
-/// An oldest-first listing of the repository under `path`, filtered by `since`.
+/// A listing of the repository under `path` sorted by `updated`, oldest first unless
+/// `newest_first`, filtered by `since`, `per_page` records a page.
 fn since_request<'a>(
     ctx: &'a ReadCtx<'a>,
     path: &'a str,
     extra_query: &'a [(&'a str, &'a str)],
-) -> impl Fn(Option<DateTime<Utc>>) -> RequestBuilder + 'a {
-    move |since| {
+) -> impl Fn(Option<DateTime<Utc>>, bool, u64) -> RequestBuilder + 'a {
+    move |since, newest_first, per_page| {
         let mut request = ctx.client.get(path);
         for (name, value) in extra_query {
             request = request.query(name, value);
         }
         request = request
             .query("sort", "updated")
-            .query("direction", "asc")
-            .query("per_page", ctx.settings.per_page);
+            .query("direction", if newest_first { "desc" } else { "asc" })
+            .query("per_page", per_page);
         match since {
             Some(since) => request.query("since", format_ts(since)),
             None => request,
@@ -155,65 +157,74 @@ fn since_request<'a>(
     }
 }
 
-fn read_updated(
+/// Where a table sorted by `updated_at` with a `since` filter is listed.
+struct UpdatedListing {
+    /// The path under the repository.
+    rest: &'static str,
+    extra_query: &'static [(&'static str, &'static str)],
+    /// Whether a listed entry belongs to the table.
+    keep: fn(&Record) -> bool,
+}
+
+fn updated_listing(table: Table) -> Option<UpdatedListing> {
+    let listing = |rest, extra_query, keep| {
+        Some(UpdatedListing {
+            rest,
+            extra_query,
+            keep,
+        })
+    };
+    match table {
+        // GitHub lists pull requests among issues (with a `pull_request` field); they belong to
+        // `pull_requests` and are left out.
+        Table::Issues => listing("/issues", &[("state", "all")], |r| !is_pull_request(r)),
+        Table::IssueComments => listing("/issues/comments", &[], |_| true),
+        Table::ReviewComments => listing("/pulls/comments", &[], |_| true),
+        _ => None,
+    }
+}
+
+/// Runs `with` on the ascending reader of a table listed by `updated_at` with `since`: `issues`
+/// (`GET /repos/{owner}/{repo}/issues?state=all&sort=updated&direction=asc&since=...`),
+/// `issue_comments` (`.../issues/comments?...`) and `review_comments` (`.../pulls/comments?...`).
+/// Other tables are not supported.
+pub(super) fn with_updated_listing<T>(
     ctx: &ReadCtx<'_>,
-    start: Option<&Offset>,
     extra: &Extra,
-    rest: &str,
-    extra_query: &[(&str, &str)],
-    keep: &dyn Fn(&Record) -> bool,
-) -> Result<Batch> {
-    let path = ctx.settings.repo(ctx.table)?.path(rest);
+    with: impl FnOnce(
+        &Ascending<'_>,
+        &dyn Fn(Option<DateTime<Utc>>, bool, u64) -> RequestBuilder,
+    ) -> Result<T>,
+) -> Result<T> {
+    let listing = updated_listing(ctx.table)
+        .ok_or_else(|| Error::not_supported(ctx.table.name(), "partitioned streams"))?;
+    let path = ctx.settings.repo(ctx.table)?.path(listing.rest);
     let asc = Ascending {
         ctx,
         cursor: "updated_at",
         key: "id",
-        keep,
+        keep: listing.keep,
         decorate: &|record| extra.apply(record),
     };
-    read_since(&asc, start, &since_request(ctx, &path, extra_query))
+    with(&asc, &since_request(ctx, &path, listing.extra_query))
 }
 
-/// `GET /repos/{owner}/{repo}/issues?state=all&sort=updated&direction=asc&since=...`. GitHub
-/// lists pull requests among issues (with a `pull_request` field); they belong to
-/// `pull_requests` and are left out.
-pub(super) fn read_issues(
+/// Reads a batch of a table listed by `updated_at` with `since` (see [`with_updated_listing`]).
+pub(super) fn read_updated(
     ctx: &ReadCtx<'_>,
     start: Option<&Offset>,
     extra: &Extra,
 ) -> Result<Batch> {
-    read_updated(
-        ctx,
-        start,
-        extra,
-        "/issues",
-        &[("state", "all")],
-        &|record| !is_pull_request(record),
-    )
+    let per_page = ctx.settings.per_page;
+    with_updated_listing(ctx, extra, |asc, request| {
+        read_since(asc, start, &|since| request(since, false, per_page))
+    })
 }
 
 /// Whether an entry of the issues list is a pull request: GitHub sets `pull_request` (an object
 /// of links) on those only. A `null` there, as some proxies and mirrors write, is a plain issue.
 fn is_pull_request(record: &serde_json::Map<String, serde_json::Value>) -> bool {
     record.get("pull_request").is_some_and(|v| !v.is_null())
-}
-
-/// `GET /repos/{owner}/{repo}/issues/comments?sort=updated&direction=asc&since=...`.
-pub(super) fn read_issue_comments(
-    ctx: &ReadCtx<'_>,
-    start: Option<&Offset>,
-    extra: &Extra,
-) -> Result<Batch> {
-    read_updated(ctx, start, extra, "/issues/comments", &[], &|_| true)
-}
-
-/// `GET /repos/{owner}/{repo}/pulls/comments?sort=updated&direction=asc&since=...`.
-pub(super) fn read_review_comments(
-    ctx: &ReadCtx<'_>,
-    start: Option<&Offset>,
-    extra: &Extra,
-) -> Result<Batch> {
-    read_updated(ctx, start, extra, "/pulls/comments", &[], &|_| true)
 }
 
 /// `GET /repos/{owner}/{repo}/issues/events`: newest first, no time filter, so a read walks

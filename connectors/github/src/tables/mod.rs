@@ -8,10 +8,12 @@ mod repository;
 pub(crate) use history::Rechecked;
 
 use lakeflow_connect::arrow_schema::SchemaRef;
-use lakeflow_connect::{Error, IngestionType, Offset, ReadOutput, Result, TableMetadata};
+use lakeflow_connect::{
+    Error, IngestionType, Offset, Partition, ReadOutput, RecordStream, Result, TableMetadata,
+};
 use serde_json::Value;
 
-use crate::read::{Extra, ReadCtx};
+use crate::read::{Extra, ReadCtx, partitioned};
 
 /// A table the connector serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,9 +169,9 @@ pub(crate) fn read(ctx: &ReadCtx<'_>, start: Option<&Offset>) -> Result<ReadOutp
     let extra = extra(ctx)?;
     let incremental = |(records, end)| Ok(ReadOutput::from_records(records, end));
     match ctx.table {
-        Table::Issues => incremental(issues::read_issues(ctx, start, &extra)?),
-        Table::IssueComments => incremental(issues::read_issue_comments(ctx, start, &extra)?),
-        Table::ReviewComments => incremental(issues::read_review_comments(ctx, start, &extra)?),
+        Table::Issues | Table::IssueComments | Table::ReviewComments => {
+            incremental(issues::read_updated(ctx, start, &extra)?)
+        }
         Table::IssueEvents => incremental(issues::read_issue_events(ctx, start, &extra)?),
         Table::PullRequests => incremental(pulls::read_pull_requests(ctx, start, &extra)?),
         Table::Reviews => incremental(pulls::read_reviews(ctx, start, &extra)?),
@@ -182,6 +184,34 @@ pub(crate) fn read(ctx: &ReadCtx<'_>, start: Option<&Offset>) -> Result<ReadOutp
             repository::read_repository_members(ctx, extra)
         }
     }
+}
+
+/// The offset a partitioned stream of the table has reached now.
+pub(crate) fn latest_offset(ctx: &ReadCtx<'_>) -> Result<Offset> {
+    issues::with_updated_listing(ctx, &Extra::default(), partitioned::latest_offset)
+}
+
+/// The partitions of the changes after `start` up to `end`.
+pub(crate) fn partitions_between(
+    ctx: &ReadCtx<'_>,
+    start: Option<&Offset>,
+    end: &Offset,
+) -> Result<Vec<Partition>> {
+    let count = ctx.settings.stream_partitions;
+    issues::with_updated_listing(ctx, &Extra::default(), |asc, request| {
+        partitioned::partitions_between(asc, request, start, end, count)
+    })
+}
+
+/// The records of one partition of a stream.
+pub(crate) fn read_partition(
+    ctx: &ReadCtx<'_>,
+    partition: &Partition,
+) -> Result<RecordStream<'static>> {
+    let extra = extra(ctx)?;
+    issues::with_updated_listing(ctx, &extra, |asc, request| {
+        partitioned::read_partition(asc, request, partition, extra.clone())
+    })
 }
 
 #[cfg(test)]

@@ -143,7 +143,7 @@ pub(super) fn read_reviews(
             ctx,
             cursor: "submitted_at",
             key: "id",
-            keep: &submitted,
+            keep: submitted,
             decorate: &|record| decorate_review(extra, number, record),
         };
         // No `since` here: the listing is one pull request's, short, and read whole.

@@ -173,7 +173,7 @@ pub(super) fn read_stargazers(
         ctx,
         cursor: "starred_at",
         key: "user.id",
-        keep: &|_| true,
+        keep: |_| true,
         decorate: &|record| extra.apply(record),
     };
     let request = || {

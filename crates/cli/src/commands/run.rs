@@ -28,6 +28,10 @@ pub struct RunArgs {
     /// Arrow bytes accumulated before one commit.
     #[arg(long, default_value_t = RunOptions::default().commit_bytes)]
     pub commit_bytes: usize,
+    /// Partitions of one append table read at the same time, where its connector splits reads
+    /// into partitions (a partitioned stream, e.g. GitHub `issues`); 1 reads page by page.
+    #[arg(long, default_value_t = RunOptions::default().read_partitions)]
+    pub read_partitions: usize,
     /// Reads of one table before it is declared not converging.
     #[arg(long, default_value_t = RunOptions::default().max_reads)]
     pub max_reads: usize,
@@ -37,6 +41,9 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs) -> Result<()> {
+    if args.read_partitions == 0 || args.parallelism == 0 {
+        bail!("--parallelism and --read-partitions must be at least 1");
+    }
     let pipeline = args.pipeline.load()?;
     let plans = pipeline.plans()?;
     let full_refresh = match &args.full_refresh {
@@ -60,6 +67,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         max_reads: args.max_reads,
         commit_rows: args.commit_rows,
         commit_bytes: args.commit_bytes,
+        read_partitions: args.read_partitions,
         full_refresh,
     };
     let progress = std::sync::Arc::new(Bars::default());

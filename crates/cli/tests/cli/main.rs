@@ -4,6 +4,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod object_store;
 mod simulate;
 
 pub(crate) fn lakeflow(args: &[&str]) -> Output {

@@ -6,5 +6,6 @@ mod evolution;
 mod example;
 mod model;
 mod model_scd2;
+mod partitioned;
 mod rewrite;
 mod scripted;

@@ -3,13 +3,14 @@
 //! `{"pos": n}` (the position in the list) and `max_records_per_batch` honoured.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef};
 use lakeflow_connect::{
     ConnectionOptions, ConnectorDescriptor, Error, IngestionType, LakeflowConnect,
-    MAX_RECORDS_PER_BATCH, Offset, OptionSpec, ReadOutput, Record, Result, TableMetadata,
-    TableOptions, positive_option,
+    MAX_RECORDS_PER_BATCH, Offset, OptionSpec, Partition, PartitionedStream, ReadOutput, Record,
+    RecordStream, Result, TableMetadata, TableOptions, positive_option,
 };
 use lakeflow_pipeline::{RunOptions, TableSummary, Warehouse};
 use lakeflow_spec::PipelineSpec;
@@ -71,6 +72,13 @@ impl Script {
 #[derive(Debug, Clone, Default)]
 pub struct ScriptedConnector {
     pub tables: BTreeMap<String, Script>,
+    /// With `Some(n)`, a partitioned stream over the upserts: `n` contiguous ranges of
+    /// positions between two offsets.
+    pub stream_partitions: Option<usize>,
+    /// Reading the partition that starts at this position fails.
+    pub failing_partition: Option<usize>,
+    /// Partitions read so far (shared by clones).
+    pub partitions_read: Arc<AtomicUsize>,
 }
 
 impl ScriptedConnector {
@@ -128,7 +136,69 @@ pub fn offset(pos: usize) -> Offset {
     o
 }
 
+/// The position an offset names (`None`: 0).
+fn position(table: &str, offset: Option<&Offset>) -> Result<usize> {
+    let Some(offset) = offset else { return Ok(0) };
+    offset
+        .get("pos")
+        .and_then(Value::as_u64)
+        .and_then(|p| usize::try_from(p).ok())
+        .ok_or_else(|| Error::invalid_offset(table, format!("no `pos` in {offset:?}")))
+}
+
+impl PartitionedStream for ScriptedConnector {
+    fn latest_offset(&self, table: &str, _options: &TableOptions) -> Result<Offset> {
+        Ok(offset(self.script(table)?.upserts.len()))
+    }
+
+    fn partitions_between(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        end: &Offset,
+        _options: &TableOptions,
+    ) -> Result<Vec<Partition>> {
+        let (from, to) = (position(table, start)?, position(table, Some(end))?);
+        let n = self.stream_partitions.unwrap_or(1).max(1);
+        let width = (to.saturating_sub(from)).div_ceil(n).max(1);
+        Ok((from..to)
+            .step_by(width)
+            .map(|a| record(json!({"from": a, "to": (a + width).min(to)})))
+            .collect())
+    }
+
+    fn read_stream_partition(
+        &self,
+        table: &str,
+        partition: &Partition,
+        _options: &TableOptions,
+    ) -> Result<RecordStream<'_>> {
+        let bound = |name: &str| {
+            partition[name]
+                .as_u64()
+                .and_then(|p| usize::try_from(p).ok())
+                .unwrap()
+        };
+        let (from, to) = (bound("from"), bound("to"));
+        if self.failing_partition == Some(from) {
+            return Err(Error::Transport {
+                status: Some(503),
+                message: format!("{table}: partition {from}..{to} failed"),
+                retriable: false,
+            });
+        }
+        self.partitions_read.fetch_add(1, Ordering::SeqCst);
+        let records = self.script(table)?.upserts[from..to].to_vec();
+        Ok(Box::new(records.into_iter().map(Ok)))
+    }
+}
+
 impl LakeflowConnect for ScriptedConnector {
+    fn partitioned_streams(&self) -> Option<&dyn PartitionedStream> {
+        self.stream_partitions
+            .map(|_| self as &dyn PartitionedStream)
+    }
+
     fn list_tables(&self) -> Result<Vec<String>> {
         Ok(self.tables.keys().cloned().collect())
     }

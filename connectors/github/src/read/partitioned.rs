@@ -1,0 +1,238 @@
+//! Partitioned streams over oldest-first `since` listings (issues and their comments): the
+//! changes between two offsets, split into time ranges that are read in parallel.
+//!
+//! Offsets are those of [`super::ascending`], so plain and partitioned reads continue each
+//! other. The latest offset is `{"cursor": T}`, `T` the newest cursor listed (never past the
+//! horizon). A partition is `{"through": T}` plus, for the first one, the start position's
+//! `cursor` and `keys_at_cursor`: the records after that position (from `start_date` without
+//! one) whose cursor is at or before `T`. Later partitions start at the previous one's `through`.
+
+use chrono::{DateTime, Utc};
+use lakeflow_connect::{Offset, Partition, Record, RecordStream, Result};
+use lakeflow_http::{Pages, RequestBuilder};
+use serde_json::Value;
+
+use super::Extra;
+use super::ascending::{Ascending, CURSOR, KEYS, Mark, caught_up, parse};
+use super::offset::{Builder, Fields, position};
+use crate::client::{GithubClient, next_page, objects};
+use crate::time::SECOND;
+
+const THROUGH: &str = "through";
+
+/// Builds a listing's first request: `(since, newest_first, per_page)`.
+pub(crate) type SinceRequest<'a> = dyn Fn(Option<DateTime<Utc>>, bool, u64) -> RequestBuilder + 'a;
+
+/// The cursor of the first entry the listing gives oldest first (from `since`).
+fn oldest_cursor(
+    asc: &Ascending<'_>,
+    request: &SinceRequest<'_>,
+    since: Option<DateTime<Utc>>,
+) -> Result<Option<DateTime<Utc>>> {
+    let ctx = asc.ctx;
+    let mut pages = GithubClient::pages(request(since, false, 1), "");
+    let Some(page) = next_page(&mut pages, &ctx.context())? else {
+        return Ok(None);
+    };
+    objects(&ctx.context(), page.records)?
+        .first()
+        .map(|first| Ok(position(ctx.table.name(), first, asc.cursor, asc.key)?.0))
+        .transpose()
+}
+
+/// `{"cursor": T}`: `T` is the newest cursor at or before the horizon of the table's records on
+/// the first page listed newest first (the horizon itself when there is none), so that while
+/// nothing changes the latest offset stays put. An empty listing gives `start_date` or the Unix epoch.
+pub(crate) fn latest_offset(asc: &Ascending<'_>, request: &SinceRequest<'_>) -> Result<Offset> {
+    let ctx = asc.ctx;
+    let mut pages = GithubClient::pages(request(None, true, ctx.settings.per_page), "");
+    let records = match next_page(&mut pages, &ctx.context())? {
+        Some(page) => objects(&ctx.context(), page.records)?,
+        None => Vec::new(),
+    };
+    let mut at = None;
+    for record in records.iter().filter(|r| (asc.keep)(r)) {
+        let (cursor, _) = position(ctx.table.name(), record, asc.cursor, asc.key)?;
+        if cursor <= ctx.horizon {
+            at = Some(cursor);
+            break;
+        }
+    }
+    let at = match at {
+        Some(at) => at,
+        None if records.is_empty() => ctx.settings.start_date.unwrap_or(DateTime::UNIX_EPOCH),
+        None => ctx.horizon,
+    };
+    Ok(Builder::default().instant(CURSOR, at).build())
+}
+
+/// Splits the changes after `start` up to `end` into at most `count` time ranges of whole
+/// seconds. Nothing is due (no partitions) when `start` covers `end`.
+pub(crate) fn partitions_between(
+    asc: &Ascending<'_>,
+    request: &SinceRequest<'_>,
+    start: Option<&Offset>,
+    end: &Offset,
+    count: usize,
+) -> Result<Vec<Partition>> {
+    let ctx = asc.ctx;
+    let table = ctx.table.name();
+    let from = parse(table, start, &[CURSOR, KEYS])?;
+    let end_fields = Fields::new(table, end, &[CURSOR])?;
+    let through = end_fields.required_instant(CURSOR)?;
+    if from.as_ref().is_some_and(|m| m.at > through) || caught_up(from.as_ref(), through) {
+        return Ok(Vec::new());
+    }
+    let low = match &from {
+        Some(mark) => mark.at,
+        None => {
+            let floor = ctx.settings.start_date;
+            match oldest_cursor(asc, request, floor.map(|at| at - SECOND))? {
+                Some(oldest) => floor.map_or(oldest, |floor| oldest.max(floor)),
+                None => return Ok(Vec::new()),
+            }
+        }
+    };
+    if low > through {
+        return Ok(Vec::new());
+    }
+    let span = (through - low).num_seconds();
+    let parts = i64::try_from(count.max(1)).unwrap_or(1).min(span.max(1));
+    let mut partitions = Vec::new();
+    let mut lower = from;
+    for i in 1..=parts {
+        let upper = low + SECOND * i32::try_from(span * i / parts).unwrap_or(i32::MAX);
+        let mut builder = Builder::default();
+        if let Some(mark) = &lower {
+            builder = builder.instant(CURSOR, mark.at).keys(KEYS, &mark.keys);
+        }
+        partitions.push(builder.instant(THROUGH, upper).build());
+        lower = Some(Mark {
+            at: upper,
+            keys: Vec::new(),
+        });
+    }
+    Ok(partitions)
+}
+
+/// The records of one partition, fetched page by page as the caller consumes them.
+pub(crate) fn read_partition(
+    asc: &Ascending<'_>,
+    request: &SinceRequest<'_>,
+    partition: &Partition,
+    extra: Extra,
+) -> Result<RecordStream<'static>> {
+    let ctx = asc.ctx;
+    let table = ctx.table.name();
+    let fields = Fields::new(table, partition, &[CURSOR, KEYS, THROUGH])?;
+    let through = fields.required_instant(THROUGH)?;
+    let from = if partition.contains_key(CURSOR) {
+        parse(table, Some(partition), &[CURSOR, KEYS, THROUGH])?
+    } else {
+        None
+    };
+    let floor = if from.is_none() {
+        ctx.settings.start_date
+    } else {
+        None
+    };
+    // As in plain reads: `since` is inclusive, and the rest of a cut second is asked for from
+    // one second earlier; covered records are skipped.
+    let since = match &from {
+        Some(mark) if mark.keys.is_empty() => Some(mark.at),
+        Some(mark) => Some(mark.at - SECOND),
+        None => floor.map(|at| at - SECOND),
+    };
+    Ok(Box::new(PartitionRecords {
+        table,
+        context: ctx.context(),
+        pages: Some(GithubClient::pages(
+            request(since, false, ctx.settings.per_page),
+            "",
+        )),
+        current: Vec::new().into_iter(),
+        from,
+        floor,
+        through,
+        cursor: asc.cursor,
+        key: asc.key,
+        keep: asc.keep,
+        extra,
+    }))
+}
+
+struct PartitionRecords {
+    table: &'static str,
+    context: String,
+    pages: Option<Pages>,
+    current: std::vec::IntoIter<Value>,
+    from: Option<Mark>,
+    floor: Option<DateTime<Utc>>,
+    through: DateTime<Utc>,
+    cursor: &'static str,
+    key: &'static str,
+    keep: fn(&Record) -> bool,
+    extra: Extra,
+}
+
+impl PartitionRecords {
+    /// Whether `record` is delivered; `None` once the listing is past the partition.
+    fn admit(&self, record: &Record) -> Result<Option<bool>> {
+        if !(self.keep)(record) {
+            return Ok(Some(false));
+        }
+        let (at, key) = position(self.table, record, self.cursor, self.key)?;
+        if at > self.through {
+            return Ok(None);
+        }
+        let early = self.floor.is_some_and(|floor| at < floor);
+        let covered = self.from.as_ref().is_some_and(|m| m.covers(at, &key));
+        Ok(Some(!early && !covered))
+    }
+}
+
+impl Iterator for PartitionRecords {
+    type Item = Result<Record>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(value) = self.current.next() {
+                let record = objects(&self.context, vec![value])
+                    .map(|mut records| records.pop())
+                    .transpose()?;
+                let admitted = record.and_then(|mut record| match self.admit(&record)? {
+                    Some(true) => {
+                        self.extra.apply(&mut record);
+                        Ok(Some(Some(record)))
+                    }
+                    Some(false) => Ok(Some(None)),
+                    None => Ok(None),
+                });
+                match admitted {
+                    Ok(Some(Some(record))) => return Some(Ok(record)),
+                    Ok(Some(None)) => continue,
+                    Ok(None) => {
+                        self.pages = None;
+                        self.current = Vec::new().into_iter();
+                        return None;
+                    }
+                    Err(e) => {
+                        self.pages = None;
+                        return Some(Err(e));
+                    }
+                }
+            }
+            match next_page(self.pages.as_mut()?, &self.context) {
+                Ok(Some(page)) => self.current = page.records.into_iter(),
+                Ok(None) => {
+                    self.pages = None;
+                    return None;
+                }
+                Err(e) => {
+                    self.pages = None;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
