@@ -9,12 +9,11 @@
 
 use chrono::{DateTime, Utc};
 use lakeflow_connect::{Offset, Partition, Record, RecordStream, Result};
-use lakeflow_http::{Pages, RequestBuilder};
-use serde_json::Value;
+use lakeflow_http::RequestBuilder;
 
-use super::Extra;
 use super::ascending::{Ascending, CURSOR, KEYS, Mark, caught_up, parse};
 use super::offset::{Builder, Fields, position};
+use super::{Extra, Snapshot};
 use crate::client::{GithubClient, next_page, objects};
 use crate::time::SECOND;
 
@@ -143,96 +142,28 @@ pub(crate) fn read_partition(
         Some(mark) => Some(mark.at - SECOND),
         None => floor.map(|at| at - SECOND),
     };
-    Ok(Box::new(PartitionRecords {
-        table,
-        context: ctx.context(),
-        pages: Some(GithubClient::pages(
-            request(since, false, ctx.settings.per_page),
-            "",
-        )),
-        current: Vec::new().into_iter(),
-        from,
-        floor,
-        through,
-        cursor: asc.cursor,
-        key: asc.key,
-        keep: asc.keep,
-        extra,
-    }))
-}
-
-struct PartitionRecords {
-    table: &'static str,
-    context: String,
-    pages: Option<Pages>,
-    current: std::vec::IntoIter<Value>,
-    from: Option<Mark>,
-    floor: Option<DateTime<Utc>>,
-    through: DateTime<Utc>,
-    cursor: &'static str,
-    key: &'static str,
-    keep: fn(&Record) -> bool,
-    extra: Extra,
-}
-
-impl PartitionRecords {
-    /// Whether `record` is delivered; `None` once the listing is past the partition.
-    fn admit(&self, record: &Record) -> Result<Option<bool>> {
-        if !(self.keep)(record) {
+    let pages = GithubClient::pages(request(since, false, ctx.settings.per_page), "");
+    let (cursor, key, keep) = (asc.cursor, asc.key, asc.keep);
+    // `Some(deliver)`, or `None` once the listing is past the partition.
+    let admit = move |record: &Record| -> Result<Option<bool>> {
+        if !keep(record) {
             return Ok(Some(false));
         }
-        let (at, key) = position(self.table, record, self.cursor, self.key)?;
-        if at > self.through {
+        let (at, key) = position(table, record, cursor, key)?;
+        if at > through {
             return Ok(None);
         }
-        let early = self.floor.is_some_and(|floor| at < floor);
-        let covered = self.from.as_ref().is_some_and(|m| m.covers(at, &key));
+        let early = floor.is_some_and(|floor| at < floor);
+        let covered = from.as_ref().is_some_and(|m| m.covers(at, &key));
         Ok(Some(!early && !covered))
-    }
-}
-
-impl Iterator for PartitionRecords {
-    type Item = Result<Record>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(value) = self.current.next() {
-                let record = objects(&self.context, vec![value])
-                    .map(|mut records| records.pop())
-                    .transpose()?;
-                let admitted = record.and_then(|mut record| match self.admit(&record)? {
-                    Some(true) => {
-                        self.extra.apply(&mut record);
-                        Ok(Some(Some(record)))
-                    }
-                    Some(false) => Ok(Some(None)),
-                    None => Ok(None),
-                });
-                match admitted {
-                    Ok(Some(Some(record))) => return Some(Ok(record)),
-                    Ok(Some(None)) => continue,
-                    Ok(None) => {
-                        self.pages = None;
-                        self.current = Vec::new().into_iter();
-                        return None;
-                    }
-                    Err(e) => {
-                        self.pages = None;
-                        return Some(Err(e));
-                    }
-                }
-            }
-            match next_page(self.pages.as_mut()?, &self.context) {
-                Ok(Some(page)) => self.current = page.records.into_iter(),
-                Ok(None) => {
-                    self.pages = None;
-                    return None;
-                }
-                Err(e) => {
-                    self.pages = None;
-                    return Some(Err(e));
-                }
-            }
-        }
-    }
+    };
+    let records = Snapshot::new(ctx.table, pages, extra)
+        .map(move |record| record.and_then(|r| Ok((admit(&r)?, r))))
+        .take_while(|admitted| !matches!(admitted, Ok((None, _))))
+        .filter_map(|admitted| match admitted {
+            Ok((Some(true), record)) => Some(Ok(record)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        });
+    Ok(Box::new(records))
 }

@@ -14,6 +14,18 @@ pub(crate) fn lakeflow(args: &[&str]) -> Output {
         .expect("the lakeflow binary runs")
 }
 
+/// `lakeflow <args>` run in `dir`, with none of the user's `LAKEFLOW_*` settings.
+pub(crate) fn lakeflow_command(dir: &std::path::Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lakeflow"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("LAKEFLOW_WAREHOUSE")
+        .env_remove("LAKEFLOW_CONFIG")
+        .env_remove("LAKEFLOW_LOG");
+    command
+}
+
 /// Runs a command that must succeed and returns its stdout.
 pub(crate) fn stdout_of(args: &[&str]) -> String {
     let out = lakeflow(args);
@@ -405,14 +417,7 @@ mod pipeline {
     );
 
     fn lakeflow_in(dir: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_lakeflow"))
-            .current_dir(dir)
-            .args(args)
-            .env_remove("LAKEFLOW_WAREHOUSE")
-            .env_remove("LAKEFLOW_CONFIG")
-            .env_remove("LAKEFLOW_LOG")
-            .output()
-            .unwrap()
+        super::lakeflow_command(dir, args).output().unwrap()
     }
 
     fn json_of(out: &Output) -> Value {

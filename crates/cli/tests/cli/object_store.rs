@@ -54,12 +54,7 @@ impl Moto {
 
     /// `lakeflow <args>` in `dir` with the S3 settings a user would export.
     fn lakeflow(&self, dir: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_lakeflow"))
-            .current_dir(dir)
-            .args(args)
-            .env_remove("LAKEFLOW_WAREHOUSE")
-            .env_remove("LAKEFLOW_CONFIG")
-            .env_remove("LAKEFLOW_LOG")
+        super::lakeflow_command(dir, args)
             .env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_ALLOW_HTTP", "true")
             .env("AWS_REGION", "us-east-1")
