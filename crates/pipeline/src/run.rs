@@ -18,6 +18,10 @@ use crate::delta::{
 use crate::error::{PipelineError, Result, TableContext as _};
 use crate::plan::{FlowKind, FlowPlan};
 
+/// A connector read running on a blocking thread: its batches and end offset.
+type ReadTask =
+    tokio::task::JoinHandle<lakeflow_connect::Result<(Vec<RecordBatch>, Option<Offset>)>>;
+
 /// Offset log files kept per flow (older ones are removed after each commit).
 const KEPT_OFFSET_LOGS: i64 = 10;
 
@@ -311,6 +315,7 @@ impl<'a> TableRun<'a> {
         // and only an append commit can take that range without holding it.
         let partitioned =
             streams && self.options.read_partitions > 1 && self.latest_offset().await?.is_some();
+        let mut ahead = None;
         loop {
             let mut pending: Vec<RecordBatch> = Vec::new();
             let mut appending = if streams {
@@ -333,8 +338,9 @@ impl<'a> TableRun<'a> {
                             .await?
                     }
                     _ => {
-                        let (batches, end) =
-                            self.read(feed, start.clone(), converter.clone()).await?;
+                        let (batches, end) = self
+                            .read(&mut ahead, feed, start.clone(), &converter)
+                            .await?;
                         let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
                         let bytes = batches
                             .iter()
@@ -475,6 +481,7 @@ impl<'a> TableRun<'a> {
         };
         let mut start: Option<Offset> = None;
         let mut pending = Vec::new();
+        let mut ahead = None;
         loop {
             if self.summary.reads >= self.options.max_reads {
                 return Err(PipelineError::NotConverging {
@@ -483,7 +490,7 @@ impl<'a> TableRun<'a> {
                 });
             }
             let (batches, end) = self
-                .read(Feed::Records, start.clone(), converter.clone())
+                .read(&mut ahead, Feed::Records, start.clone(), &converter)
                 .await?;
             let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
             self.summary.reads += 1;
@@ -533,17 +540,11 @@ impl<'a> TableRun<'a> {
     }
 
     /// One connector read on a blocking thread, converted to Arrow there.
-    async fn read(
-        &self,
-        feed: Feed,
-        start: Option<Offset>,
-        converter: Arc<Converter>,
-    ) -> Result<(Vec<RecordBatch>, Option<Offset>)> {
+    fn spawn_read(&self, feed: Feed, start: Option<Offset>, converter: Arc<Converter>) -> ReadTask {
         let connector = self.connector.clone();
         let table = self.plan.source_table.clone();
         let options = self.plan.table_options.clone();
-        let name = self.plan.name.clone();
-        let task = tokio::task::spawn_blocking(move || -> lakeflow_connect::Result<_> {
+        tokio::task::spawn_blocking(move || -> lakeflow_connect::Result<_> {
             let output = match feed {
                 Feed::Records => connector.read_table(&table, start.as_ref(), &options)?,
                 Feed::Deletes => connector.read_table_deletes(&table, start.as_ref(), &options)?,
@@ -554,8 +555,29 @@ impl<'a> TableRun<'a> {
                 true
             })?;
             Ok((batches, output.end_offset))
-        });
-        joined(task.await, &name)
+        })
+    }
+
+    /// The read from `start`, and, unless it caught up, the next read started at once in
+    /// `ahead`: the source and the conversion work on a blocking thread while the caller
+    /// writes these batches. One read is ahead at most; offsets and commits are untouched.
+    async fn read(
+        &self,
+        ahead: &mut Option<(Option<Offset>, ReadTask)>,
+        feed: Feed,
+        start: Option<Offset>,
+        converter: &Arc<Converter>,
+    ) -> Result<(Vec<RecordBatch>, Option<Offset>)> {
+        let task = match ahead.take() {
+            Some((from, task)) if from == start => task,
+            _ => self.spawn_read(feed, start.clone(), converter.clone()),
+        };
+        let (batches, end) = joined(task.await, &self.plan.name)?;
+        if end.is_some() && end != start {
+            let next = self.spawn_read(feed, end.clone(), converter.clone());
+            *ahead = Some((end.clone(), next));
+        }
+        Ok((batches, end))
     }
 
     /// The source's latest offset for this table, when the connector has a partitioned
