@@ -18,8 +18,8 @@ mod warehouse;
 
 pub use arenas::bound_allocator_arenas;
 pub use delta::{
-    CLUSTER_BY_PROPERTY, CommitCounts, END_AT, FLOW_KEY, OFFSET_KEY, START_AT, SnapshotReplace,
-    StreamedAppend, TOMBSTONE_SEQUENCE, Target,
+    CLUSTER_BY_PROPERTY, CommitCounts, END_AT, FLOW_KEY, HistorySnapshot, OFFSET_KEY, START_AT,
+    SnapshotReplace, StreamedAppend, TOMBSTONE_SEQUENCE, Target,
 };
 pub use error::{PipelineError, Result};
 pub use inspect::{TableStatus, query, table_status};

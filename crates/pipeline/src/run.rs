@@ -464,8 +464,8 @@ impl<'a> TableRun<'a> {
     }
 
     /// Reads the whole snapshot and makes the table equal to it in one commit. SCD 1 writes
-    /// each read to new files as it arrives (memory holds a hash per key, not the rows); SCD 2
-    /// needs every row to weave histories, and holds the snapshot.
+    /// each read to new files as it arrives; SCD 2 keeps only the rows that change a current
+    /// version. Either way memory holds a hash per key, not the rows.
     async fn snapshot(&mut self, target: &mut Target) -> Result<()> {
         let name = self.plan.name.clone();
         let converter = Arc::new(
@@ -473,14 +473,19 @@ impl<'a> TableRun<'a> {
                 .map_err(|e| e.into_connect_error(&name))
                 .table(&name)?,
         );
-        let history = self.plan.keeps_history();
-        let mut replace = if history {
-            None
+        let mut replace = None;
+        let mut history = None;
+        if self.plan.keeps_history() {
+            let tracked = self.plan.tracked_columns();
+            history = Some(
+                target
+                    .begin_history_snapshot(&self.plan.keys, &tracked)
+                    .await?,
+            );
         } else {
-            Some(target.begin_replace(&self.plan.keys).await?)
-        };
+            replace = Some(target.begin_replace(&self.plan.keys).await?);
+        }
         let mut start: Option<Offset> = None;
-        let mut pending = Vec::new();
         let mut ahead = None;
         loop {
             if self.summary.reads >= self.options.max_reads {
@@ -496,13 +501,12 @@ impl<'a> TableRun<'a> {
             self.summary.reads += 1;
             self.summary.records_read += rows;
             self.progress.read(&name, rows);
-            match replace.as_mut() {
-                Some(replace) => {
-                    for batch in &batches {
-                        replace.write(batch).await?;
-                    }
+            for batch in &batches {
+                match (replace.as_mut(), history.as_mut()) {
+                    (Some(replace), _) => replace.write(batch).await?,
+                    (None, Some(history)) => history.write(batch)?,
+                    (None, None) => {}
                 }
-                None => pending.extend(batches),
             }
             if end.is_none() || end == start {
                 break;
@@ -512,26 +516,16 @@ impl<'a> TableRun<'a> {
         let app_id = self.app_id(Feed::Records);
         let batch = target.committed_batch(&app_id).await?.unwrap_or(-1) + 1;
         let props = commit_properties(&app_id, batch, None);
-        let counts = match replace {
-            Some(replace) => replace.commit(target, props).await?,
-            None => {
-                if pending.is_empty() {
-                    pending.push(RecordBatch::new_empty(self.plan.schema.clone()));
-                }
+        let counts = match (replace, history) {
+            (Some(replace), _) => replace.commit(target, props).await?,
+            (None, Some(history)) => {
                 let at: arrow_array::ArrayRef = Arc::new(
                     arrow_array::TimestampMicrosecondArray::from(vec![now_micros()])
                         .with_timezone("UTC"),
                 );
-                target
-                    .snapshot_history(
-                        &pending,
-                        &self.plan.keys,
-                        &self.plan.tracked_columns(),
-                        at,
-                        props,
-                    )
-                    .await?
+                history.commit(target, &at, props).await?
             }
+            (None, None) => CommitCounts::default(),
         };
         self.summary.commits += 1;
         self.summary.counts += counts;

@@ -38,9 +38,6 @@ pub struct HistoryInput<'a> {
     pub changes: Option<(&'a RecordBatch, ArrayRef)>,
     /// Deleted keys (key columns) and each delete's sequence value.
     pub deletes: Option<(&'a RecordBatch, ArrayRef)>,
-    /// Snapshots: the current version of every key absent from `changes` is closed at this
-    /// (single) value.
-    pub close_missing_at: Option<ArrayRef>,
     /// Cdc: the table of changes kept aside (they equalled the state before them, so made no
     /// version) and the sequence column. A change or delete arriving later below one of them
     /// makes it a version again.
@@ -72,7 +69,7 @@ impl Ord for Seq<'_> {
 }
 
 /// Casts `batch` to `schema` column by column (Delta reads strings back as views).
-fn conform(
+pub(crate) fn conform(
     batch: &RecordBatch,
     schema: &SchemaRef,
 ) -> Result<RecordBatch, deltalake::arrow::error::ArrowError> {
@@ -97,7 +94,7 @@ fn conform(
 }
 
 /// `schema` with every column nullable.
-fn relaxed(schema: &SchemaRef) -> SchemaRef {
+pub(crate) fn relaxed(schema: &SchemaRef) -> SchemaRef {
     Arc::new(Schema::new(
         schema
             .fields()
@@ -179,7 +176,7 @@ impl Target {
         // Changes kept aside for these keys go first: they were delivered before this commit.
         let aside = match &input.kept_aside {
             Some((table, sequence)) if table.exists() => {
-                let rows = table.rows_for_keys(&touched, keys, false).await?;
+                let rows = table.rows_for_keys(&touched, keys).await?;
                 let rows = conform(&rows, &source_schema).table(&name)?;
                 let seq =
                     rows.column_by_name(sequence)
@@ -208,9 +205,7 @@ impl Target {
         };
 
         // What the table and the tombstones hold for those keys.
-        let stored = self
-            .rows_for_keys(&touched, keys, input.close_missing_at.is_some())
-            .await?;
+        let stored = self.rows_for_keys(&touched, keys).await?;
         let stored = conform(&stored, &target_schema).table(&name)?;
         let tombs = match tombstones {
             Some(t) if t.exists() => {
@@ -220,7 +215,7 @@ impl Target {
                     .map(|f| f.as_ref().clone())
                     .collect();
                 tomb_schema.push(Field::new(TOMBSTONE_SEQUENCE, seq_type.clone(), true));
-                let rows = t.rows_for_keys(&touched, keys, false).await?;
+                let rows = t.rows_for_keys(&touched, keys).await?;
                 Some(conform(&rows, &Arc::new(Schema::new(tomb_schema))).table(&name)?)
             }
             _ => None,
@@ -247,7 +242,7 @@ impl Target {
         let empty_seq = new_null_array(&seq_type, 0);
         let null_seq = new_null_array(&seq_type, 1);
         // Sequence sources, by index: 0 stored start, 1 stored end, 2 change seq, 3 delete seq,
-        // 4 tombstone seq, 5 snapshot close value, 6 a null.
+        // 4 tombstone seq, 5 a null.
         let seq_arrays: Vec<ArrayRef> = vec![
             stored
                 .column_by_name(START_AT)
@@ -267,10 +262,6 @@ impl Target {
                 .as_ref()
                 .and_then(|t| t.column_by_name(TOMBSTONE_SEQUENCE).cloned())
                 .unwrap_or_else(|| empty_seq.clone()),
-            match &input.close_missing_at {
-                Some(c) => cast(c, &seq_type).table(&name)?,
-                None => empty_seq.clone(),
-            },
             null_seq,
         ];
         let seq_rows: Vec<Rows> = seq_arrays
@@ -344,24 +335,6 @@ impl Target {
                     .push(Event::Delete { at: seq(3, row) });
             }
         }
-        if input.close_missing_at.is_some() {
-            // Snapshot: a key with a current version but no row in the snapshot vanished.
-            let present: std::collections::HashSet<Row<'_>> = change_keys
-                .as_ref()
-                .map(|ck| (0..ck.num_rows()).map(|r| ck.row(r)).collect())
-                .unwrap_or_default();
-            let end_col = stored.column_by_name(END_AT);
-            for row in 0..stored.num_rows() {
-                let open = end_col.is_some_and(|c| c.is_null(row));
-                if open && !present.contains(&stored_keys.row(row)) {
-                    events
-                        .entry(stored_keys.row(row))
-                        .or_default()
-                        .push(Event::Delete { at: seq(5, 0) });
-                }
-            }
-        }
-
         // Rebuild each key's history; gather the rows to write.
         let mut picks: Vec<(usize, usize)> = Vec::new();
         let mut remove: Vec<bool> = Vec::new();
@@ -381,7 +354,7 @@ impl Target {
                     From::Change(r) => (1, r),
                 });
                 starts.push(v.start.at);
-                ends.push(v.end.map_or((6, 0), |e| e.at));
+                ends.push(v.end.map_or((5, 0), |e| e.at));
             }
         }
         let empty_changes = RecordBatch::new_empty(source_schema.clone());
@@ -502,13 +475,11 @@ impl Target {
         Ok(())
     }
 
-    /// The table's rows whose keys are in `keys_batch` (and, with `all_open`, every current
-    /// version), as one batch in the table's schema.
+    /// The table's rows whose keys are in `keys_batch`, as one batch in the table's schema.
     async fn rows_for_keys(
         &self,
         keys_batch: &RecordBatch,
         keys: &[String],
-        all_open: bool,
     ) -> Result<RecordBatch> {
         let schema = self.arrow_schema()?.ok_or_else(|| PipelineError::State {
             table: self.name.clone(),
@@ -524,12 +495,7 @@ impl Target {
             .map(|k| format!("k.\"{k}\" = t.\"{k}\""))
             .collect::<Vec<_>>()
             .join(" AND ");
-        let open = if all_open {
-            format!(" OR t.\"{END_AT}\" IS NULL")
-        } else {
-            String::new()
-        };
-        let sql = format!("SELECT t.* FROM t WHERE EXISTS (SELECT 1 FROM k WHERE {on}){open}");
+        let sql = format!("SELECT t.* FROM t WHERE EXISTS (SELECT 1 FROM k WHERE {on})");
         let batches = self.sql_batches(&ctx, &sql).await?;
         let Some(first) = batches.first() else {
             return Ok(RecordBatch::new_empty(schema));
@@ -538,7 +504,7 @@ impl Target {
     }
 }
 
-fn source_indices(schema: &Schema, names: &[String]) -> Vec<usize> {
+pub(crate) fn source_indices(schema: &Schema, names: &[String]) -> Vec<usize> {
     names
         .iter()
         .filter_map(|n| schema.index_of(n).ok())
@@ -579,7 +545,6 @@ impl Target {
         let input = HistoryInput {
             changes: Some((&changes, seq)),
             deletes: None,
-            close_missing_at: None,
             kept_aside: kept_aside.map(|t| (t, sequence)),
         };
         self.apply_history(keys, tracked, input, tombstones, props)
@@ -614,30 +579,7 @@ impl Target {
         let input = HistoryInput {
             changes: None,
             deletes: Some((&all, seq)),
-            close_missing_at: None,
             kept_aside: kept_aside.map(|t| (t, sequence)),
-        };
-        self.apply_history(keys, tracked, input, None, props).await
-    }
-
-    /// SCD 2 for a snapshot: changed rows get a new version, vanished keys are closed, both at
-    /// `at` (the run's time).
-    pub async fn snapshot_history(
-        &mut self,
-        batches: &[RecordBatch],
-        keys: &[String],
-        tracked: &[String],
-        at: ArrayRef,
-        props: CommitProperties,
-    ) -> Result<CommitCounts> {
-        let snapshot = self.concat(batches, "no snapshot to apply")?;
-        let indices = deltalake::arrow::array::UInt32Array::from(vec![0_u32; snapshot.num_rows()]);
-        let seq = deltalake::arrow::compute::take(at.as_ref(), &indices, None).table(&self.name)?;
-        let input = HistoryInput {
-            changes: Some((&snapshot, seq)),
-            deletes: None,
-            close_missing_at: Some(at),
-            kept_aside: None,
         };
         self.apply_history(keys, tracked, input, None, props).await
     }

@@ -1,17 +1,24 @@
-//! Replacing a table's rows with a snapshot as it streams in: each read is written to new data
-//! files at once, and one commit at the end removes every old file and adds the new ones. The
-//! rows are never all in memory; what is kept is one hash per key, to count what changed.
+//! Snapshots as they stream in. SCD 1 replaces a table's rows: each read is written to new data
+//! files at once, and one commit at the end removes every old file and adds the new ones. SCD 2
+//! keeps only the rows that change a key's current version and applies them in one commit. The
+//! rows are never all in memory; what is kept is one hash per key.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash as _, Hasher as _};
 
-use arrow_array::RecordBatch;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, BooleanArray, RecordBatch, UInt32Array};
+use arrow_schema::SchemaRef;
+use deltalake::arrow::compute::kernels::boolean::is_null;
+use deltalake::arrow::compute::{concat_batches, filter_record_batch, take};
 use deltalake::arrow::row::{RowConverter, SortField};
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitProperties;
 use futures::TryStreamExt as _;
 
+use super::history::{END_AT, HistoryInput, START_AT, conform, relaxed, source_indices};
 use super::rewrite::{NewFiles, fit, open_file, overwrite_operation, pick};
 use super::table::Target;
 use super::write::CommitCounts;
@@ -148,5 +155,183 @@ impl SnapshotReplace {
             .commit(target, removes, overwrite_operation(), Some(props))
             .await?;
         Ok(self.counts)
+    }
+}
+
+/// An SCD 2 snapshot as it streams in: only the rows that change a key's current version (or
+/// bring a key without one) are kept; per current version the table keeps its key and a 64-bit
+/// hash of its tracked values, so memory follows the changes and the number of keys, not the
+/// rows. [`HistorySnapshot::commit`] closes the versions of keys the snapshot lacks.
+pub struct HistorySnapshot {
+    name: String,
+    keys: Vec<String>,
+    tracked: Vec<String>,
+    /// The table's columns without `__START_AT` / `__END_AT`: what a snapshot row holds.
+    source_schema: SchemaRef,
+    key_rows: RowConverter,
+    value_rows: RowConverter,
+    /// Per key with a current version: the hash of its tracked values, and whether the snapshot
+    /// has the key.
+    current: HashMap<Box<[u8]>, (u64, bool)>,
+    changed: Vec<RecordBatch>,
+}
+
+impl Target {
+    /// Starts reading an SCD 2 snapshot into this (existing) history table.
+    pub async fn begin_history_snapshot(
+        &self,
+        keys: &[String],
+        tracked: &[String],
+    ) -> Result<HistorySnapshot> {
+        let name = self.name.clone();
+        let schema = self.arrow_schema()?.ok_or_else(|| PipelineError::State {
+            table: name.clone(),
+            reason: "cannot apply a snapshot to a table that does not exist".to_owned(),
+        })?;
+        let source_names: Vec<String> = schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| n != START_AT && n != END_AT)
+            .collect();
+        let source_schema = Arc::new(
+            schema
+                .project(&source_indices(&schema, &source_names))
+                .table(&name)?,
+        );
+        let converter = |names: &[String]| -> Result<RowConverter> {
+            let fields = names
+                .iter()
+                .map(|n| {
+                    schema
+                        .field_with_name(n)
+                        .map(|f| SortField::new(f.data_type().clone()))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .table(&name)?;
+            RowConverter::new(fields).table(&name)
+        };
+        let mut snapshot = HistorySnapshot {
+            key_rows: converter(keys)?,
+            value_rows: converter(tracked)?,
+            keys: keys.to_vec(),
+            tracked: tracked.to_vec(),
+            source_schema,
+            current: HashMap::new(),
+            changed: Vec::new(),
+            name: name.clone(),
+        };
+        // Only what identifies and compares current versions is read.
+        let mut columns = keys.to_vec();
+        columns.extend(tracked.iter().filter(|t| !keys.contains(t)).cloned());
+        columns.push(END_AT.to_owned());
+        let read_schema = Arc::new(
+            schema
+                .project(&source_indices(&schema, &columns))
+                .table(&name)?,
+        );
+        let store = self.table.object_store();
+        for (_, file) in self.data_files()? {
+            let mut rows = open_file(&store, &file, Some(&columns))
+                .await
+                .table(&name)?;
+            while let Some(batch) = rows.try_next().await.table(&name)? {
+                let batch = fit(&batch, &read_schema).table(&name)?;
+                let open = batch
+                    .column_by_name(END_AT)
+                    .map(|end| is_null(end.as_ref()))
+                    .transpose()
+                    .table(&name)?;
+                let Some(open) = open else { continue };
+                let batch = filter_record_batch(&batch, &open).table(&name)?;
+                for (key, hash) in snapshot.hashes(&batch)? {
+                    snapshot.current.insert(key, (hash, false));
+                }
+            }
+        }
+        Ok(snapshot)
+    }
+}
+
+impl HistorySnapshot {
+    /// Each row's key bytes and the hash of its tracked values.
+    fn hashes(&self, batch: &RecordBatch) -> Result<Vec<(Box<[u8]>, u64)>> {
+        let keys = self
+            .key_rows
+            .convert_columns(&pick(batch, &self.keys).table(&self.name)?)
+            .table(&self.name)?;
+        let values = self
+            .value_rows
+            .convert_columns(&pick(batch, &self.tracked).table(&self.name)?)
+            .table(&self.name)?;
+        Ok((0..batch.num_rows())
+            .map(|i| {
+                let mut hasher = DefaultHasher::new();
+                values.row(i).as_ref().hash(&mut hasher);
+                (Box::from(keys.row(i).as_ref()), hasher.finish())
+            })
+            .collect())
+    }
+
+    /// Takes part of the snapshot: rows equal to their key's current version are dropped.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let batch = conform(batch, &self.source_schema).table(&self.name)?;
+        let keep: BooleanArray = self
+            .hashes(&batch)?
+            .into_iter()
+            .map(|(key, hash)| match self.current.get_mut(&key) {
+                Some((current, seen)) => {
+                    *seen = true;
+                    Some(*current != hash)
+                }
+                None => Some(true),
+            })
+            .collect();
+        if keep.true_count() > 0 {
+            let changed = filter_record_batch(&batch, &keep).table(&self.name)?;
+            self.changed.push(changed);
+        }
+        Ok(())
+    }
+
+    /// Applies the snapshot in one commit carrying `props`: changed and new rows become current
+    /// versions from `at`, and the current versions of keys the snapshot lacked end at `at`.
+    pub async fn commit(
+        self,
+        target: &mut Target,
+        at: &ArrayRef,
+        props: CommitProperties,
+    ) -> Result<CommitCounts> {
+        let name = &self.name;
+        let changes = concat_batches(&relaxed(&self.source_schema), &self.changed).table(name)?;
+        let vanished: Vec<&[u8]> = self
+            .current
+            .iter()
+            .filter(|(_, (_, seen))| !seen)
+            .map(|(key, _)| key.as_ref())
+            .collect();
+        let parser = self.key_rows.parser();
+        let key_columns = self
+            .key_rows
+            .convert_rows(vanished.iter().map(|k| parser.parse(k)))
+            .table(name)?;
+        let key_schema = Arc::new(
+            self.source_schema
+                .project(&source_indices(&self.source_schema, &self.keys))
+                .table(name)?,
+        );
+        let deletes = RecordBatch::try_new(relaxed(&key_schema), key_columns).table(name)?;
+        let at_each = |rows: usize| {
+            let zeros = UInt32Array::from(vec![0_u32; rows]);
+            take(at.as_ref(), &zeros, None).table(name)
+        };
+        let input = HistoryInput {
+            changes: Some((&changes, at_each(changes.num_rows())?)),
+            deletes: Some((&deletes, at_each(deletes.num_rows())?)),
+            kept_aside: None,
+        };
+        target
+            .apply_history(&self.keys, &self.tracked, input, None, props)
+            .await
     }
 }

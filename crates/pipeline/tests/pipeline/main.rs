@@ -9,3 +9,4 @@ mod model_scd2;
 mod partitioned;
 mod rewrite;
 mod scripted;
+mod snapshot_history;
