@@ -21,14 +21,18 @@ run() { "$bin" "$@"; }
   run noop   --rows "$rows" --changes "$changes" --warehouse "$out/big"
   run load   --rows "$small" --warehouse "$out/small"
   run noop   --rows "$small" --warehouse "$out/small"
+  # SCD 2 over snapshots: the first snapshot, one with `changes` keys changed, the same again.
+  run history --rows "$rows" --warehouse "$out/history"
+  run history --rows "$rows" --changes "$changes" --warehouse "$out/history"
+  run history --rows "$rows" --changes "$changes" --warehouse "$out/history"
 } | tee "$out/results.jsonl"
 
 python3 - "$out/results.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 print()
-print("| scenario | table rows | records read | commits | seconds | records/s | peak RSS (MiB) |")
-print("|---|---:|---:|---:|---:|---:|---:|")
+print("| scenario | table rows | changes | records read | rows landed | commits | seconds | records/s | peak RSS (MiB) |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:
-    print(f"| {r['scenario']} | {int(r['rows']):,} | {r['records_read']:,} | {r['commits']} | {r['seconds']} | {int(r['records_per_second']):,} | {r['peak_rss_mib']} |")
+    print(f"| {r['scenario']} | {int(r['rows']):,} | {int(r['changes']):,} | {r['records_read']:,} | {r['rows_landed']:,} | {r['commits']} | {r['seconds']} | {int(r['records_per_second']):,} | {r['peak_rss_mib']} |")
 PY

@@ -7,7 +7,9 @@
 //! - `append`: a full load of `rows` records into an append table;
 //! - `load`: a full load of `rows` records into a cdc table (setup for the next two);
 //! - `upsert`: `changes` updated records merged by key into that table;
-//! - `noop`: an incremental run with nothing new.
+//! - `noop`: an incremental run with nothing new;
+//! - `history`: a snapshot of `rows` keys into an SCD 2 table (run it twice, the second time with
+//!   `--changes`, to apply a snapshot in which that many keys changed).
 
 mod source;
 
@@ -47,15 +49,23 @@ fn main() -> Result<()> {
         "load" => ("items", "0".to_owned()),
         // `noop` must see the same data as the run before it: nothing new.
         "upsert" | "noop" => ("items", arg(&args, "--changes", "0")),
-        other => bail!("unknown scenario `{other}` (append, load, upsert, noop)"),
+        "history" => ("catalog", arg(&args, "--changes", "0")),
+        other => bail!("unknown scenario `{other}` (append, load, upsert, noop, history)"),
     };
     let mut options = ConnectionOptions::new();
     options.insert("rows", rows.clone());
     options.insert("changes", changes.clone());
     let connector: Arc<dyn lakeflow_connect::LakeflowConnect> =
         Arc::new(source::Synthetic::new(&options)?);
+    let config = if table == "catalog" {
+        ", table_configuration: {scd_type: SCD_TYPE_2}"
+    } else {
+        ""
+    };
     let spec = PipelineSpec::parse(
-        &format!("connection_name: synthetic\nobjects:\n  - table: {{source_table: {table}}}\n"),
+        &format!(
+            "connection_name: synthetic\nobjects:\n  - table: {{source_table: {table}{config}}}\n"
+        ),
         "bench.yaml",
     )?;
     let plans =

@@ -1,5 +1,7 @@
 //! A synthetic source sized by options: `rows` records of an append table `events` and a cdc
-//! table `items`, plus `changes` updated items re-emitted after them (newer sequence values).
+//! table `items`, plus `changes` updated items re-emitted after them (newer sequence values),
+//! and a snapshot table `catalog` of `rows` keys in which `changes` of them (spread over the key
+//! range) have the changed values.
 //! Records are JSON objects shaped like a real API's (strings, numbers, timestamps as RFC 3339
 //! text, a nested object), so conversion is part of what is measured.
 
@@ -13,7 +15,7 @@ use lakeflow_connect::{
 };
 use serde_json::{Value, json};
 
-const TABLES: &[&str] = &["events", "items"];
+const TABLES: &[&str] = &["events", "items", "catalog"];
 
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     name: "synthetic",
@@ -71,9 +73,14 @@ impl Synthetic {
     }
 
     /// Record number `n` (0-based): the first `rows` are inserts, the next `changes` update
-    /// items spread over the key range.
+    /// items spread over the key range. In `catalog`, record `n` is key `n`, changed when it
+    /// is one of `changes` evenly spaced keys.
     fn record(&self, table: &str, n: u64) -> Record {
-        let (id, version) = if n < self.rows {
+        let (id, version) = if table == "catalog" {
+            let step = (self.rows / self.changes.max(1)).max(1);
+            let changed = self.changes > 0 && n.is_multiple_of(step) && n / step < self.changes;
+            (n, u64::from(changed))
+        } else if n < self.rows {
             (n, 0)
         } else {
             let k = n - self.rows;
@@ -122,6 +129,8 @@ impl LakeflowConnect for Synthetic {
         Self::check(table)?;
         Ok(if table == "events" {
             TableMetadata::new(IngestionType::Append, &[], Some("seq"))
+        } else if table == "catalog" {
+            TableMetadata::snapshot(&["id"])
         } else {
             TableMetadata::new(IngestionType::Cdc, &["id"], Some("seq"))
         })
@@ -135,7 +144,7 @@ impl LakeflowConnect for Synthetic {
     ) -> Result<ReadOutput<'_>> {
         Self::check(table)?;
         let batch = positive_option(options, MAX_RECORDS_PER_BATCH, 50_000)?;
-        let total = if table == "events" {
+        let total = if table == "events" || table == "catalog" {
             self.rows
         } else {
             self.rows + self.changes

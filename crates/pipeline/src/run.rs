@@ -477,9 +477,14 @@ impl<'a> TableRun<'a> {
         let mut history = None;
         if self.plan.keeps_history() {
             let tracked = self.plan.tracked_columns();
+            // The snapshot's time: new versions start and vanished keys' versions end here.
+            let at: arrow_array::ArrayRef = Arc::new(
+                arrow_array::TimestampMicrosecondArray::from(vec![now_micros()])
+                    .with_timezone("UTC"),
+            );
             history = Some(
                 target
-                    .begin_history_snapshot(&self.plan.keys, &tracked)
+                    .begin_history_snapshot(&self.plan.keys, &tracked, at)
                     .await?,
             );
         } else {
@@ -504,7 +509,7 @@ impl<'a> TableRun<'a> {
             for batch in &batches {
                 match (replace.as_mut(), history.as_mut()) {
                     (Some(replace), _) => replace.write(batch).await?,
-                    (None, Some(history)) => history.write(batch)?,
+                    (None, Some(history)) => history.write(batch).await?,
                     (None, None) => {}
                 }
             }
@@ -518,13 +523,7 @@ impl<'a> TableRun<'a> {
         let props = commit_properties(&app_id, batch, None);
         let counts = match (replace, history) {
             (Some(replace), _) => replace.commit(target, props).await?,
-            (None, Some(history)) => {
-                let at: arrow_array::ArrayRef = Arc::new(
-                    arrow_array::TimestampMicrosecondArray::from(vec![now_micros()])
-                        .with_timezone("UTC"),
-                );
-                history.commit(target, &at, props).await?
-            }
+            (None, Some(history)) => history.commit(target, props).await?,
             (None, None) => CommitCounts::default(),
         };
         self.summary.commits += 1;

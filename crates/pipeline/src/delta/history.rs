@@ -410,7 +410,7 @@ impl Target {
                 .await?;
         }
 
-        if picks.is_empty() {
+        if picks.is_empty() && self.staged.is_none() {
             self.commit_progress(props).await?;
         } else {
             self.write_versions(

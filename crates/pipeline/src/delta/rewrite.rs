@@ -189,7 +189,10 @@ impl Target {
         }
 
         // Pass 2: rewrite the files where a change wins, then insert what matched nothing.
-        let mut writer = NewFiles::for_table(self)?;
+        let mut writer = match self.staged.take() {
+            Some(staged) => staged,
+            None => NewFiles::for_table(self)?,
+        };
         let mut counts = Rewritten::default();
         let mut actions = Vec::new();
         for file in changing {

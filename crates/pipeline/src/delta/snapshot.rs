@@ -9,10 +9,10 @@ use std::hash::{Hash as _, Hasher as _};
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, BooleanArray, RecordBatch, UInt32Array};
-use arrow_schema::SchemaRef;
+use arrow_array::{ArrayRef, RecordBatch, UInt32Array, new_null_array};
+use arrow_schema::{Field, Schema, SchemaRef};
 use deltalake::arrow::compute::kernels::boolean::is_null;
-use deltalake::arrow::compute::{concat_batches, filter_record_batch, take};
+use deltalake::arrow::compute::{concat_batches, filter_record_batch, take, take_record_batch};
 use deltalake::arrow::row::{RowConverter, SortField};
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitProperties;
@@ -158,12 +158,21 @@ impl SnapshotReplace {
     }
 }
 
-/// An SCD 2 snapshot as it streams in: only the rows that change a key's current version (or
-/// bring a key without one) are kept; per current version the table keeps its key and a 64-bit
-/// hash of its tracked values, so memory follows the changes and the number of keys, not the
-/// rows. [`HistorySnapshot::commit`] closes the versions of keys the snapshot lacks.
+/// An SCD 2 snapshot as it streams in. Rows of keys without a current version are written to
+/// new data files at once (as versions from the snapshot's time); rows that change a key's
+/// current version are kept; rows equal to it are dropped. What is held per current version is
+/// its key and a 64-bit hash of its tracked values, so memory follows the changes and the
+/// number of keys, not the rows. [`HistorySnapshot::commit`] also closes the versions of keys
+/// the snapshot lacks.
 pub struct HistorySnapshot {
     name: String,
+    /// The snapshot's time: where new versions start and vanished keys' versions end.
+    at: ArrayRef,
+    /// New versions of keys without a current version.
+    files: NewFiles,
+    /// Keys written to `files` (a later row of the same key in the snapshot is dropped).
+    new_keys: HashSet<Box<[u8]>>,
+    inserted: usize,
     keys: Vec<String>,
     tracked: Vec<String>,
     /// The table's columns without `__START_AT` / `__END_AT`: what a snapshot row holds.
@@ -177,11 +186,13 @@ pub struct HistorySnapshot {
 }
 
 impl Target {
-    /// Starts reading an SCD 2 snapshot into this (existing) history table.
+    /// Starts reading an SCD 2 snapshot taken at `at` (one timestamp) into this (existing)
+    /// history table.
     pub async fn begin_history_snapshot(
         &self,
         keys: &[String],
         tracked: &[String],
+        at: ArrayRef,
     ) -> Result<HistorySnapshot> {
         let name = self.name.clone();
         let schema = self.arrow_schema()?.ok_or_else(|| PipelineError::State {
@@ -219,6 +230,10 @@ impl Target {
             source_schema,
             current: HashMap::new(),
             changed: Vec::new(),
+            at,
+            files: NewFiles::for_table(self)?,
+            new_keys: HashSet::new(),
+            inserted: 0,
             name: name.clone(),
         };
         // Only what identifies and compares current versions is read.
@@ -273,25 +288,62 @@ impl HistorySnapshot {
             .collect())
     }
 
-    /// Takes part of the snapshot: rows equal to their key's current version are dropped.
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+    /// Takes part of the snapshot: rows of new keys go to data files, rows equal to their key's
+    /// current version are dropped, the others are kept for the commit.
+    pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let batch = conform(batch, &self.source_schema).table(&self.name)?;
-        let keep: BooleanArray = self
-            .hashes(&batch)?
-            .into_iter()
-            .map(|(key, hash)| match self.current.get_mut(&key) {
+        let (mut changed, mut new) = (Vec::new(), Vec::new());
+        for (row, (key, hash)) in self.hashes(&batch)?.into_iter().enumerate() {
+            let row = u32::try_from(row).unwrap_or(u32::MAX);
+            match self.current.get_mut(&key) {
                 Some((current, seen)) => {
                     *seen = true;
-                    Some(*current != hash)
+                    if *current != hash {
+                        changed.push(row);
+                    }
                 }
-                None => Some(true),
-            })
-            .collect();
-        if keep.true_count() > 0 {
-            let changed = filter_record_batch(&batch, &keep).table(&self.name)?;
-            self.changed.push(changed);
+                None => {
+                    if self.new_keys.insert(key) {
+                        new.push(row);
+                    }
+                }
+            }
+        }
+        if !changed.is_empty() {
+            let rows = take_record_batch(&batch, &UInt32Array::from(changed)).table(&self.name)?;
+            self.changed.push(rows);
+        }
+        if !new.is_empty() {
+            self.inserted += new.len();
+            let rows = take_record_batch(&batch, &UInt32Array::from(new)).table(&self.name)?;
+            let versions = self.versions(&rows)?;
+            self.files.write(&versions).await?;
         }
         Ok(())
+    }
+
+    /// `rows` as open versions from the snapshot's time, in the table's schema.
+    fn versions(&self, rows: &RecordBatch) -> Result<RecordBatch> {
+        let n = rows.num_rows();
+        let zeros = UInt32Array::from(vec![0_u32; n]);
+        let start = take(self.at.as_ref(), &zeros, None).table(&self.name)?;
+        let mut columns = rows.columns().to_vec();
+        columns.push(start.clone());
+        columns.push(new_null_array(start.data_type(), n));
+        let mut fields: Vec<_> = rows.schema().fields().iter().cloned().collect();
+        fields.push(Arc::new(Field::new(
+            START_AT,
+            start.data_type().clone(),
+            true,
+        )));
+        fields.push(Arc::new(Field::new(
+            END_AT,
+            start.data_type().clone(),
+            true,
+        )));
+        let batch =
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).table(&self.name)?;
+        fit(&batch, self.files.schema()).table(&self.name)
     }
 
     /// Applies the snapshot in one commit carrying `props`: changed and new rows become current
@@ -299,10 +351,10 @@ impl HistorySnapshot {
     pub async fn commit(
         self,
         target: &mut Target,
-        at: &ArrayRef,
         props: CommitProperties,
     ) -> Result<CommitCounts> {
         let name = &self.name;
+        let at = &self.at;
         let changes = concat_batches(&relaxed(&self.source_schema), &self.changed).table(name)?;
         let vanished: Vec<&[u8]> = self
             .current
@@ -330,8 +382,14 @@ impl HistorySnapshot {
             deletes: Some((&deletes, at_each(deletes.num_rows())?)),
             kept_aside: None,
         };
-        target
+        // The new keys' files go into the same commit as the rewritten versions.
+        target.staged = Some(self.files);
+        let applied = target
             .apply_history(&self.keys, &self.tracked, input, None, props)
-            .await
+            .await;
+        target.staged = None;
+        let mut counts = applied?;
+        counts.inserted += self.inserted;
+        Ok(counts)
     }
 }

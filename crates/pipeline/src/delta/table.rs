@@ -33,6 +33,9 @@ pub struct Target {
     pub table: DeltaTable,
     /// Columns the rows of every new data file are sorted by (the spec's `cluster_by`).
     pub cluster_by: Vec<String>,
+    /// Data files already written for this table's next rewrite commit, which adds them with
+    /// its own (an SCD 2 snapshot's new keys, streamed while the snapshot was read).
+    pub(crate) staged: Option<super::rewrite::NewFiles>,
 }
 
 impl Target {
@@ -53,6 +56,7 @@ impl Target {
             name: name.to_owned(),
             table,
             cluster_by: Vec::new(),
+            staged: None,
         })
     }
 

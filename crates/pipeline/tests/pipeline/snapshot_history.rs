@@ -88,10 +88,20 @@ fn snapshots_make_versions_of_changed_rows_and_close_vanished_keys() {
     );
 
     assert_eq!(run(&[]), (0, 1, 1), "an empty snapshot closes every key");
+
     let open = query_rows(
         &rt,
         &warehouse,
         "SELECT COUNT(*) AS n FROM products WHERE \"__END_AT\" IS NULL",
     );
     assert_eq!(open, [json!({"n": 0})]);
+
+    // A key twice in one snapshot: its first row is the version.
+    assert_eq!(run(&[(5, "e"), (5, "e2")]), (1, 0, 0));
+    let five = query_rows(
+        &rt,
+        &warehouse,
+        "SELECT value FROM products WHERE id = 5 AND \"__END_AT\" IS NULL",
+    );
+    assert_eq!(five, [json!({"value": "e"})]);
 }
