@@ -1,11 +1,12 @@
 //! Looking at what runs produced: per-table status, and SQL over the warehouse.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
+use deltalake::Path as ObjectPath;
 use deltalake::datafusion::catalog::{MemoryCatalogProvider, MemorySchemaProvider};
 use deltalake::datafusion::prelude::SessionContext;
+use deltalake::logstore::ObjectStoreRef;
 use futures::TryStreamExt as _;
 use serde::Serialize;
 use serde_json::Value;
@@ -66,19 +67,27 @@ pub async fn table_status(plan: &FlowPlan) -> Result<TableStatus> {
     Ok(status)
 }
 
-/// Runs SQL over every Delta table of a local warehouse. Tables are named as in specs:
-/// `catalog.schema.table`, or `table` for tables at the root.
+/// Runs SQL over every Delta table of a warehouse (a directory or an object-store URL). Tables
+/// are named as in specs: `catalog.schema.table`, or `table` for tables at the root.
 pub async fn query(warehouse: &Warehouse, sql: &str) -> Result<Vec<RecordBatch>> {
-    let root = warehouse
-        .root()
-        .to_file_path()
-        .map_err(|()| PipelineError::Warehouse {
+    if let Ok(path) = warehouse.root().to_file_path()
+        && !path.is_dir()
+    {
+        return Err(PipelineError::Warehouse {
             location: warehouse.to_string(),
-            reason: "`query` needs a local warehouse".to_owned(),
+            reason: "no such directory (nothing has been run into it yet)".to_owned(),
+        });
+    }
+    let root = Target::open("warehouse", warehouse.root()).await?;
+    let store = root.table.object_store();
+    let mut tables = Vec::new();
+    find_tables(&store, &mut Vec::new(), &mut tables)
+        .await
+        .map_err(|e| PipelineError::Warehouse {
+            location: warehouse.to_string(),
+            reason: format!("listing its tables: {e}"),
         })?;
     let ctx = SessionContext::new();
-    let mut tables = Vec::new();
-    find_tables(&root, &mut Vec::new(), &mut tables);
     for segments in tables {
         let name = segments.join(".");
         let url = warehouse.table_url(segments.iter().map(String::as_str))?;
@@ -118,34 +127,36 @@ pub async fn query(warehouse: &Warehouse, sql: &str) -> Result<Vec<RecordBatch>>
     frame.collect().await.table("query")
 }
 
-/// Directories holding a `_delta_log`, as path segments under `dir` (at depth 1 or 3).
-fn find_tables(dir: &Path, prefix: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
-    if dir.join("_delta_log").is_dir() {
+/// Folders holding a `_delta_log`, as path segments under the store's root (at depth 1 or 3),
+/// in name order. Folders starting with `_` or `.` are not tables.
+async fn find_tables(
+    store: &ObjectStoreRef,
+    prefix: &mut Vec<String>,
+    found: &mut Vec<Vec<String>>,
+) -> std::result::Result<(), deltalake::ObjectStoreError> {
+    let here =
+        (!prefix.is_empty()).then(|| prefix.iter().map(String::as_str).collect::<ObjectPath>());
+    let listing = store.list_with_delimiter(here.as_ref()).await?;
+    let mut names: Vec<String> = listing
+        .common_prefixes
+        .iter()
+        .filter_map(|p| p.filename().map(str::to_owned))
+        .collect();
+    if names.iter().any(|n| n == "_delta_log") {
         if prefix.len() == 1 || prefix.len() == 3 {
             found.push(prefix.clone());
         }
-        return;
+        return Ok(());
     }
     if prefix.len() >= 3 {
-        return;
+        return Ok(());
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| !n.starts_with(['_', '.']))
-        .collect();
+    names.retain(|n| !n.starts_with(['_', '.']));
     names.sort();
     for name in names {
         prefix.push(name);
-        find_tables(
-            &dir.join(prefix.last().map_or("", String::as_str)),
-            prefix,
-            found,
-        );
+        Box::pin(find_tables(store, prefix, found)).await?;
         prefix.pop();
     }
+    Ok(())
 }
