@@ -28,9 +28,8 @@ use crate::error::{PipelineError, Result, TableContext as _};
 pub struct SnapshotReplace {
     name: String,
     files: NewFiles,
-    key_names: Vec<String>,
-    keys: RowConverter,
-    rows: RowConverter,
+    /// Key bytes and a hash of the whole row.
+    hashes: RowHashes,
     /// Per key of the table before: the hash of its row, and whether the snapshot has it.
     before: HashMap<Box<[u8]>, (u64, bool)>,
     /// Keys of the snapshot the table did not have.
@@ -53,73 +52,30 @@ impl Target {
         } else {
             keys.to_vec()
         };
-        let converter = |names: &[String]| -> Result<RowConverter> {
-            let fields = names
-                .iter()
-                .map(|n| {
-                    schema
-                        .field_with_name(n)
-                        .map(|f| SortField::new(f.data_type().clone()))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .table(&name)?;
-            RowConverter::new(fields).table(&name)
-        };
         let mut replace = SnapshotReplace {
             files: NewFiles::for_table(self)?,
-            keys: converter(&key_names)?,
-            rows: converter(&all)?,
-            key_names,
+            hashes: RowHashes::new(&schema, &name, &key_names, &all)?,
             name: name.clone(),
             before: HashMap::new(),
             new_keys: HashSet::new(),
             counts: CommitCounts::default(),
         };
-        let store = self.table.object_store();
-        for (_, file) in self.data_files()? {
-            let mut rows = open_file(&store, &file, None).await.table(&name)?;
-            while let Some(batch) = rows.try_next().await.table(&name)? {
-                let batch = fit(&batch, &schema).table(&name)?;
-                for (key, hash) in replace.hashes(&batch)? {
-                    replace.before.insert(key, (hash, false));
-                }
+        self.for_each_batch(None, &schema, |batch| {
+            for (key, hash) in replace.hashes.of(&batch)? {
+                replace.before.insert(key, (hash, false));
             }
-        }
+            Ok(())
+        })
+        .await?;
         Ok(replace)
     }
 }
 
 impl SnapshotReplace {
-    /// Each row's key bytes and the hash of the whole row.
-    fn hashes(&self, batch: &RecordBatch) -> Result<Vec<(Box<[u8]>, u64)>> {
-        let all: Vec<String> = self
-            .files
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect();
-        let keys = self
-            .keys
-            .convert_columns(&pick(batch, &self.key_names).table(&self.name)?)
-            .table(&self.name)?;
-        let rows = self
-            .rows
-            .convert_columns(&pick(batch, &all).table(&self.name)?)
-            .table(&self.name)?;
-        Ok((0..batch.num_rows())
-            .map(|i| {
-                let mut hasher = DefaultHasher::new();
-                rows.row(i).as_ref().hash(&mut hasher);
-                (Box::from(keys.row(i).as_ref()), hasher.finish())
-            })
-            .collect())
-    }
-
     /// Writes part of the snapshot to new (not yet committed) data files.
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let batch = fit(batch, self.files.schema()).table(&self.name)?;
-        for (key, hash) in self.hashes(&batch)? {
+        for (key, hash) in self.hashes.of(&batch)? {
             match self.before.get_mut(&key) {
                 Some((old, seen)) if !*seen => {
                     *seen = true;
@@ -177,8 +133,8 @@ pub struct HistorySnapshot {
     tracked: Vec<String>,
     /// The table's columns without `__START_AT` / `__END_AT`: what a snapshot row holds.
     source_schema: SchemaRef,
-    key_rows: RowConverter,
-    value_rows: RowConverter,
+    /// Key bytes and a hash of the tracked columns.
+    hashes: RowHashes,
     /// Per key with a current version: the hash of its tracked values, and whether the snapshot
     /// has the key.
     current: HashMap<Box<[u8]>, (u64, bool)>,
@@ -210,21 +166,8 @@ impl Target {
                 .project(&source_indices(&schema, &source_names))
                 .table(&name)?,
         );
-        let converter = |names: &[String]| -> Result<RowConverter> {
-            let fields = names
-                .iter()
-                .map(|n| {
-                    schema
-                        .field_with_name(n)
-                        .map(|f| SortField::new(f.data_type().clone()))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .table(&name)?;
-            RowConverter::new(fields).table(&name)
-        };
         let mut snapshot = HistorySnapshot {
-            key_rows: converter(keys)?,
-            value_rows: converter(tracked)?,
+            hashes: RowHashes::new(&schema, &name, keys, tracked)?,
             keys: keys.to_vec(),
             tracked: tracked.to_vec(),
             source_schema,
@@ -245,55 +188,29 @@ impl Target {
                 .project(&source_indices(&schema, &columns))
                 .table(&name)?,
         );
-        let store = self.table.object_store();
-        for (_, file) in self.data_files()? {
-            let mut rows = open_file(&store, &file, Some(&columns))
-                .await
-                .table(&name)?;
-            while let Some(batch) = rows.try_next().await.table(&name)? {
-                let batch = fit(&batch, &read_schema).table(&name)?;
-                let open = batch
-                    .column_by_name(END_AT)
-                    .map(|end| is_null(end.as_ref()))
-                    .transpose()
-                    .table(&name)?;
-                let Some(open) = open else { continue };
-                let batch = filter_record_batch(&batch, &open).table(&name)?;
-                for (key, hash) in snapshot.hashes(&batch)? {
-                    snapshot.current.insert(key, (hash, false));
-                }
+        self.for_each_batch(Some(&columns), &read_schema, |batch| {
+            let Some(end) = batch.column_by_name(END_AT) else {
+                return Ok(());
+            };
+            let open = is_null(end.as_ref()).table(&name)?;
+            let batch = filter_record_batch(&batch, &open).table(&name)?;
+            for (key, hash) in snapshot.hashes.of(&batch)? {
+                snapshot.current.insert(key, (hash, false));
             }
-        }
+            Ok(())
+        })
+        .await?;
         Ok(snapshot)
     }
 }
 
 impl HistorySnapshot {
-    /// Each row's key bytes and the hash of its tracked values.
-    fn hashes(&self, batch: &RecordBatch) -> Result<Vec<(Box<[u8]>, u64)>> {
-        let keys = self
-            .key_rows
-            .convert_columns(&pick(batch, &self.keys).table(&self.name)?)
-            .table(&self.name)?;
-        let values = self
-            .value_rows
-            .convert_columns(&pick(batch, &self.tracked).table(&self.name)?)
-            .table(&self.name)?;
-        Ok((0..batch.num_rows())
-            .map(|i| {
-                let mut hasher = DefaultHasher::new();
-                values.row(i).as_ref().hash(&mut hasher);
-                (Box::from(keys.row(i).as_ref()), hasher.finish())
-            })
-            .collect())
-    }
-
     /// Takes part of the snapshot: rows of new keys go to data files, rows equal to their key's
     /// current version are dropped, the others are kept for the commit.
     pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         let batch = conform(batch, &self.source_schema).table(&self.name)?;
         let (mut changed, mut new) = (Vec::new(), Vec::new());
-        for (row, (key, hash)) in self.hashes(&batch)?.into_iter().enumerate() {
+        for (row, (key, hash)) in self.hashes.of(&batch)?.into_iter().enumerate() {
             let row = u32::try_from(row).unwrap_or(u32::MAX);
             match self.current.get_mut(&key) {
                 Some((current, seen)) => {
@@ -362,9 +279,10 @@ impl HistorySnapshot {
             .filter(|(_, (_, seen))| !seen)
             .map(|(key, _)| key.as_ref())
             .collect();
-        let parser = self.key_rows.parser();
+        let parser = self.hashes.keys.parser();
         let key_columns = self
-            .key_rows
+            .hashes
+            .keys
             .convert_rows(vanished.iter().map(|k| parser.parse(k)))
             .table(name)?;
         let key_schema = Arc::new(
@@ -391,5 +309,86 @@ impl HistorySnapshot {
         let mut counts = applied?;
         counts.inserted += self.inserted;
         Ok(counts)
+    }
+}
+
+/// Rows as (key bytes, 64-bit hash of some columns): how snapshots remember a table's rows
+/// without holding them.
+struct RowHashes {
+    name: String,
+    key_names: Vec<String>,
+    value_names: Vec<String>,
+    keys: RowConverter,
+    values: RowConverter,
+}
+
+impl RowHashes {
+    /// Hashes of `value_names` by `key_names`, columns of `schema`.
+    fn new(
+        schema: &Schema,
+        name: &str,
+        key_names: &[String],
+        value_names: &[String],
+    ) -> Result<Self> {
+        let converter = |names: &[String]| -> Result<RowConverter> {
+            let fields = names
+                .iter()
+                .map(|n| {
+                    schema
+                        .field_with_name(n)
+                        .map(|f| SortField::new(f.data_type().clone()))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .table(name)?;
+            RowConverter::new(fields).table(name)
+        };
+        Ok(Self {
+            name: name.to_owned(),
+            keys: converter(key_names)?,
+            values: converter(value_names)?,
+            key_names: key_names.to_vec(),
+            value_names: value_names.to_vec(),
+        })
+    }
+
+    /// Each row's key bytes and the hash of its values.
+    fn of(&self, batch: &RecordBatch) -> Result<Vec<(Box<[u8]>, u64)>> {
+        let name = &self.name;
+        let keys = self
+            .keys
+            .convert_columns(&pick(batch, &self.key_names).table(name)?)
+            .table(name)?;
+        let values = self
+            .values
+            .convert_columns(&pick(batch, &self.value_names).table(name)?)
+            .table(name)?;
+        Ok((0..batch.num_rows())
+            .map(|i| {
+                let mut hasher = DefaultHasher::new();
+                values.row(i).as_ref().hash(&mut hasher);
+                (Box::from(keys.row(i).as_ref()), hasher.finish())
+            })
+            .collect())
+    }
+}
+
+impl Target {
+    /// Every row of the table (only `columns` of it, when given), fitted to `schema`, batch by
+    /// batch.
+    async fn for_each_batch(
+        &self,
+        columns: Option<&[String]>,
+        schema: &SchemaRef,
+        mut each: impl FnMut(RecordBatch) -> Result<()>,
+    ) -> Result<()> {
+        let name = &self.name;
+        let store = self.table.object_store();
+        for (_, file) in self.data_files()? {
+            let mut rows = open_file(&store, &file, columns).await.table(name)?;
+            while let Some(batch) = rows.try_next().await.table(name)? {
+                each(fit(&batch, schema).table(name)?)?;
+            }
+        }
+        Ok(())
     }
 }
