@@ -10,7 +10,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lakeflow-rs/target}"
 # Python packages some tests run (moto's S3 server, PySpark), in a virtualenv outside the clone.
 venv="$(scripts/test-venv.sh)"
 # Azurite, the Azure Blob Storage emulator (npm; needs Node.js), outside the clone too.
-node_dir="$HOME/.cache/lakeflow-rs/node"
+node_dir="${LAKEFLOW_NODE_DIR:-$HOME/.cache/lakeflow-rs/node}"
 azurite_version="3.35.0"
 if [ "$(cat "$node_dir/.azurite-version" 2>/dev/null)" != "$azurite_version" ]; then
   mkdir -p "$node_dir"
