@@ -1,6 +1,7 @@
 //! Running flows: read until caught up, commit data and progress together, many tables at once.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -611,6 +612,7 @@ impl<'a> TableRun<'a> {
         if start.as_ref() == Some(&latest) {
             return Ok((0, 0, start));
         }
+        let start_offset = start.clone();
         let connector = self.connector.clone();
         let table = self.plan.source_table.clone();
         let options = self.plan.table_options.clone();
@@ -622,24 +624,33 @@ impl<'a> TableRun<'a> {
             streams.partitions_between(&table, start.as_ref(), &end, &options)
         });
         let partitions: VecDeque<Partition> = joined(task.await, name)?.into();
-        let workers = self.options.read_partitions.min(partitions.len());
+        if partitions.is_empty() {
+            // Nothing between the offsets (or a latest offset behind the committed one, should
+            // the source's newest record go away): stay where the flow is.
+            return Ok((0, 0, start_offset));
+        }
+        let total = partitions.len();
+        let workers = self.options.read_partitions.min(total);
         let queue = Arc::new(Mutex::new(partitions));
+        let done = Arc::new(AtomicUsize::new(0));
         // A few batches in flight per reader: enough to keep the writer busy, bounded memory.
         let (sender, mut receiver) =
-            tokio::sync::mpsc::channel::<lakeflow_connect::Result<RecordBatch>>(2 * workers.max(1));
-        let mut readers = Vec::with_capacity(workers);
+            tokio::sync::mpsc::channel::<lakeflow_connect::Result<RecordBatch>>(2 * workers);
         for _ in 0..workers {
-            let (connector, converter, queue, sender) = (
+            let (connector, converter, queue, sender, done) = (
                 self.connector.clone(),
                 converter.clone(),
                 queue.clone(),
                 sender.clone(),
+                done.clone(),
             );
             let (table, options) = (
                 self.plan.source_table.clone(),
                 self.plan.table_options.clone(),
             );
-            readers.push(tokio::task::spawn_blocking(move || {
+            // Readers are threads of their own, not tokio's blocking pool, which the writer's
+            // storage calls need while the readers wait on a full channel.
+            std::thread::spawn(move || {
                 let read = |partition: &Partition| -> lakeflow_connect::Result<bool> {
                     let streams = connector.partitioned_streams().ok_or_else(|| {
                         lakeflow_connect::Error::not_supported(&table, "read_stream_partition")
@@ -649,11 +660,11 @@ impl<'a> TableRun<'a> {
                         sender.blocking_send(Ok(batch)).is_ok()
                     })
                 };
-                loop {
-                    let next = queue.lock().ok().and_then(|mut q| q.pop_front());
-                    let Some(partition) = next else { return };
+                while let Some(partition) = queue.lock().ok().and_then(|mut q| q.pop_front()) {
                     match read(&partition) {
-                        Ok(true) => {}
+                        Ok(true) => {
+                            done.fetch_add(1, Ordering::SeqCst);
+                        }
                         // The writer stopped listening: it failed and says why.
                         Ok(false) => return,
                         Err(e) => {
@@ -662,7 +673,7 @@ impl<'a> TableRun<'a> {
                         }
                     }
                 }
-            }));
+            });
         }
         drop(sender);
         let (mut rows, mut bytes) = (0, 0);
@@ -673,8 +684,16 @@ impl<'a> TableRun<'a> {
             self.progress.read(name, batch.num_rows());
             append.write(&batch).await?;
         }
-        for reader in readers {
-            joined(reader.await.map(Ok), name)?;
+        // Every reader has ended; a partition none of them finished (a reader panicked) must
+        // not be committed past.
+        let finished = done.load(Ordering::SeqCst);
+        if finished != total {
+            return Err(PipelineError::State {
+                table: name.clone(),
+                reason: format!(
+                    "only {finished} of {total} partitions were read (a partition reader stopped)"
+                ),
+            });
         }
         Ok((rows, bytes, Some(latest)))
     }

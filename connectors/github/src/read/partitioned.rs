@@ -7,7 +7,7 @@
 //! `cursor` and `keys_at_cursor`: the records after that position (from `start_date` without
 //! one) whose cursor is at or before `T`. Later partitions start at the previous one's `through`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Offset, Partition, Record, RecordStream, Result};
 use lakeflow_http::RequestBuilder;
 
@@ -15,7 +15,7 @@ use super::ascending::{Ascending, CURSOR, KEYS, Mark, caught_up, parse};
 use super::offset::{Builder, Fields, position};
 use super::{Extra, Snapshot};
 use crate::client::{GithubClient, next_page, objects};
-use crate::time::SECOND;
+use crate::time::{SECOND, floor_second};
 
 const THROUGH: &str = "through";
 
@@ -95,12 +95,19 @@ pub(crate) fn partitions_between(
     if low > through {
         return Ok(Vec::new());
     }
+    // Whole-second boundaries (a `start_date` may carry a fraction; it still filters).
+    let low = floor_second(low);
     let span = (through - low).num_seconds();
     let parts = i64::try_from(count.max(1)).unwrap_or(1).min(span.max(1));
     let mut partitions = Vec::new();
     let mut lower = from;
     for i in 1..=parts {
-        let upper = low + SECOND * i32::try_from(span * i / parts).unwrap_or(i32::MAX);
+        // The last range ends exactly at `through`: rounding never leaves records behind it.
+        let upper = if i == parts {
+            through
+        } else {
+            low + TimeDelta::seconds(span * i / parts)
+        };
         let mut builder = Builder::default();
         if let Some(mark) = &lower {
             builder = builder.instant(CURSOR, mark.at).keys(KEYS, &mark.keys);

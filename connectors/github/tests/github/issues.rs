@@ -246,6 +246,28 @@ fn partitioned_streams_deliver_what_plain_reads_deliver_and_continue_their_offse
         );
     }
 
+    // A `start_date` with a fraction of a second inside the history, and many ranges: the last
+    // range still reaches the latest offset, so the newest records are not left behind.
+    let whole = read_all(&github, "issues", None, &rover(&[]));
+    let mut updated: Vec<String> = whole
+        .values("updated_at")
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect();
+    updated.sort();
+    let start_date = updated[updated.len() / 2].replace('Z', ".250Z");
+    let from_date = rover(&[("start_date", &start_date)]);
+    let plain = read_all(&github, "issues", None, &from_date);
+    let options = rover(&[("start_date", &start_date), ("stream_partitions", "7")]);
+    let latest = streams.latest_offset("issues", &options).unwrap();
+    let streamed: Vec<Value> = read_stream(&github, "issues", None, &latest, &options)
+        .into_iter()
+        .flatten()
+        .map(|r| r["id"].clone())
+        .collect();
+    assert!(!streamed.is_empty());
+    assert_eq!(counts(streamed), counts(plain.values("id")));
+
     // From a plain read's offset cut inside a tie group, the stream delivers exactly the rest.
     let one = read_all(
         &github,

@@ -227,7 +227,7 @@ fn lands_like_a_local_warehouse(store: &Store, remote: &str) {
         )))
     };
     let (in_remote, in_local) = (status(remote), status(local));
-    assert_eq!(in_remote.len(), 9);
+    assert_eq!((in_remote.len(), in_local.len()), (9, 9));
     for (remote_table, local_table) in in_remote.iter().zip(&in_local) {
         assert_eq!(remote_table.0, local_table.0);
         if remote_table.0 == "main.ops.metrics" {

@@ -16,6 +16,7 @@ use deltalake::arrow::compute::{concat_batches, filter_record_batch, take, take_
 use deltalake::arrow::row::{RowConverter, SortField};
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitProperties;
+use deltalake::protocol::{DeltaOperation, SaveMode};
 use futures::TryStreamExt as _;
 
 use super::history::{END_AT, HistoryInput, START_AT, conform, relaxed, source_indices};
@@ -213,6 +214,8 @@ impl HistorySnapshot {
         for (row, (key, hash)) in self.hashes.of(&batch)?.into_iter().enumerate() {
             let row = u32::try_from(row).unwrap_or(u32::MAX);
             match self.current.get_mut(&key) {
+                // A key listed twice in one snapshot keeps its first row, as new keys do.
+                Some((_, true)) => {}
                 Some((current, seen)) => {
                     *seen = true;
                     if *current != hash {
@@ -300,6 +303,21 @@ impl HistorySnapshot {
             deletes: Some((&deletes, at_each(deletes.num_rows())?)),
             kept_aside: None,
         };
+        if changes.num_rows() == 0 && deletes.num_rows() == 0 {
+            // Only new keys (or nothing): their files and the progress, no rewrite.
+            let operation = DeltaOperation::Write {
+                mode: SaveMode::Append,
+                partition_by: None,
+                predicate: None,
+            };
+            self.files
+                .commit(target, Vec::new(), operation, Some(props))
+                .await?;
+            return Ok(CommitCounts {
+                inserted: self.inserted,
+                ..CommitCounts::default()
+            });
+        }
         // The new keys' files go into the same commit as the rewritten versions.
         target.staged = Some(self.files);
         let applied = target

@@ -104,4 +104,13 @@ fn snapshots_make_versions_of_changed_rows_and_close_vanished_keys() {
         "SELECT value FROM products WHERE id = 5 AND \"__END_AT\" IS NULL",
     );
     assert_eq!(five, [json!({"value": "e"})]);
+    // The same for a key with a current version: the first row decides.
+    assert_eq!(run(&[(5, "e"), (5, "x")]), (0, 0, 0));
+    assert_eq!(run(&[(5, "y"), (5, "e")]), (1, 1, 0));
+    let five = query_rows(
+        &rt,
+        &warehouse,
+        "SELECT value FROM products WHERE id = 5 AND \"__END_AT\" IS NULL",
+    );
+    assert_eq!(five, [json!({"value": "y"})]);
 }
