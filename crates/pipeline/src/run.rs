@@ -8,7 +8,9 @@ use std::time::Instant;
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
 use futures::StreamExt as _;
-use lakeflow_connect::{LakeflowConnect, Offset, Partition, Record};
+use lakeflow_connect::{
+    LakeflowConnect, Offset, Partition, PartitionedStream, Record, TableOptions,
+};
 use lakeflow_records::Converter;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -314,8 +316,13 @@ impl<'a> TableRun<'a> {
         let streams = feed == Feed::Records && self.plan.kind == FlowKind::Append;
         // Partitioned streams read the changes up to the source's latest offset in parallel,
         // and only an append commit can take that range without holding it.
-        let partitioned =
-            streams && self.options.read_partitions > 1 && self.latest_offset().await?.is_some();
+        // The latest offset asked to decide is the first range's end: one request, not two.
+        let mut known_latest = if streams && self.options.read_partitions > 1 {
+            self.latest_offset().await?
+        } else {
+            None
+        };
+        let partitioned = known_latest.is_some();
         let mut ahead = None;
         loop {
             let mut pending: Vec<RecordBatch> = Vec::new();
@@ -335,7 +342,8 @@ impl<'a> TableRun<'a> {
                 }
                 let (read_rows, read_bytes, end) = match appending.as_mut() {
                     Some(append) if partitioned => {
-                        self.read_partitions(start.clone(), converter.clone(), append)
+                        let latest = known_latest.take();
+                        self.read_partitions(start.clone(), latest, converter.clone(), append)
                             .await?
                     }
                     _ => {
@@ -577,18 +585,34 @@ impl<'a> TableRun<'a> {
     /// The source's latest offset for this table, when the connector has a partitioned
     /// stream for it (`None` when it has none or the table answers `NotSupported`).
     async fn latest_offset(&self) -> Result<Option<Offset>> {
+        let latest = self
+            .on_streams(
+                |streams, table, options| match streams.latest_offset(table, options) {
+                    Ok(offset) => Ok(Some(offset)),
+                    Err(lakeflow_connect::Error::NotSupported { .. }) => Ok(None),
+                    Err(e) => Err(e),
+                },
+            )
+            .await?;
+        Ok(latest.flatten())
+    }
+
+    /// Runs `call` on the connector's partitioned stream on a blocking thread (`None` when the
+    /// connector has none).
+    async fn on_streams<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&dyn PartitionedStream, &str, &TableOptions) -> lakeflow_connect::Result<T>
+        + Send
+        + 'static,
+    ) -> Result<Option<T>> {
         let connector = self.connector.clone();
         let table = self.plan.source_table.clone();
         let options = self.plan.table_options.clone();
         let task = tokio::task::spawn_blocking(move || {
-            let Some(streams) = connector.partitioned_streams() else {
-                return Ok(None);
-            };
-            match streams.latest_offset(&table, &options) {
-                Ok(offset) => Ok(Some(offset)),
-                Err(lakeflow_connect::Error::NotSupported { .. }) => Ok(None),
-                Err(e) => Err(e),
-            }
+            connector
+                .partitioned_streams()
+                .map(|streams| call(streams, &table, &options))
+                .transpose()
         });
         joined(task.await, &self.plan.name)
     }
@@ -599,35 +623,34 @@ impl<'a> TableRun<'a> {
     async fn read_partitions(
         &self,
         start: Option<Offset>,
+        latest: Option<Offset>,
         converter: Arc<Converter>,
         append: &mut StreamedAppend,
     ) -> Result<(usize, usize, Option<Offset>)> {
         let name = &self.plan.name;
-        let Some(latest) = self.latest_offset().await? else {
-            return Err(PipelineError::State {
-                table: name.clone(),
-                reason: "the connector stopped offering a partitioned stream".to_owned(),
-            });
+        let stopped = || PipelineError::State {
+            table: name.clone(),
+            reason: "the connector stopped offering a partitioned stream".to_owned(),
+        };
+        let latest = match latest {
+            Some(latest) => latest,
+            None => self.latest_offset().await?.ok_or_else(stopped)?,
         };
         if start.as_ref() == Some(&latest) {
             return Ok((0, 0, start));
         }
-        let start_offset = start.clone();
-        let connector = self.connector.clone();
-        let table = self.plan.source_table.clone();
-        let options = self.plan.table_options.clone();
-        let end = latest.clone();
-        let task = tokio::task::spawn_blocking(move || {
-            let streams = connector.partitioned_streams().ok_or_else(|| {
-                lakeflow_connect::Error::not_supported(&table, "partitions_between")
-            })?;
-            streams.partitions_between(&table, start.as_ref(), &end, &options)
-        });
-        let partitions: VecDeque<Partition> = joined(task.await, name)?.into();
+        let (from, end) = (start.clone(), latest.clone());
+        let partitions: VecDeque<Partition> = self
+            .on_streams(move |streams, table, options| {
+                streams.partitions_between(table, from.as_ref(), &end, options)
+            })
+            .await?
+            .ok_or_else(stopped)?
+            .into();
         if partitions.is_empty() {
             // Nothing between the offsets (or a latest offset behind the committed one, should
             // the source's newest record go away): stay where the flow is.
-            return Ok((0, 0, start_offset));
+            return Ok((0, 0, start));
         }
         let total = partitions.len();
         let workers = self.options.read_partitions.min(total);

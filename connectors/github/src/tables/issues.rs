@@ -10,6 +10,7 @@ use crate::read::Extra;
 use crate::read::ReadCtx;
 use crate::read::ascending::{Ascending, read_since};
 use crate::read::descending::{Descending, deliver, read_newest_first};
+use crate::read::partitioned::SinceRequest;
 use crate::schema::{
     flag, instant, int, labels, links, milestone, object, reactions, repository_columns, required,
     schema, text, user, users,
@@ -191,10 +192,7 @@ fn updated_listing(table: Table) -> Option<UpdatedListing> {
 pub(super) fn with_updated_listing<T>(
     ctx: &ReadCtx<'_>,
     extra: &Extra,
-    with: impl FnOnce(
-        &Ascending<'_>,
-        &dyn Fn(Option<DateTime<Utc>>, bool, u64) -> RequestBuilder,
-    ) -> Result<T>,
+    with: impl FnOnce(&Ascending<'_>, &SinceRequest<'_>) -> Result<T>,
 ) -> Result<T> {
     let listing = updated_listing(ctx.table)
         .ok_or_else(|| Error::not_supported(ctx.table.name(), "partitioned streams"))?;

@@ -134,20 +134,10 @@ impl Target {
                 .collect::<Result<Vec<_>, _>>()
                 .table(&name)?,
         ));
-        let source_fields: Vec<String> = target_schema
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .filter(|n| n != START_AT && n != END_AT)
-            .collect();
+        let (source_fields, source_schema) = source_columns(&target_schema).table(&name)?;
 
         // The keys touched by this commit.
         let mut key_parts = Vec::new();
-        let source_schema = Arc::new(
-            target_schema
-                .project(&source_indices(&target_schema, &source_fields))
-                .table(&name)?,
-        );
         let changes = match &input.changes {
             Some((batch, seq)) => Some((
                 conform(batch, &source_schema).table(&name)?,
@@ -502,6 +492,20 @@ impl Target {
         };
         concat_batches(&first.schema(), &batches).table(&self.name)
     }
+}
+
+/// A history table's source columns (all but `__START_AT` and `__END_AT`): names and schema.
+pub(crate) fn source_columns(
+    schema: &Schema,
+) -> Result<(Vec<String>, SchemaRef), deltalake::arrow::error::ArrowError> {
+    let names: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .filter(|n| n != START_AT && n != END_AT)
+        .collect();
+    let projected = schema.project(&source_indices(schema, &names))?;
+    Ok((names, Arc::new(projected)))
 }
 
 pub(crate) fn source_indices(schema: &Schema, names: &[String]) -> Vec<usize> {

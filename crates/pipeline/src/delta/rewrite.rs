@@ -573,8 +573,17 @@ fn may_hold(stats: Option<&str>, column: &str, sorted: &[i64]) -> bool {
 
 /// Commit operation of a full replacement of the table's rows.
 pub(crate) fn overwrite_operation() -> DeltaOperation {
+    write_operation(SaveMode::Overwrite)
+}
+
+/// The operation recorded for a commit that only adds files.
+pub(crate) fn append_operation() -> DeltaOperation {
+    write_operation(SaveMode::Append)
+}
+
+fn write_operation(mode: SaveMode) -> DeltaOperation {
     DeltaOperation::Write {
-        mode: SaveMode::Overwrite,
+        mode,
         partition_by: None,
         predicate: None,
     }

@@ -16,11 +16,12 @@ use deltalake::arrow::compute::{concat_batches, filter_record_batch, take, take_
 use deltalake::arrow::row::{RowConverter, SortField};
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitProperties;
-use deltalake::protocol::{DeltaOperation, SaveMode};
 use futures::TryStreamExt as _;
 
-use super::history::{END_AT, HistoryInput, START_AT, conform, relaxed, source_indices};
-use super::rewrite::{NewFiles, fit, open_file, overwrite_operation, pick};
+use super::history::{
+    END_AT, HistoryInput, START_AT, conform, relaxed, source_columns, source_indices,
+};
+use super::rewrite::{NewFiles, append_operation, fit, open_file, overwrite_operation, pick};
 use super::table::Target;
 use super::write::CommitCounts;
 use crate::error::{PipelineError, Result, TableContext as _};
@@ -156,17 +157,7 @@ impl Target {
             table: name.clone(),
             reason: "cannot apply a snapshot to a table that does not exist".to_owned(),
         })?;
-        let source_names: Vec<String> = schema
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .filter(|n| n != START_AT && n != END_AT)
-            .collect();
-        let source_schema = Arc::new(
-            schema
-                .project(&source_indices(&schema, &source_names))
-                .table(&name)?,
-        );
+        let (_, source_schema) = source_columns(&schema).table(&name)?;
         let mut snapshot = HistorySnapshot {
             hashes: RowHashes::new(&schema, &name, keys, tracked)?,
             keys: keys.to_vec(),
@@ -242,11 +233,16 @@ impl HistorySnapshot {
         Ok(())
     }
 
+    /// The snapshot's time, once per row of `rows` rows.
+    fn at_each(&self, rows: usize) -> Result<ArrayRef> {
+        let zeros = UInt32Array::from(vec![0_u32; rows]);
+        take(self.at.as_ref(), &zeros, None).table(&self.name)
+    }
+
     /// `rows` as open versions from the snapshot's time, in the table's schema.
     fn versions(&self, rows: &RecordBatch) -> Result<RecordBatch> {
         let n = rows.num_rows();
-        let zeros = UInt32Array::from(vec![0_u32; n]);
-        let start = take(self.at.as_ref(), &zeros, None).table(&self.name)?;
+        let start = self.at_each(n)?;
         let mut columns = rows.columns().to_vec();
         columns.push(start.clone());
         columns.push(new_null_array(start.data_type(), n));
@@ -274,7 +270,6 @@ impl HistorySnapshot {
         props: CommitProperties,
     ) -> Result<CommitCounts> {
         let name = &self.name;
-        let at = &self.at;
         let changes = concat_batches(&relaxed(&self.source_schema), &self.changed).table(name)?;
         let vanished: Vec<&[u8]> = self
             .current
@@ -294,24 +289,15 @@ impl HistorySnapshot {
                 .table(name)?,
         );
         let deletes = RecordBatch::try_new(relaxed(&key_schema), key_columns).table(name)?;
-        let at_each = |rows: usize| {
-            let zeros = UInt32Array::from(vec![0_u32; rows]);
-            take(at.as_ref(), &zeros, None).table(name)
-        };
         let input = HistoryInput {
-            changes: Some((&changes, at_each(changes.num_rows())?)),
-            deletes: Some((&deletes, at_each(deletes.num_rows())?)),
+            changes: Some((&changes, self.at_each(changes.num_rows())?)),
+            deletes: Some((&deletes, self.at_each(deletes.num_rows())?)),
             kept_aside: None,
         };
         if changes.num_rows() == 0 && deletes.num_rows() == 0 {
             // Only new keys (or nothing): their files and the progress, no rewrite.
-            let operation = DeltaOperation::Write {
-                mode: SaveMode::Append,
-                partition_by: None,
-                predicate: None,
-            };
             self.files
-                .commit(target, Vec::new(), operation, Some(props))
+                .commit(target, Vec::new(), append_operation(), Some(props))
                 .await?;
             return Ok(CommitCounts {
                 inserted: self.inserted,

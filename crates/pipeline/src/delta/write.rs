@@ -9,11 +9,10 @@ use arrow_schema::{Field, Schema, SchemaRef};
 use deltalake::arrow::compute::concat_batches;
 use deltalake::datafusion::prelude::SessionContext;
 use deltalake::kernel::transaction::CommitProperties;
-use deltalake::protocol::{DeltaOperation, SaveMode};
 use url::Url;
 
 use super::dedupe::latest_per_key;
-use super::rewrite::{NewFiles, OnMatch, Precedence};
+use super::rewrite::{NewFiles, OnMatch, Precedence, append_operation};
 use super::table::Target;
 use crate::error::{Result, TableContext as _};
 
@@ -215,13 +214,8 @@ impl StreamedAppend {
         target: &mut Target,
         props: CommitProperties,
     ) -> Result<CommitCounts> {
-        let operation = DeltaOperation::Write {
-            mode: SaveMode::Append,
-            partition_by: None,
-            predicate: None,
-        };
         self.files
-            .commit(target, Vec::new(), operation, Some(props))
+            .commit(target, Vec::new(), append_operation(), Some(props))
             .await?;
         Ok(CommitCounts {
             appended: self.rows,
