@@ -293,6 +293,22 @@ impl TableSettings {
     }
 }
 
+/// Checks that every option given is a table option of this connector, for some table; values
+/// and which table they apply to are left to reads.
+pub(crate) fn check_known_table_options(options: &TableOptions) -> Result<()> {
+    match options
+        .keys()
+        .find(|name| !TABLE_OPTIONS.iter().any(|spec| spec.name == name.as_str()))
+    {
+        None => Ok(()),
+        Some(unknown) => Err(Error::UnknownOption {
+            option: unknown.clone(),
+            table: None,
+            known: TABLE_OPTIONS.iter().map(|s| s.name.to_owned()).collect(),
+        }),
+    }
+}
+
 fn missing(option: &str, table: Table) -> Error {
     Error::MissingOption {
         option: option.to_owned(),

@@ -9,7 +9,7 @@ use lakeflow_connect::{
 use lakeflow_http::RequestBuilder;
 
 use crate::client::GithubClient;
-use crate::config::{CONNECTION_OPTIONS, ClientSettings, TableSettings};
+use crate::config::{CONNECTION_OPTIONS, ClientSettings, TableSettings, check_known_table_options};
 use crate::read::ReadCtx;
 use crate::tables::{self, Rechecked, Table};
 use crate::time::horizon;
@@ -83,15 +83,19 @@ impl LakeflowConnect for GithubConnector {
         Ok(Table::ALL.iter().map(|t| t.name().to_owned()).collect())
     }
 
+    /// Needs no table options: a schema is the same for every repository. Options given are only
+    /// checked to be ones the connector knows, so that `lakeflow tables github -o owner=...`
+    /// works for `repositories` too (which takes no `owner`).
     fn get_table_schema(&self, table: &str, options: &TableOptions) -> Result<SchemaRef> {
         let table = Table::parse(table)?;
-        TableSettings::parse(table, options)?;
+        check_known_table_options(options)?;
         Ok(table.schema())
     }
 
+    /// Needs no table options, like [`GithubConnector::get_table_schema`].
     fn read_table_metadata(&self, table: &str, options: &TableOptions) -> Result<TableMetadata> {
         let table = Table::parse(table)?;
-        TableSettings::parse(table, options)?;
+        check_known_table_options(options)?;
         Ok(table.metadata())
     }
 
@@ -149,5 +153,48 @@ impl PartitionedStream for GithubConnector {
         options: &TableOptions,
     ) -> Result<RecordStream<'_>> {
         self.with_ctx(table, options, |ctx| tables::read_partition(ctx, partition))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(pairs: &[(&str, &str)]) -> TableOptions {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn metadata_and_schemas_need_no_table_options() {
+        // Nothing is requested: the base URL is never reached.
+        let connection: ConnectionOptions = [("token", "t"), ("base_url", "http://127.0.0.1:9")]
+            .into_iter()
+            .collect();
+        let github = GithubConnector::new(&connection).unwrap();
+        let repository = options(&[("owner", "acme"), ("repo", "rover")]);
+        for name in github.list_tables().unwrap() {
+            // Without options, and with the options of another table (`repositories` takes no
+            // `owner`), as `lakeflow tables github -o owner=... -o repo=...` asks.
+            for given in [TableOptions::new(), repository.clone()] {
+                let metadata = github.read_table_metadata(&name, &given);
+                let schema = github.get_table_schema(&name, &given);
+                assert!(metadata.is_ok() && schema.is_ok(), "{name}: {given:?}");
+            }
+        }
+        let err = github
+            .read_table_metadata("issues", &options(&[("colour", "red")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("unknown option `colour`"), "{err}");
+        // Reads still need the repository.
+        let err = github
+            .read_table("issues", None, &TableOptions::new())
+            .err()
+            .unwrap()
+            .to_string();
+        assert_eq!(err, "missing required option `owner` for table `issues`");
     }
 }

@@ -208,13 +208,13 @@ fn the_github_connector_passes_every_check() {
 
 #[test]
 fn the_descriptor_built_connector_passes_as_lakeflow_test_runs_it() {
-    // The suite starts the simulator itself and hands its URL over as `base_url`.
+    // The suite starts the simulator itself and hands its URL over as `base_url`; the
+    // repository comes from the spec's `table_options`, as with `lakeflow test github`.
     let connection: ConnectionOptions = [("token", TOKEN), ("rate_limit_wait_seconds", "0")]
         .into_iter()
         .collect();
     let report = Conformance::new(&DESCRIPTOR)
         .connection(connection)
-        .common_table_options(repository())
         .tables(&[
             "issues",
             "pull_requests",
@@ -222,10 +222,17 @@ fn the_descriptor_built_connector_passes_as_lakeflow_test_runs_it() {
             "workflow_runs",
             "stargazers",
             "branches",
+            "repositories",
         ])
         .run();
     println!("{report}");
     report.assert_passed();
+    let setup = report.row(None, Check::Setup).unwrap();
+    assert!(
+        setup.evidence.contains("[owner=acme-robotics, repo=rover]"),
+        "{}",
+        setup.evidence
+    );
     assert_eq!(
         report.outcome(Some("workflow_runs"), Check::Faults),
         Some(Outcome::Pass)

@@ -4,10 +4,14 @@ mod commands;
 mod options;
 mod output;
 mod pipeline;
+mod waiting;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::commands::{
     query::QueryArgs, read::ReadArgs, run::RunArgs, schema::SchemaArgs, simulate::SimulateArgs,
@@ -50,8 +54,11 @@ enum Command {
     /// Check a pipeline spec against its connector (tables, options, keys) without running it.
     Validate(PipelineArgs),
     /// Show each destination table's Delta version, rows, committed offsets and last run.
+    ///
+    /// A table that cannot be read gets an error row; `--verify` also checks that storage has
+    /// every data file each table references. Exits non-zero on either.
     Status(StatusArgs),
-    /// Run SQL over the warehouse's Delta tables.
+    /// Run a read-only SQL query (SELECT, WITH, EXPLAIN, SHOW, DESCRIBE) over the warehouse.
     Query(QueryArgs),
     /// Serve a source's API on 127.0.0.1 from its simulator spec (offline, deterministic).
     ///
@@ -67,8 +74,9 @@ enum Command {
 }
 
 /// Logs go to stderr, filtered by `LAKEFLOW_LOG` (e.g. `LAKEFLOW_LOG=lakeflow_http=debug` shows
-/// every HTTP request, with secrets redacted); warnings only by default.
-fn init_logging() {
+/// every HTTP request, with secrets redacted); warnings only by default. Retries, whatever the
+/// filter, go to the returned [`waiting::Waiting`], for progress lines.
+fn init_logging() -> waiting::Waiting {
     const OWN_CRATES: [&str; 10] = [
         "lakeflow",
         "lakeflow_connect",
@@ -98,10 +106,17 @@ fn init_logging() {
         lakeflow_http::TRANSPORT_LOG_DIRECTIVES
     ))
     .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let waiting = waiting::Waiting::default();
+    // Each layer has its own filter: the log filter must not hide retries from progress lines.
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(filter),
+        )
+        .with(waiting.layer())
         .init();
+    waiting
 }
 
 fn main() -> ExitCode {
@@ -109,13 +124,14 @@ fn main() -> ExitCode {
     if matches!(cli.command, Command::Run(_)) {
         lakeflow_pipeline::bound_allocator_arenas();
     }
-    init_logging();
+    lakeflow_pipeline::quiet_recovered_storage_panics();
+    let waiting = init_logging();
     let result = match cli.command {
         Command::Sources { format } => commands::sources::run(format),
         Command::Tables(args) => commands::tables::run(&args),
         Command::Schema(args) => commands::schema::run(&args),
         Command::Read(args) => commands::read::run(&args),
-        Command::Run(args) => commands::run::run(&args),
+        Command::Run(args) => commands::run::run(&args, &waiting),
         Command::Validate(args) => commands::validate::run(&args),
         Command::Status(args) => commands::status::run(&args),
         Command::Query(args) => commands::query::run(&args),
@@ -134,9 +150,64 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            // One line that names what is wrong: the context chain joined with ": ".
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_line(&err));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// One line that names what is wrong: the context chain joined with ": ", leaving out a cause
+/// whose text is already in the line (an error that shows its source in its own message, as
+/// thiserror's `{source}` does, would otherwise print it twice).
+fn error_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Context as _;
+
+    /// As thiserror makes `#[error("cannot read `x`: {source}")]` with a `source` field.
+    #[derive(Debug)]
+    struct ShowsItsSource {
+        source: std::io::Error,
+    }
+
+    impl std::fmt::Display for ShowsItsSource {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "cannot read `x`: {}", self.source)
+        }
+    }
+
+    impl std::error::Error for ShowsItsSource {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.source)
+        }
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = || std::io::Error::other("Is a directory (os error 21)");
+        let err = anyhow::Error::new(ShowsItsSource { source: io() }).context("spec `x`");
+        assert_eq!(
+            super::error_line(&err),
+            "spec `x`: cannot read `x`: Is a directory (os error 21)"
+        );
+        let err = Err::<(), _>(io()).context("outer").unwrap_err();
+        assert_eq!(
+            super::error_line(&err),
+            "outer: Is a directory (os error 21)"
+        );
     }
 }

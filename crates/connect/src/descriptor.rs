@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use crate::{ConnectionOptions, Error, LakeflowConnect, OptionSpec, Result, check_options};
+use crate::{
+    ConnectionOptions, Error, LakeflowConnect, OptionSpec, Redactor, Result, check_options,
+};
 
 /// Builds a connector from its connection options.
 pub type Constructor = fn(&ConnectionOptions) -> Result<Box<dyn LakeflowConnect>>;
@@ -46,10 +48,14 @@ impl fmt::Debug for ConnectorDescriptor {
 
 impl ConnectorDescriptor {
     /// Validates the connection options (all required present, none unknown) and builds the
-    /// connector.
+    /// connector. Values the options hold as secret ([`ConnectionOptions::insert_secret`]) are
+    /// scrubbed from the constructor's errors and from everything the connector reports
+    /// ([`Redactor`]).
     pub fn connect(&self, options: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {
         check_options(options.keys(), self.connection_options, None)?;
-        (self.constructor)(options)
+        let redactor = Redactor::new(options);
+        let connector = (self.constructor)(options).map_err(|e| redactor.redact_error(e))?;
+        Ok(redactor.wrap(connector))
     }
 
     /// Checks table options for `table` against the declared table options.

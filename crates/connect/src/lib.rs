@@ -25,6 +25,7 @@ mod descriptor;
 mod error;
 mod metadata;
 mod options;
+mod redact;
 
 pub use connector::{
     LakeflowConnect, Namespaces, Offset, Partition, PartitionedRead, PartitionedStream, ReadOutput,
@@ -37,6 +38,7 @@ pub use options::{
     ConnectionOptions, MAX_RECORDS_PER_BATCH, OptionSpec, Secret, TableOptions, check_options,
     parse_option, positive_option,
 };
+pub use redact::{MIN_REDACTED_CHARS, Redactor};
 
 /// Re-exported so connectors and consumers use the same Arrow schema types.
 pub use arrow_schema;

@@ -1,6 +1,6 @@
 //! Connection options, table options, option declarations and the redacting [`Secret`] type.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -105,25 +105,35 @@ impl OptionSpec {
 
 /// Connection options (the connection parameters a connector is constructed from).
 ///
+/// A value set with [`ConnectionOptions::insert_secret`] (one read from an environment variable
+/// or a file) is a secret whatever option it is given for: [`crate::ConnectorDescriptor::connect`]
+/// scrubs it from every error and `Debug` output of the connector (see [`crate::Redactor`]).
+///
 /// `Debug` prints the keys only, so a secret can never leak through a stray `{:?}`.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct ConnectionOptions(BTreeMap<String, String>);
+pub struct ConnectionOptions {
+    values: BTreeMap<String, String>,
+    /// The keys whose values are secret because of where they came from.
+    secret_keys: BTreeSet<String>,
+}
 
 impl fmt::Debug for ConnectionOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.0.keys().map(|k| (k, "***")))
+            .entries(self.values.keys().map(|k| (k, "***")))
             .finish()
     }
 }
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for ConnectionOptions {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(
-            iter.into_iter()
+        Self {
+            values: iter
+                .into_iter()
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
-        )
+            secret_keys: BTreeSet::new(),
+        }
     }
 }
 
@@ -133,14 +143,29 @@ impl ConnectionOptions {
         Self::default()
     }
 
-    /// Sets an option.
+    /// Sets an option (replacing any value, and whether it was secret).
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.0.insert(key.into(), value.into());
+        let key = key.into();
+        self.secret_keys.remove(&key);
+        self.values.insert(key, value.into());
+    }
+
+    /// Sets an option whose value is secret because of where it came from (an environment
+    /// variable, a file), whether or not the connector declares the option secret.
+    pub fn insert_secret(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        let key = key.into();
+        self.secret_keys.insert(key.clone());
+        self.values.insert(key, value.into());
+    }
+
+    /// Whether the value of `key` was set with [`ConnectionOptions::insert_secret`].
+    pub fn is_secret(&self, key: &str) -> bool {
+        self.secret_keys.contains(key)
     }
 
     /// The value of an option.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).map(String::as_str)
+        self.values.get(key).map(String::as_str)
     }
 
     /// The value of a required option.
@@ -158,12 +183,20 @@ impl ConnectionOptions {
 
     /// The option names given.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.0.keys().map(String::as_str)
+        self.values.keys().map(String::as_str)
+    }
+
+    /// The options set with [`ConnectionOptions::insert_secret`], with their values.
+    pub fn secrets(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.secret_keys
+            .iter()
+            .filter_map(|k| Some((k.as_str(), self.get(k)?)))
     }
 
     /// Removes an option, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        self.0.remove(key)
+        self.secret_keys.remove(key);
+        self.values.remove(key)
     }
 }
 
@@ -246,6 +279,24 @@ mod tests {
         assert!(!debug.contains("supersecret"), "{debug}");
         assert!(!debug.contains("me\""), "{debug}");
         assert!(debug.contains("token"), "{debug}");
+    }
+
+    #[test]
+    fn secret_marks_follow_the_value() {
+        let mut opts = ConnectionOptions::new();
+        opts.insert_secret("base_url", "https://from-env.test");
+        opts.insert("owner", "me");
+        assert!(opts.is_secret("base_url") && !opts.is_secret("owner"));
+        assert_eq!(
+            opts.secrets().collect::<Vec<_>>(),
+            [("base_url", "https://from-env.test")]
+        );
+        let copy = opts.clone();
+        opts.insert("base_url", "https://literal.test");
+        assert!(!opts.is_secret("base_url") && copy.is_secret("base_url"));
+        opts.insert_secret("owner", "x");
+        opts.remove("owner");
+        assert_eq!(opts.secrets().count(), 0);
     }
 
     #[test]

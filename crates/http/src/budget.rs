@@ -5,6 +5,8 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::Clock;
+
 /// A request budget a source publishes, e.g. "100 requests per 10 seconds".
 ///
 /// The client keeps the start times of recent requests and delays a request until fewer than
@@ -44,9 +46,10 @@ impl Limiter {
         }
     }
 
-    /// Blocks until a request may start, records its start, and returns how long it waited.
-    pub(crate) fn acquire(&self) -> Duration {
-        let began = Instant::now();
+    /// Blocks until a request may start, records its start, and returns that start and how
+    /// long it waited.
+    pub(crate) fn acquire(&self, clock: &dyn Clock) -> (Instant, Duration) {
+        let began = clock.now();
         loop {
             let wait = {
                 // A poisoned lock only means another thread panicked mid-update of plain
@@ -55,7 +58,7 @@ impl Limiter {
                     .starts
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
-                let now = Instant::now();
+                let now = clock.now();
                 while starts
                     .front()
                     .is_some_and(|&t| now.duration_since(t) >= self.window)
@@ -64,7 +67,7 @@ impl Limiter {
                 }
                 if starts.len() < self.capacity {
                     starts.push_back(now);
-                    return began.elapsed();
+                    return (now, now.saturating_duration_since(began));
                 }
                 // Full: the oldest start leaves the window first.
                 starts.front().map_or(Duration::ZERO, |&oldest| {
@@ -72,7 +75,7 @@ impl Limiter {
                 })
             };
             // Sleep without the lock so other threads can check (and also wait) meanwhile.
-            std::thread::sleep(wait.max(Duration::from_millis(1)));
+            clock.sleep(wait.max(Duration::from_millis(1)));
         }
     }
 }
@@ -82,22 +85,22 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::VirtualClock;
 
     #[test]
     fn no_window_holds_more_than_the_budget() {
-        let limiter = Arc::new(Limiter::new(RequestBudget::new(
-            3,
-            Duration::from_millis(100),
-        )));
+        const WINDOW: Duration = Duration::from_millis(100);
+        let limiter = Arc::new(Limiter::new(RequestBudget::new(3, WINDOW)));
+        let clock = VirtualClock::new();
         let starts = Arc::new(Mutex::new(Vec::new()));
         let threads: Vec<_> = (0..3)
             .map(|_| {
-                let limiter = Arc::clone(&limiter);
-                let starts = Arc::clone(&starts);
+                let (limiter, clock, starts) =
+                    (Arc::clone(&limiter), clock.clone(), Arc::clone(&starts));
                 std::thread::spawn(move || {
                     for _ in 0..3 {
-                        limiter.acquire();
-                        starts.lock().unwrap().push(Instant::now());
+                        let (start, _) = limiter.acquire(&clock);
+                        starts.lock().unwrap().push(start);
                     }
                 })
             })
@@ -108,18 +111,20 @@ mod tests {
         let mut starts = starts.lock().unwrap().clone();
         starts.sort();
         assert_eq!(starts.len(), 9);
-        // Any 4 consecutive starts span at least one window (minus scheduling noise between
-        // acquiring and recording).
+        // The starts the limiter granted, on its own clock: any 4 consecutive span a window.
         for w in starts.windows(4) {
             let span = w[3] - w[0];
-            assert!(span >= Duration::from_millis(95), "{span:?}");
+            assert!(span >= WINDOW, "{span:?}");
         }
+        assert!(starts[8] - starts[0] >= 2 * WINDOW);
     }
 
     #[test]
     fn zero_is_treated_as_one() {
         let limiter = Limiter::new(RequestBudget::new(0, Duration::from_millis(30)));
-        assert!(limiter.acquire() < Duration::from_millis(5));
-        assert!(limiter.acquire() >= Duration::from_millis(25));
+        let clock = VirtualClock::new();
+        assert_eq!(limiter.acquire(&clock).1, Duration::ZERO);
+        assert_eq!(limiter.acquire(&clock).1, Duration::from_millis(30));
+        assert_eq!(clock.sleeps(), [Duration::from_millis(30)]);
     }
 }

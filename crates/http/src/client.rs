@@ -1,9 +1,9 @@
 //! The client: one shared agent, configuration, budget, counters; the retry loop.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::sleep;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -14,7 +14,7 @@ use crate::exchange::Failure;
 use crate::redact::Redactor;
 use crate::retry::{Jitter, mentions_secondary_rate_limit};
 use crate::stats::Counters;
-use crate::{Error, HttpConfig, HttpStats, RequestBuilder, Response, Result};
+use crate::{Error, HttpConfig, HttpStats, RETRY_EVENT_TARGET, RequestBuilder, Response, Result};
 
 /// The HTTP client every connector uses. `Send + Sync`; clones share the connection pool,
 /// request budget, rate-limit pause and counters.
@@ -35,6 +35,9 @@ pub(crate) struct Inner {
     /// Until when no request should start, because the rate-limit window is used up.
     pause_until: Mutex<Option<Instant>>,
     jitter: Jitter,
+    /// Whether any server has answered this client (or a clone) yet: until then, failing to
+    /// connect most likely means a wrong address or a source that is down.
+    pub(crate) answered: AtomicBool,
 }
 
 impl HttpClient {
@@ -67,6 +70,7 @@ impl HttpClient {
                 stats: Counters::default(),
                 pause_until: Mutex::new(None),
                 jitter: Jitter::new(),
+                answered: AtomicBool::new(false),
                 config,
             }),
         })
@@ -156,13 +160,15 @@ impl HttpClient {
     /// answer or one error.
     pub(crate) fn execute(&self, request: &RequestBuilder, url: &Url) -> Result<Response> {
         let policy = &self.inner.config.retry;
-        let started = Instant::now();
+        let clock = &*self.inner.config.clock;
+        let started = clock.now();
         let mut attempt = 0_u32;
         loop {
             attempt += 1;
             self.wait_for_pause(started);
             if let Some(limiter) = &self.inner.limiter {
-                self.inner.stats.rate_limit_wait(limiter.acquire());
+                let (_, waited) = limiter.acquire(clock);
+                self.inner.stats.rate_limit_wait(waited);
             }
             let failure = match self.attempt(request, url, attempt) {
                 Ok(response) => return Ok(response),
@@ -172,23 +178,42 @@ impl HttpClient {
             if !failure.error.is_retriable() || !may_repeat {
                 return Err(failure.error);
             }
-            let elapsed = started.elapsed();
+            let elapsed = clock.now().saturating_duration_since(started);
+            // No connection, and nothing has ever answered: a source that is down or a wrong
+            // address, reported after a few quick tries rather than the whole budget.
+            let unreachable = failure
+                .connect_cause
+                .filter(|_| !self.inner.answered.load(Ordering::Relaxed));
+            let max_attempts = match unreachable {
+                Some(_) => policy.max_attempts.min(policy.first_contact_attempts),
+                None => policy.max_attempts,
+            }
+            .max(1);
             let give_up = |reason: String, last: Error| {
                 if attempt == 1 {
                     // Nothing was retried: the cause itself is the clearest report.
                     return last;
                 }
                 tracing::warn!(attempts = attempt, elapsed_ms = elapsed.as_millis(), %reason, error = %last, "HTTP request failed");
-                Error::RetriesExhausted {
-                    attempts: attempt,
-                    elapsed,
-                    reason,
-                    last: Box::new(last),
+                match unreachable {
+                    Some(cause) => Error::Unreachable {
+                        address: address(url),
+                        cause: cause.as_str().to_owned(),
+                        attempts: attempt,
+                        elapsed,
+                        last: Box::new(last),
+                    },
+                    None => Error::RetriesExhausted {
+                        attempts: attempt,
+                        elapsed,
+                        reason,
+                        last: Box::new(last),
+                    },
                 }
             };
-            if attempt >= policy.max_attempts.max(1) {
+            if attempt >= max_attempts {
                 return Err(give_up(
-                    format!("attempt limit of {} reached", policy.max_attempts),
+                    format!("attempt limit of {max_attempts} reached"),
                     failure.error,
                 ));
             }
@@ -203,14 +228,19 @@ impl HttpClient {
                     failure.error,
                 ));
             }
+            // The retry event a progress display shows (see `RETRY_EVENT_TARGET`): `attempt`
+            // is the one about to be made.
             tracing::info!(
+                target: RETRY_EVENT_TARGET,
+                reason = %failure.reason(),
+                attempt = attempt + 1,
+                max_attempts,
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                 method = %request.method,
-                attempt,
-                wait_ms = wait.as_millis(),
                 error = %failure.error,
                 "retrying HTTP request"
             );
-            sleep(wait);
+            clock.sleep(wait);
             if rate_limited {
                 self.inner.stats.rate_limit_wait(wait);
             } else {
@@ -263,6 +293,7 @@ impl HttpClient {
                 },
                 server_wait: None,
                 rate_limited: true,
+                connect_cause: None,
             },
             error => Failure { error, ..failure },
         }
@@ -278,8 +309,9 @@ impl HttpClient {
         if !rl.exhausted(header) {
             return;
         }
-        if let Some(wait) = rl.reset_wait(header, SystemTime::now()) {
-            let until = Instant::now() + wait;
+        let clock = &*self.inner.config.clock;
+        if let Some(wait) = rl.reset_wait(header, clock.wall()) {
+            let until = clock.now() + wait;
             let mut pause = self
                 .inner
                 .pause_until
@@ -298,15 +330,30 @@ impl HttpClient {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         let Some(until) = until else { return };
-        let wait = until.saturating_duration_since(Instant::now());
-        if !wait.is_zero() && started.elapsed() + wait <= self.inner.config.retry.max_elapsed {
+        let clock = &*self.inner.config.clock;
+        let now = clock.now();
+        let wait = until.saturating_duration_since(now);
+        let elapsed = now.saturating_duration_since(started);
+        if !wait.is_zero() && elapsed + wait <= self.inner.config.retry.max_elapsed {
+            // A retry event without attempts: the progress display shows the wait all the same.
             tracing::info!(
-                wait_ms = wait.as_millis(),
+                target: RETRY_EVENT_TARGET,
+                reason = "rate limit used up",
+                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                 "rate limit used up; waiting for the reset"
             );
-            sleep(wait);
+            clock.sleep(wait);
             self.inner.stats.rate_limit_wait(wait);
         }
+    }
+}
+
+/// `host:port` of `url`, for errors about reaching it: no credentials, path or query.
+fn address(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("(no host)");
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
     }
 }
 
@@ -383,6 +430,17 @@ mod tests {
         // The error surfaces when sending, not when building.
         let err = no_base.get("/items").send().unwrap_err();
         assert!(matches!(err, Error::InvalidUrl { .. }), "{err}");
+    }
+
+    #[test]
+    fn addresses_in_errors_hold_no_credentials_path_or_query() {
+        let address = |raw: &str| address(&Url::parse(raw).unwrap());
+        assert_eq!(
+            address("https://user:s3cret@api.example.com/v3/x?token=s3cret"),
+            "api.example.com:443"
+        );
+        assert_eq!(address("http://127.0.0.1:8080/x"), "127.0.0.1:8080");
+        assert_eq!(address("http://[::1]/x"), "[::1]:80");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Client configuration: base URL, timeouts, retries, rate limits, auth, headers.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{Auth, RateLimitHeaders, RequestBudget, RetryPolicy};
+use crate::{Auth, Clock, RateLimitHeaders, RequestBudget, RetryPolicy, SystemClock};
 
 /// The `User-Agent` sent unless a connector sets its own.
 pub const DEFAULT_USER_AGENT: &str = concat!("lakeflow-rs/", env!("CARGO_PKG_VERSION"));
@@ -38,12 +39,13 @@ pub struct HttpConfig {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) secret_query_params: Vec<String>,
     pub(crate) max_body_bytes: u64,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Default for HttpConfig {
     /// No base URL, 10 s to connect, 30 s per read, 5 minutes per attempt, the default
     /// [`RetryPolicy`], no rate-limit headers, no budget, no auth, [`DEFAULT_USER_AGENT`], bodies
-    /// up to 64 MiB.
+    /// up to 64 MiB, the [`SystemClock`].
     fn default() -> Self {
         Self {
             base_url: None,
@@ -58,6 +60,7 @@ impl Default for HttpConfig {
             headers: Vec::new(),
             secret_query_params: Vec::new(),
             max_body_bytes: 64 * 1024 * 1024,
+            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -151,6 +154,14 @@ impl HttpConfig {
     #[must_use]
     pub fn max_body_bytes(mut self, limit: u64) -> Self {
         self.max_body_bytes = limit;
+        self
+    }
+
+    /// The clock the client reads and sleeps on (default [`SystemClock`]); tests pass a
+    /// [`VirtualClock`](crate::VirtualClock) to check waits without spending them.
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
         self
     }
 

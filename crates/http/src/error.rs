@@ -128,6 +128,26 @@ pub enum Error {
         /// The last failure.
         last: Box<Error>,
     },
+    /// No connection could be made, on every attempt, to a server that has never answered this
+    /// client: the source is down or the address is wrong. Tried only
+    /// [`first_contact_attempts`](crate::RetryPolicy::first_contact_attempts) times, so this
+    /// comes quickly.
+    #[error(
+        "cannot connect to {address}: {cause} (gave up after {attempts} attempts in {}, and it has never answered); check that the source is running and that its URL is right",
+        Secs(*elapsed)
+    )]
+    Unreachable {
+        /// `host:port`: no credentials, path or query.
+        address: String,
+        /// What the network stack said, in a few words (`connection refused`, `host not found`).
+        cause: String,
+        /// Attempts made.
+        attempts: u32,
+        /// Time from the first attempt to giving up.
+        elapsed: Duration,
+        /// The last failure (with the whole redacted URL).
+        last: Box<Error>,
+    },
     /// The body is not the JSON expected.
     #[error("cannot decode the response of {url}{}: {message}", at_path(path.as_deref()))]
     Decode {
@@ -190,7 +210,8 @@ impl Error {
             Self::Timeout { .. }
             | Self::Disconnected { .. }
             | Self::RateLimited { .. }
-            | Self::RetriesExhausted { .. } => true,
+            | Self::RetriesExhausted { .. }
+            | Self::Unreachable { .. } => true,
             Self::Connect { retriable, .. } => *retriable,
             Self::Status { status, .. } => is_retriable_status(*status),
             _ => false,

@@ -1,7 +1,8 @@
 //! One attempt: build the wire request, follow redirects, read the body, classify the outcome.
 
 use std::io::ErrorKind;
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use ureq::http::header::{HeaderName, HeaderValue};
 use url::Url;
@@ -21,6 +22,8 @@ pub(crate) struct Failure {
     pub(crate) server_wait: Option<Duration>,
     /// Whether the failure is the server throttling us.
     pub(crate) rate_limited: bool,
+    /// Why no connection could be made, when that is what happened.
+    pub(crate) connect_cause: Option<ConnectCause>,
 }
 
 impl Failure {
@@ -29,13 +32,79 @@ impl Failure {
             error,
             server_wait: None,
             rate_limited: false,
+            connect_cause: None,
         }
     }
 
     /// Whether the server cannot have acted on the request, so even a POST may be repeated:
     /// the connection was never made, or the server refused to serve us yet.
     pub(crate) fn safe_to_repeat(&self) -> bool {
-        self.rate_limited || matches!(self.error, Error::Connect { .. })
+        self.rate_limited
+            || self.connect_cause.is_some()
+            || matches!(self.error, Error::Connect { .. })
+    }
+
+    /// The failure in a few words, for a progress line: `connection refused`, `HTTP 503`.
+    pub(crate) fn reason(&self) -> String {
+        if let Some(cause) = self.connect_cause {
+            return cause.as_str().to_owned();
+        }
+        match &self.error {
+            Error::RateLimited { status, .. } => format!("rate limited (HTTP {status})"),
+            Error::Status { status, .. } => format!("HTTP {status}"),
+            Error::Timeout { .. } => "timed out".to_owned(),
+            Error::Disconnected { .. } => "connection lost".to_owned(),
+            Error::Connect { .. } => "could not connect".to_owned(),
+            Error::Protocol { .. } => "invalid HTTP response".to_owned(),
+            _ => "request failed".to_owned(),
+        }
+    }
+}
+
+/// Why no connection could be made (the server never saw the request).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnectCause {
+    Refused,
+    AddressNotAvailable,
+    NetworkUnreachable,
+    HostUnreachable,
+    HostNotFound,
+    Failed,
+    ConnectTimeout,
+    ResolveTimeout,
+}
+
+impl ConnectCause {
+    /// The cause as the network stack would say it, in a few words.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Self::Refused => "connection refused",
+            Self::AddressNotAvailable => "address not available",
+            Self::NetworkUnreachable => "network unreachable",
+            Self::HostUnreachable => "host unreachable",
+            Self::HostNotFound => "host not found",
+            Self::Failed => "connection failed",
+            Self::ConnectTimeout => "connection timed out",
+            Self::ResolveTimeout => "host name lookup timed out",
+        }
+    }
+
+    /// The cause, when `error` says no connection could be made.
+    fn of(error: &ureq::Error) -> Option<Self> {
+        match error {
+            ureq::Error::Io(io) => match io.kind() {
+                ErrorKind::ConnectionRefused => Some(Self::Refused),
+                ErrorKind::AddrNotAvailable => Some(Self::AddressNotAvailable),
+                ErrorKind::NetworkUnreachable => Some(Self::NetworkUnreachable),
+                ErrorKind::HostUnreachable => Some(Self::HostUnreachable),
+                _ => None,
+            },
+            ureq::Error::HostNotFound => Some(Self::HostNotFound),
+            ureq::Error::ConnectionFailed => Some(Self::Failed),
+            ureq::Error::Timeout(ureq::Timeout::Connect) => Some(Self::ConnectTimeout),
+            ureq::Error::Timeout(ureq::Timeout::Resolve) => Some(Self::ResolveTimeout),
+            _ => None,
+        }
     }
 }
 
@@ -78,10 +147,16 @@ impl HttpClient {
                 None => inner.agent.run(wire),
             };
             let mut response = sent.map_err(|e| {
+                let connect_cause = ConnectCause::of(&e);
                 let error = self.transport_error(e, &method, &shown);
                 tracing::debug!(%method, url = %shown, attempt, elapsed_ms = started.elapsed().as_millis(), %error, "HTTP request failed");
-                Failure::new(error)
+                Failure {
+                    connect_cause,
+                    ..Failure::new(error)
+                }
             })?;
+            // The server has answered: from now on, failing to connect is not a wrong address.
+            inner.answered.store(true, Ordering::Relaxed);
             let status = response.status().as_u16();
             let headers: Vec<(String, String)> = response
                 .headers()
@@ -270,7 +345,7 @@ impl HttpClient {
         let header = |name: &str| header_in(headers, name);
         let method = method.to_owned();
         let excerpt = self.inner.redactor.excerpt(body);
-        let now = SystemTime::now();
+        let now = self.inner.config.clock.wall();
         let retry_after = header("retry-after").and_then(|v| parse_retry_after_at(v, now));
         let limits = self.inner.config.rate_limit_headers.as_ref();
         let exhausted = limits.is_some_and(|rl| rl.exhausted(header));
@@ -293,6 +368,7 @@ impl HttpClient {
                 },
                 server_wait: wait,
                 rate_limited: true,
+                connect_cause: None,
             };
         }
         if matches!(status, 401 | 403) {
@@ -312,6 +388,7 @@ impl HttpClient {
             },
             server_wait: retry_after,
             rate_limited: false,
+            connect_cause: None,
         }
     }
 }

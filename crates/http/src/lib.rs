@@ -4,7 +4,9 @@
 //!   defaults), so a slow server never hangs a run.
 //! - **Retries** with exponential backoff and jitter for 408, 429, 500, 502, 503, 504 and
 //!   connection failures (refused, reset, dropped, truncated body, timeout), bounded by attempts
-//!   and total time ([`RetryPolicy`]). `Retry-After` is honoured in both forms, with a floor so
+//!   and total time ([`RetryPolicy`]). A server that has never answered and cannot be connected
+//!   to gets only a few quick attempts ([`Error::Unreachable`]): a wrong URL or a source that is
+//!   down is reported in seconds. `Retry-After` is honoured in both forms, with a floor so
 //!   `0` is not a hot loop; declared rate-limit headers ([`RateLimitHeaders`], e.g. GitHub's)
 //!   make the client wait for the reset, and decide whether a 403 is throttling or a permission
 //!   error. POST and PATCH are retried only when the server cannot have acted on them, unless
@@ -24,10 +26,15 @@
 //!
 //! **Logging.** Events go to `tracing` under the `lakeflow_http` target: one `debug` event per
 //! exchange, `info` per retry or rate-limit pause, `warn` when giving up, `trace` for headers
-//! (sensitive values masked). The transport library logs through the `log` crate on its own
-//! targets (`ureq`, `ureq_proto`), and at debug/trace those lines hold unredacted URLs and raw
-//! request bytes; binaries that bridge `log` into `tracing` should append
-//! [`TRANSPORT_LOG_DIRECTIVES`] to their filter.
+//! (sensitive values masked). Retries and rate-limit pauses are events on
+//! [`RETRY_EVENT_TARGET`] with fields a progress display can show (see there). The transport
+//! library logs through the `log` crate on its own targets (`ureq`, `ureq_proto`), and at
+//! debug/trace those lines hold unredacted URLs and raw request bytes; binaries that bridge
+//! `log` into `tracing` should append [`TRANSPORT_LOG_DIRECTIVES`] to their filter.
+//!
+//! **Time.** Every wait and every reading of the time goes through the configured [`Clock`]
+//! ([`HttpConfig::clock`]): tests use a [`VirtualClock`] and check the waits the client made
+//! instead of spending them.
 //!
 //! The client is blocking ([`ureq`]) on purpose: the connector interface is synchronous
 //! (`read_table` returns an iterator of records, which the pipeline drives inside
@@ -73,9 +80,23 @@
 /// user's directives, e.g. `format!("{user},{TRANSPORT_LOG_DIRECTIVES}")`.
 pub const TRANSPORT_LOG_DIRECTIVES: &str = "ureq=warn,ureq_proto=warn";
 
+/// The `tracing` target of the `info` event emitted before each wait for a retry or a rate-limit
+/// pause, so that a display can say what a read is waiting on. Fields:
+///
+/// - `reason`: the failure in a few words (`connection refused`, `HTTP 503`,
+///   `rate limited (HTTP 429)`, `timed out`, `connection lost`; `rate limit used up` for a pause);
+/// - `attempt`: the number of the attempt about to be made (2 for the first retry), and
+///   `max_attempts`: the most there will be (both absent for a pause, which is not a retry);
+/// - `wait_ms`: how long the client waits before it.
+///
+/// Retry events also carry `method` and a redacted `error`. Like every event of this crate,
+/// they hold no credential.
+pub const RETRY_EVENT_TARGET: &str = "lakeflow_http::retry";
+
 mod auth;
 mod budget;
 mod client;
+mod clock;
 mod config;
 mod error;
 mod exchange;
@@ -90,6 +111,7 @@ mod stats;
 pub use auth::Auth;
 pub use budget::RequestBudget;
 pub use client::HttpClient;
+pub use clock::{Clock, SystemClock, VirtualClock};
 pub use config::{DEFAULT_USER_AGENT, HttpConfig};
 pub use error::{Error, Result, is_retriable_status};
 pub use link::parse_link_header;

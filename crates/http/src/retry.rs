@@ -14,6 +14,12 @@ use chrono::{DateTime, Utc};
 pub struct RetryPolicy {
     /// Attempts in total, the first included (1 disables retries).
     pub max_attempts: u32,
+    /// Attempts, at most, while no connection can be made (refused, host not found or
+    /// unreachable, connect timeout) and the server has never answered this client: a source
+    /// that is down or a wrong base URL is reported after a few quick retries, not after the
+    /// whole budget. Once the server has answered, such failures get `max_attempts` like any
+    /// other (a restart mid-run is worth waiting for).
+    pub first_contact_attempts: u32,
     /// Time budget from the first attempt: a retry whose wait would end past it is not made.
     pub max_elapsed: Duration,
     /// Backoff before the first retry; doubles with each retry.
@@ -38,6 +44,8 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_attempts: 5,
+            // Three retries: 0.5 + 1 + 2 s of backoff by default (less with jitter).
+            first_contact_attempts: 4,
             max_elapsed: Duration::from_secs(300),
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(30),

@@ -38,6 +38,15 @@ pub enum PipelineError {
         /// The delta-rs error.
         source: deltalake::DeltaTableError,
     },
+    /// Reading or writing the table's files failed (a full or read-only disk, a store that
+    /// refuses); nothing of the commit landed.
+    #[error("table `{table}`: storage: {source}")]
+    Storage {
+        /// The destination table.
+        table: String,
+        /// The object store's error.
+        source: deltalake::ObjectStoreError,
+    },
     /// The table's schema changed in a way the destination cannot follow.
     #[error("table `{table}`: incompatible schema change at column `{column}`: {reason}")]
     SchemaChange {
@@ -66,6 +75,12 @@ pub enum PipelineError {
         /// What is wrong.
         reason: String,
     },
+    /// A SQL query was refused (not read-only) or failed.
+    #[error("query: {reason}")]
+    Query {
+        /// What is wrong.
+        reason: String,
+    },
     /// The warehouse location is invalid.
     #[error("warehouse `{location}`: {reason}")]
     Warehouse {
@@ -83,11 +98,44 @@ pub(crate) trait TableContext<T> {
 
 impl<T> TableContext<T> for Result<T, deltalake::DeltaTableError> {
     fn table(self, table: &str) -> Result<T> {
-        self.map_err(|source| PipelineError::Delta {
-            table: table.to_owned(),
-            source,
+        self.map_err(|source| {
+            if is_commit_conflict(&source) {
+                return PipelineError::State {
+                    table: table.to_owned(),
+                    reason: format!(
+                        "another run is writing this table: its commit landed first and \
+                         nothing of this one did ({source})"
+                    ),
+                };
+            }
+            match source {
+                // delta-rs calls every storage failure of a commit a failed read of the log.
+                deltalake::DeltaTableError::ObjectStore { source } => PipelineError::Storage {
+                    table: table.to_owned(),
+                    source,
+                },
+                source => PipelineError::Delta {
+                    table: table.to_owned(),
+                    source,
+                },
+            }
         })
     }
+}
+
+/// Whether a commit lost to a concurrent one (the same flow's `txn`, a full refresh's new
+/// metadata, files both removed): the other run's commit stands, this one left no trace.
+fn is_commit_conflict(error: &deltalake::DeltaTableError) -> bool {
+    use deltalake::kernel::transaction::TransactionError;
+    matches!(
+        error,
+        deltalake::DeltaTableError::VersionAlreadyExists(_)
+            | deltalake::DeltaTableError::Transaction {
+                source: TransactionError::CommitConflict(_)
+                    | TransactionError::VersionAlreadyExists(_)
+                    | TransactionError::MaxCommitAttempts(_)
+            }
+    )
 }
 
 impl<T> TableContext<T> for Result<T, lakeflow_connect::Error> {

@@ -12,17 +12,20 @@ mod arenas;
 mod delta;
 mod error;
 mod inspect;
+mod panics;
 mod plan;
 mod run;
 mod warehouse;
 
 pub use arenas::bound_allocator_arenas;
 pub use delta::{
-    CLUSTER_BY_PROPERTY, CommitCounts, END_AT, FLOW_KEY, HistorySnapshot, OFFSET_KEY, START_AT,
-    SnapshotReplace, StreamedAppend, TOMBSTONE_SEQUENCE, Target,
+    BATCH_KEY, CLUSTER_BY_PROPERTY, CommitCounts, CommittedState, END_AT, FLOW_KEY,
+    FULL_REFRESH_KEY, FlowCommit, GENERATION_PROPERTY, HistorySnapshot, OFFSET_KEY, START_AT,
+    SnapshotReplace, StreamedAppend, TOMBSTONE_SEQUENCE, Target, flow_commit, logged_end, resolve,
 };
 pub use error::{PipelineError, Result};
-pub use inspect::{TableStatus, query, table_status};
+pub use inspect::{FileCheck, TableStatus, query, table_status};
+pub use panics::quiet_recovered_storage_panics;
 pub use plan::{FlowKind, FlowPlan, plan, plan_object};
 pub use run::{FullRefresh, NoProgress, Progress, RunOptions, TableSummary, run};
 pub use warehouse::Warehouse;

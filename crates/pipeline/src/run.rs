@@ -13,10 +13,10 @@ use lakeflow_connect::{
 };
 use lakeflow_records::Converter;
 use serde::Serialize;
-use serde_json::{Value, json};
 
 use crate::delta::{
-    CommitCounts, StreamedAppend, Target, commit_properties, kept_aside_url, tombstones_url,
+    CommitCounts, FlowId, StreamedAppend, Target, commit_properties, kept_aside_url,
+    offset_log_entry, offset_log_path, remove_damaged, tombstones_url,
 };
 use crate::error::{PipelineError, Result, TableContext as _};
 use crate::plan::{FlowKind, FlowPlan};
@@ -24,6 +24,9 @@ use crate::plan::{FlowKind, FlowPlan};
 /// A connector read running on a blocking thread: its batches and end offset.
 type ReadTask =
     tokio::task::JoinHandle<lakeflow_connect::Result<(Vec<RecordBatch>, Option<Offset>)>>;
+
+/// A read made before the table existed (see [`TableRun::prime`]), waiting to be taken.
+type PrimedRead = (Feed, Option<Offset>, Vec<RecordBatch>, Option<Offset>);
 
 /// Offset log files kept per flow (older ones are removed after each commit).
 const KEPT_OFFSET_LOGS: i64 = 10;
@@ -183,6 +186,10 @@ struct TableRun<'a> {
     options: &'a RunOptions,
     progress: Arc<dyn Progress>,
     summary: TableSummary,
+    /// The first read of a table that did not exist yet, made before creating it.
+    primed: Mutex<Option<PrimedRead>>,
+    /// The source's latest offset, asked before creating the table of a partitioned read.
+    primed_latest: Option<Offset>,
 }
 
 impl<'a> TableRun<'a> {
@@ -211,6 +218,8 @@ impl<'a> TableRun<'a> {
             options,
             progress,
             summary,
+            primed: Mutex::new(None),
+            primed_latest: None,
         }
     }
 
@@ -235,18 +244,27 @@ impl<'a> TableRun<'a> {
     }
 
     async fn run_flows(&mut self) -> Result<()> {
-        let plan = &self.plan;
-        let mut target = Target::open(&plan.name, &plan.url)
-            .await?
-            .clustered_by(&plan.cluster_by);
-        if self.options.full_refresh.covers(&plan.name) {
-            target.drop_all().await?;
-            target = Target::open(&plan.name, &plan.url)
-                .await?
-                .clustered_by(&plan.cluster_by);
+        let (name, url) = (self.plan.name.clone(), self.plan.url.clone());
+        let refresh = self.options.full_refresh.covers(&name);
+        let mut target = match Target::open(&name, &url).await {
+            Ok(target) => target,
+            // Only a reload may replace a table whose log cannot be loaded.
+            Err(cause @ PipelineError::State { .. }) if refresh => {
+                remove_damaged(&name, &url, cause).await?;
+                Target::open(&name, &url).await?
+            }
+            Err(e) => return Err(e),
         }
-        target.ensure_schema(&plan.destination_schema()).await?;
-        match plan.kind {
+        .clustered_by(&self.plan.cluster_by);
+        let schema = self.plan.destination_schema();
+        if refresh {
+            target.reset_for_refresh(&schema, &self.flow_ids()).await?;
+        }
+        if !target.exists() {
+            self.prime().await?;
+        }
+        target.ensure_schema(&schema).await?;
+        match self.plan.kind {
             FlowKind::Snapshot => self.snapshot(&mut target).await,
             FlowKind::Append | FlowKind::Cdc => {
                 self.incremental(&mut target, Feed::Records).await?;
@@ -256,6 +274,51 @@ impl<'a> TableRun<'a> {
                 Ok(())
             }
         }
+    }
+
+    /// The flows that write this table.
+    fn flow_ids(&self) -> Vec<FlowId> {
+        let mut feeds = vec![Feed::Records];
+        if self.plan.with_deletes {
+            feeds.push(Feed::Deletes);
+        }
+        feeds
+            .into_iter()
+            .map(|feed| FlowId {
+                app_id: self.app_id(feed),
+                flow: feed.flow_name(self.plan.kind).to_owned(),
+            })
+            .collect()
+    }
+
+    /// Asks the source before a table is created: a first run that fails on authentication (or
+    /// any first request) leaves no empty table behind. The answer is the first read's (or,
+    /// for a partitioned read, the latest offset's), so nothing is asked twice.
+    async fn prime(&mut self) -> Result<()> {
+        if self.partitioned_reads() {
+            self.primed_latest = self.latest_offset().await?;
+            if self.primed_latest.is_some() {
+                return Ok(());
+            }
+        }
+        let schema = self.plan.schema.clone();
+        let converter = Arc::new(
+            Converter::new(schema)
+                .map_err(|e| e.into_connect_error(&self.plan.name))
+                .table(&self.plan.name)?,
+        );
+        let task = self.spawn_read(Feed::Records, None, converter);
+        let (batches, end) = joined(task.await, &self.plan.name)?;
+        if let Ok(mut primed) = self.primed.lock() {
+            *primed = Some((Feed::Records, None, batches, end));
+        }
+        Ok(())
+    }
+
+    /// Whether the records of this table are read as partitions of a partitioned stream,
+    /// where the connector offers one (appends only: their commits stream to files).
+    fn partitioned_reads(&self) -> bool {
+        self.plan.kind == FlowKind::Append && self.options.read_partitions > 1
     }
 
     fn app_id(&self, feed: Feed) -> String {
@@ -274,21 +337,9 @@ impl<'a> TableRun<'a> {
         let name = self.plan.name.clone();
         let app_id = self.app_id(feed);
         let flow = feed.flow_name(self.plan.kind);
-        let mut batch = target.committed_batch(&app_id).await?.unwrap_or(-1);
-        let mut start = if batch >= 0 {
-            let log = target
-                .read_state(&offset_log(flow, batch))
-                .await?
-                .ok_or_else(|| PipelineError::State {
-                    table: name.clone(),
-                    reason: format!(
-                        "the offset log of committed batch {batch} of flow `{flow}` is missing; reload the table with --full-refresh"
-                    ),
-                })?;
-            as_offset(&log["end"])
-        } else {
-            None
-        };
+        let committed = target.committed_state(&app_id, flow).await?;
+        let mut batch = committed.batch.unwrap_or(-1);
+        let mut start = committed.offset;
         let schema = match feed {
             Feed::Records => self.plan.schema.clone(),
             Feed::Deletes => deletes_schema(
@@ -302,13 +353,14 @@ impl<'a> TableRun<'a> {
                 .map_err(|e| e.into_connect_error(&name))
                 .table(&name)?,
         );
+        let generation = target.generation();
         let mut tombstones = if self.plan.with_deletes {
-            Some(Target::open(&name, &tombstones_url(&self.plan.url)).await?)
+            Some(Target::open(&name, &tombstones_url(&self.plan.url, generation)).await?)
         } else {
             None
         };
         let mut kept_aside = if self.plan.keeps_history() {
-            Some(Target::open(&name, &kept_aside_url(&self.plan.url)).await?)
+            Some(Target::open(&name, &kept_aside_url(&self.plan.url, generation)).await?)
         } else {
             None
         };
@@ -317,8 +369,11 @@ impl<'a> TableRun<'a> {
         // Partitioned streams read the changes up to the source's latest offset in parallel,
         // and only an append commit can take that range without holding it.
         // The latest offset asked to decide is the first range's end: one request, not two.
-        let mut known_latest = if streams && self.options.read_partitions > 1 {
-            self.latest_offset().await?
+        let mut known_latest = if streams && self.partitioned_reads() {
+            match self.primed_latest.take() {
+                Some(latest) => Some(latest),
+                None => self.latest_offset().await?,
+            }
         } else {
             None
         };
@@ -389,8 +444,6 @@ impl<'a> TableRun<'a> {
                 .check_committed(&app_id, (batch >= 0).then_some(batch))
                 .await?;
             batch += 1;
-            let log = json!({ "batch": batch, "start": batch_start, "end": start });
-            target.write_state(&offset_log(flow, batch), &log).await?;
             let props = commit_properties(&app_id, batch, start.as_ref());
             let counts = if rows == 0 {
                 target.commit_progress(props).await?;
@@ -460,10 +513,17 @@ impl<'a> TableRun<'a> {
             self.summary.commits += 1;
             self.summary.counts += counts;
             self.progress.committed(&name, &counts);
+            // Logged after the commit, which carries the same offset: a run killed in between
+            // leaves a commit without its log, and the next run writes it from the commit. (A
+            // log written first could be overwritten by a concurrent run whose commit loses.)
+            let log = offset_log_entry(batch, batch_start.as_ref(), start.as_ref());
+            target
+                .write_state(&offset_log_path(flow, batch), &log)
+                .await?;
             // Only the last committed batch's offset is ever read back; keep a few for people.
             if batch >= KEPT_OFFSET_LOGS {
                 target
-                    .delete_state(&offset_log(flow, batch - KEPT_OFFSET_LOGS))
+                    .delete_state(&offset_log_path(flow, batch - KEPT_OFFSET_LOGS))
                     .await?;
             }
             if caught_up {
@@ -541,12 +601,20 @@ impl<'a> TableRun<'a> {
         Ok(())
     }
 
+    /// The tracing span connector calls run in, so that what they report (retries, waits) is
+    /// shown against their table.
+    fn span(&self) -> tracing::Span {
+        tracing::info_span!("table", table = %self.plan.name)
+    }
+
     /// One connector read on a blocking thread, converted to Arrow there.
     fn spawn_read(&self, feed: Feed, start: Option<Offset>, converter: Arc<Converter>) -> ReadTask {
         let connector = self.connector.clone();
         let table = self.plan.source_table.clone();
         let options = self.plan.table_options.clone();
+        let span = self.span();
         tokio::task::spawn_blocking(move || -> lakeflow_connect::Result<_> {
+            let _in_table = span.enter();
             let output = match feed {
                 Feed::Records => connector.read_table(&table, start.as_ref(), &options)?,
                 Feed::Deletes => connector.read_table_deletes(&table, start.as_ref(), &options)?,
@@ -570,11 +638,21 @@ impl<'a> TableRun<'a> {
         start: Option<Offset>,
         converter: &Arc<Converter>,
     ) -> Result<(Vec<RecordBatch>, Option<Offset>)> {
-        let task = match ahead.take() {
-            Some((from, task)) if from == start => task,
-            _ => self.spawn_read(feed, start.clone(), converter.clone()),
+        let primed = self
+            .primed
+            .lock()
+            .ok()
+            .and_then(|mut p| p.take_if(|(f, from, ..)| *f == feed && *from == start));
+        let (batches, end) = match primed {
+            Some((_, _, batches, end)) => (batches, end),
+            None => {
+                let task = match ahead.take() {
+                    Some((from, task)) if from == start => task,
+                    _ => self.spawn_read(feed, start.clone(), converter.clone()),
+                };
+                joined(task.await, &self.plan.name)?
+            }
         };
-        let (batches, end) = joined(task.await, &self.plan.name)?;
         if end.is_some() && end != start {
             let next = self.spawn_read(feed, end.clone(), converter.clone());
             *ahead = Some((end.clone(), next));
@@ -608,7 +686,9 @@ impl<'a> TableRun<'a> {
         let connector = self.connector.clone();
         let table = self.plan.source_table.clone();
         let options = self.plan.table_options.clone();
+        let span = self.span();
         let task = tokio::task::spawn_blocking(move || {
+            let _in_table = span.enter();
             connector
                 .partitioned_streams()
                 .map(|streams| call(streams, &table, &options))
@@ -673,7 +753,9 @@ impl<'a> TableRun<'a> {
             );
             // Readers are threads of their own, not tokio's blocking pool, which the writer's
             // storage calls need while the readers wait on a full channel.
+            let span = self.span();
             std::thread::spawn(move || {
+                let _in_table = span.enter();
                 let read = |partition: &Partition| -> lakeflow_connect::Result<bool> {
                     let streams = connector.partitioned_streams().ok_or_else(|| {
                         lakeflow_connect::Error::not_supported(&table, "read_stream_partition")
@@ -769,15 +851,6 @@ fn now_micros() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-}
-
-/// Where a flow's offset for `batch` is logged, relative to the table root.
-fn offset_log(flow: &str, batch: i64) -> String {
-    format!("_lakeflow/{flow}/offsets/{batch:020}.json")
-}
-
-fn as_offset(value: &Value) -> Option<Offset> {
-    value.as_object().cloned()
 }
 
 /// Deleted records carry the keys and the sequence column only.

@@ -249,6 +249,16 @@ impl Simulator {
         }
     }
 
+    /// The spec's `table_options`: the table options a connector reading this corpus needs
+    /// (the account, repository, ... the corpus holds), which an offline conformance run uses
+    /// unless given others. Empty in record and replay mode.
+    pub fn table_options(&self) -> BTreeMap<String, String> {
+        match &self.mode {
+            Mode::Spec(spec) => spec.table_options.clone(),
+            Mode::Record { .. } | Mode::Replay(_) => BTreeMap::new(),
+        }
+    }
+
     /// Starts on `127.0.0.1` with an ephemeral port.
     pub fn start(self) -> Result<RunningSimulator> {
         self.start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))

@@ -5,7 +5,7 @@
 //! (`key:` or `key: null`) is an error. The keys in [`SPECIAL_KEYS`] are consumed and parsed into
 //! typed fields; the others are the connector's table options.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -212,14 +212,13 @@ fn names(origin: Origin<'_>, entry: &Entry, path: &str, commas: bool) -> Result<
             ));
         }
     };
-    for (i, name) in list.iter().enumerate() {
-        if list[..i].contains(name) {
-            return Err(at(
-                entry.line,
-                path,
-                format!("column `{name}` is listed twice"),
-            ));
-        }
+    let mut seen = HashSet::with_capacity(list.len());
+    if let Some(name) = list.iter().find(|name| !seen.insert(name.as_str())) {
+        return Err(at(
+            entry.line,
+            path,
+            format!("column `{name}` is listed twice"),
+        ));
     }
     Ok(list)
 }

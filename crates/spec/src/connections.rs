@@ -1,5 +1,6 @@
 //! The connections file: named connections, each a source and its connection options.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -8,7 +9,7 @@ use lakeflow_connect::ConnectionOptions;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use crate::env::{expand, find_connections_file};
+use crate::env::{ExpandError, expand, find_connections_file};
 use crate::error::{Error, Origin, Result, join};
 
 /// The named connections a spec's `connection_name` refers to, read from a TOML file.
@@ -33,7 +34,10 @@ use crate::error::{Error, Origin, Result, join};
 ///   dates are errors.
 /// - `${VAR}` anywhere in a string value is replaced by the environment variable `VAR` when the
 ///   connection is resolved; `$${` stands for a literal `${`. A variable that is not set is an
-///   error naming the connection, the key and the variable, never a value.
+///   error naming the connection, the key and the variable, never a value. A value that
+///   references the environment is a secret whatever the option
+///   ([`ConnectionOptions::insert_secret`]): connectors never echo it. `source` is written out,
+///   not referenced.
 /// - Errors name the file, the line and the key, like [`crate::SpecError`]s of a spec.
 ///
 /// The file is searched for in this order, the first found wins (see [`find_connections_file`]):
@@ -125,9 +129,10 @@ impl Connections {
     /// as they are until [`Connections::resolve`].
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
         let o = Origin(origin);
-        let line = |span: std::ops::Range<usize>| line_of(text, span.start);
+        let lines = Lines::new(text);
+        let line = |span: std::ops::Range<usize>| lines.line_of(span.start);
         let root = DeTable::parse(text).map_err(|e| {
-            let at = e.span().map_or(0, |s| line_of(text, s.start));
+            let at = e.span().map_or(0, |s| lines.line_of(s.start));
             o.err(at, "", e.message().trim_end().to_owned())
         })?;
         let mut connections = BTreeMap::new();
@@ -149,7 +154,7 @@ impl Connections {
             };
             for (name, value) in in_file_order(table) {
                 let path = join("connections", name.get_ref());
-                let connection = connection(o, text, &path, line(name.span()), value)?;
+                let connection = connection(o, &lines, &path, line(name.span()), value)?;
                 connections.insert(name.get_ref().to_string(), connection);
             }
         }
@@ -191,21 +196,29 @@ impl Connections {
         };
         let o = Origin(self.origin.as_deref().unwrap_or_default());
         let path = join("connections", name);
-        let value = |key: &str, setting: &Setting| -> Result<String> {
-            if !setting.expand {
-                return Ok(setting.value.clone());
-            }
-            expand(&setting.value, &env)
-                .map_err(|e| o.err(setting.line, &join(&path, key), e.message()))
-        };
-        let source = value("source", &connection.source)?;
         let mut options = ConnectionOptions::new();
         for (key, setting) in &connection.options {
-            options.insert(key.clone(), value(key, setting)?);
+            if !setting.expand {
+                options.insert(key.clone(), setting.value.clone());
+                continue;
+            }
+            let referenced = Cell::new(false);
+            let value = expand(&setting.value, |var| {
+                referenced.set(true);
+                env(var)
+            })
+            .map_err(|e| o.err(setting.line, &join(&path, key), e.message()))?;
+            // A value that took anything from the environment is a secret, whatever the option:
+            // it is scrubbed from everything the connector reports.
+            if referenced.get() {
+                options.insert_secret(key.clone(), value);
+            } else {
+                options.insert(key.clone(), value);
+            }
         }
         Ok(Some(ResolvedConnection {
             name: name.to_owned(),
-            source,
+            source: connection.source.value.clone(),
             options,
         }))
     }
@@ -239,7 +252,7 @@ impl fmt::Debug for Connections {
 /// Parses one `[connections.NAME]` table at `path`, whose name is on `line`.
 fn connection(
     o: Origin<'_>,
-    text: &str,
+    lines: &Lines,
     path: &str,
     line: usize,
     value: &Spanned<DeValue<'_>>,
@@ -255,7 +268,7 @@ fn connection(
     let mut source = None;
     let mut options = BTreeMap::new();
     for (key, value) in in_file_order(table) {
-        let key_line = line_of(text, key.span().start);
+        let key_line = lines.line_of(key.span().start);
         let key_path = join(path, key.get_ref());
         let (value, expand) = match value.get_ref() {
             DeValue::String(s) => (s.to_string(), true),
@@ -286,7 +299,22 @@ fn connection(
             if setting.value.trim().is_empty() {
                 return Err(o.err(key_line, &key_path, "must not be blank"));
             }
-            source = Some(setting);
+            // The source is named in messages, so it is written out: a value from the
+            // environment would be echoed there.
+            let value = crate::env::expand(&setting.value, |_| None).map_err(|e| {
+                let message = match e {
+                    ExpandError::Missing(_) => {
+                        "must name the source itself, not an environment variable".to_owned()
+                    }
+                    other => other.message(),
+                };
+                o.err(key_line, &key_path, message)
+            })?;
+            source = Some(Setting {
+                value,
+                expand: false,
+                ..setting
+            });
         } else {
             options.insert(key.get_ref().to_string(), setting);
         }
@@ -311,13 +339,27 @@ fn in_file_order<'t, 'i>(
     entries
 }
 
-/// The 1-based line of byte `offset`.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// Where a text's lines start, so that finding the line of an offset is a binary search (a
+/// count of newlines per key made a file of 100,000 keys take minutes).
+struct Lines {
+    /// The byte offset of every `\n`, in order.
+    newlines: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        let newlines = text
+            .bytes()
+            .enumerate()
+            .filter_map(|(i, b)| (b == b'\n').then_some(i))
+            .collect();
+        Self { newlines }
+    }
+
+    /// The 1-based line of byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.newlines.partition_point(|&newline| newline < offset) + 1
+    }
 }
 
 fn describe(value: &DeValue<'_>) -> &'static str {
@@ -338,9 +380,11 @@ mod tests {
 
     #[test]
     fn line_of_counts_newlines() {
-        assert_eq!(line_of("a\nb\nc", 0), 1);
-        assert_eq!(line_of("a\nb\nc", 2), 2);
-        assert_eq!(line_of("a\nb\nc", 99), 3);
+        let lines = Lines::new("a\nb\nc");
+        assert_eq!(lines.line_of(0), 1);
+        assert_eq!(lines.line_of(1), 1);
+        assert_eq!(lines.line_of(2), 2);
+        assert_eq!(lines.line_of(99), 3);
     }
 
     #[test]

@@ -51,12 +51,15 @@ const TABLE_KEYS: &[&str] = &[
 ///   mappings as compact JSON text. A key with no value (`key:` or `key: null`) is an error.
 /// - Names (`connection_name`, `source_table`, destinations) must be strings (quote `"2024"`).
 ///   Destination names, including a `destination_table` defaulted from `source_table`, must be
-///   usable as directory names: not `.` or `..`, no `/`, `\` or control characters.
+///   usable as directory names and URL path segments: not `.` or `..`, not starting with `_` or
+///   `.`, no `/`, `\`, `%`, `?`, `#`, `:` or control characters, at most 255 bytes each and 512
+///   bytes together (`catalog.schema.table`).
 /// - The same source table may be listed twice with different destinations (two flows); two
 ///   entries writing the same destination (catalog, schema and table compared case-insensitively)
 ///   are an error naming both lines.
-/// - One document only; anchors, aliases and custom tags are not supported. Scalars follow the
-///   YAML 1.2 core schema: `yes` is a string, `"123"` is a string, `123` is an integer.
+/// - One document only; anchors, aliases and custom tags are not supported, and lists and
+///   mappings nest at most 64 levels deep. Scalars follow the YAML 1.2 core schema: `yes` is a
+///   string, `"123"` is a string, `123` is an integer.
 ///
 /// Every error is a [`SpecError`] naming the file, the line and the key:
 /// `pipeline.yaml:7: objects[0].table: unknown key `sorce_table` (expected one of ...)`.
@@ -235,6 +238,14 @@ fn object(o: Origin<'_>, item: &Node, index: usize) -> Result<ObjectSpec> {
         let message = "destination_catalog needs destination_schema as well";
         return Err(o.err(*line, &join(&path, "destination_catalog"), message));
     }
+    let destination = Destination {
+        catalog: catalog.as_ref().map(|(c, _)| c.clone()),
+        schema: schema.as_ref().map(|(s, _)| s.clone()),
+        table: destination_table.clone(),
+    };
+    destination
+        .check()
+        .map_err(|m| o.err(table.line, &path, m))?;
     let config = match get(entries, "table_configuration") {
         Some(e) => table_configuration(o, &e.value, &join(&path, "table_configuration"))?,
         None => crate::config::TableConfig::default(),

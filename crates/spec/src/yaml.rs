@@ -2,11 +2,13 @@
 //!
 //! Scalars are resolved with the YAML 1.2 core schema: a plain `123` is an integer, a quoted
 //! `"123"` stays a string. JSON is YAML flow syntax, so JSON files parse here too. Rejected: more
-//! than one document, anchors and aliases, tags other than the core ones, non-scalar keys and
-//! duplicate keys.
+//! than one document, anchors and aliases, tags other than the core ones, non-scalar keys,
+//! duplicate keys and nesting deeper than [`MAX_DEPTH`].
 
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::TScalarStyle;
 
 /// A node and the 1-based line it starts on.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,15 +72,37 @@ impl Value {
 /// The error is the 1-based line, the dotted path of the enclosing collection and the message.
 pub(crate) fn parse(text: &str) -> Result<Option<Node>, (usize, String, String)> {
     let mut builder = Builder::default();
-    let scanned = Parser::new_from_str(text).load(&mut builder, true);
-    if let Some(error) = builder.error {
-        return Err(error);
-    }
-    if let Err(e) = scanned {
-        return Err((e.marker().line(), String::new(), e.info().to_owned()));
+    // Events are pulled one by one rather than through `Parser::load`, which recurses once per
+    // nesting level (a stack overflow on `- - - ...`) and keeps parsing after the first error.
+    let mut parser = Parser::new_from_str(text);
+    // At the end of the input the scanner marks the line after the last one.
+    let last = last_line(text);
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) => break,
+            Ok((event, mark)) => {
+                builder.on_event(event, mark.line().min(last));
+                if let Some(error) = builder.error {
+                    return Err(error);
+                }
+            }
+            Err(e) => {
+                let line = e.marker().line().min(last);
+                return Err((line, String::new(), e.info().to_owned()));
+            }
+        }
     }
     Ok(builder.root)
 }
+
+/// The number of the last line of `text` (YAML line breaks: `\n`, `\r\n` and a lone `\r`).
+fn last_line(text: &str) -> usize {
+    1 + text.matches('\n').count() + text.matches('\r').count() - text.matches("\r\n").count()
+}
+
+/// The deepest nesting of lists and mappings accepted: far more than any spec needs, and
+/// shallow enough that walking the tree recursively is safe.
+pub(crate) const MAX_DEPTH: usize = 64;
 
 /// A collection being built.
 enum Frame {
@@ -91,6 +115,8 @@ enum Frame {
         line: usize,
         path: String,
         entries: Vec<Entry>,
+        /// The line of every key so far, to find duplicates without a quadratic scan.
+        lines: HashMap<String, usize>,
         key: Option<(String, usize)>,
     },
 }
@@ -125,19 +151,17 @@ struct Builder {
     error: Option<(usize, String, String)>,
 }
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, event: Event, mark: Marker) {
+impl Builder {
+    fn on_event(&mut self, event: Event, line: usize) {
         if self.error.is_some() {
             return;
         }
-        if let Err(message) = self.handle(event, mark.line()) {
+        if let Err(message) = self.handle(event, line) {
             let path = self.stack.last().map(Frame::path).unwrap_or_default();
-            self.error = Some((mark.line(), path.to_owned(), message));
+            self.error = Some((line, path.to_owned(), message));
         }
     }
-}
 
-impl Builder {
     fn handle(&mut self, event: Event, line: usize) -> Result<(), String> {
         match event {
             Event::DocumentStart => {
@@ -158,6 +182,7 @@ impl Builder {
             Event::SequenceStart(anchor, tag) => {
                 no_anchor(anchor)?;
                 no_tag(tag.as_ref(), "seq")?;
+                self.check_depth()?;
                 self.stack.push(Frame::Seq {
                     line,
                     path: self.next_path(),
@@ -167,10 +192,12 @@ impl Builder {
             Event::MappingStart(anchor, tag) => {
                 no_anchor(anchor)?;
                 no_tag(tag.as_ref(), "map")?;
+                self.check_depth()?;
                 self.stack.push(Frame::Map {
                     line,
                     path: self.next_path(),
                     entries: Vec::new(),
+                    lines: HashMap::new(),
                     key: None,
                 });
             }
@@ -193,6 +220,15 @@ impl Builder {
         Ok(())
     }
 
+    fn check_depth(&self) -> Result<(), String> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(format!(
+                "lists and mappings are nested more than {MAX_DEPTH} levels deep"
+            ));
+        }
+        Ok(())
+    }
+
     fn next_path(&self) -> String {
         self.stack.last().map(Frame::child_path).unwrap_or_default()
     }
@@ -202,7 +238,12 @@ impl Builder {
         match self.stack.last_mut() {
             None => self.root = Some(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
+            Some(Frame::Map {
+                entries,
+                lines,
+                key,
+                ..
+            }) => match key.take() {
                 Some((key, line)) => entries.push(Entry {
                     key,
                     line,
@@ -215,10 +256,10 @@ impl Builder {
                             node.value.describe()
                         ));
                     };
-                    if let Some(first) = entries.iter().find(|e| e.key == scalar.text) {
+                    if let Some(first) = lines.insert(scalar.text.clone(), node.line) {
                         return Err(format!(
-                            "duplicate key `{}` (first given on line {})",
-                            scalar.text, first.line
+                            "duplicate key `{}` (first given on line {first})",
+                            scalar.text
                         ));
                     }
                     *key = Some((scalar.text, node.line));
@@ -382,5 +423,9 @@ mod tests {
         assert!(err("a: !!int x\n").2.contains("not a valid !!int"));
         assert_eq!(err("a: b\n c: d\n").0, 2);
         assert_eq!(parse("# only a comment\n").unwrap(), None);
+        // An error at the end of the input is on the last line, not the one after it.
+        assert_eq!(err("[").0, 1);
+        assert_eq!(err("a: 1\r\nb: [").0, 2);
+        assert_eq!(last_line("a\rb\r\nc\n"), 4);
     }
 }

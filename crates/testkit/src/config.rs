@@ -204,6 +204,9 @@ impl Conformance {
     /// Table options for every checked table that the descriptor says they apply to (options
     /// given per table with [`Conformance::table_options`] win). This is how `lakeflow test`
     /// passes `-o owner=... -o repo=...` to every repository-scoped table.
+    ///
+    /// Offline against the descriptor's simulator, the spec's `table_options` (what its corpus
+    /// needs to be read, such as the repository it holds) fill in the options left out here.
     #[must_use]
     pub fn common_table_options(mut self, options: TableOptions) -> Self {
         self.common_table_options = options;

@@ -6,7 +6,9 @@
 //! and returns a [`Report`] with one row per table and check: pass, fail or skip, with evidence.
 //!
 //! Offline, every secret connection option left unset is [`FAKE_SECRET`], and a simulator spec
-//! accepts that value as its credential by convention, so an offline run needs no options.
+//! accepts that value as its credential by convention; table options left unset come from the
+//! spec's `table_options` (the account or repository its corpus holds). So an offline run needs
+//! no options.
 //!
 //! ```no_run
 //! use lakeflow_connect::{ConnectorDescriptor, TableOptions};

@@ -16,7 +16,7 @@ use crate::simulator::{self, Simulation};
 /// The connection option simulator-backed connectors take their server's URL from.
 pub const BASE_URL: &str = "base_url";
 
-pub(crate) fn run(config: Conformance) -> Report {
+pub(crate) fn run(mut config: Conformance) -> Report {
     let source = config.descriptor.name.to_owned();
     let mode = config.mode;
     let mut rows = Vec::new();
@@ -28,8 +28,10 @@ pub(crate) fn run(config: Conformance) -> Report {
         Err(error) => return setup_failed(source, mode, rows, error, &secrets),
     };
     let mut connection = connection;
+    let mut defaults = Vec::new();
     if let Some(sim) = &simulation {
         connection.insert(BASE_URL, sim.base_url());
+        defaults = default_table_options(&mut config, sim.table_options());
     }
     let factory = match &config.source {
         Source::Descriptor => descriptor_factory(config.descriptor),
@@ -58,7 +60,7 @@ pub(crate) fn run(config: Conformance) -> Report {
     rows.push(row(
         None,
         Check::Setup,
-        setup_evidence(&run, simulation.as_ref()),
+        setup_evidence(&run, simulation.as_ref(), &defaults),
     ));
     run.tables = select_tables(&run, &mut rows);
     for check in Check::ALL.into_iter().filter(|c| *c != Check::Setup) {
@@ -119,7 +121,23 @@ pub(crate) fn descriptor_factory(descriptor: &'static ConnectorDescriptor) -> Fa
     })
 }
 
-fn setup_evidence(run: &Run, simulation: Option<&Simulation>) -> Finding {
+/// Adds the simulator spec's `table_options` (what its corpus needs to be read: the account,
+/// repository, ...) to the common table options, under any the caller gave, so that an offline
+/// run needs no options. Returns the `key=value` pairs taken from the spec.
+fn default_table_options(config: &mut Conformance, from_spec: &TableOptions) -> Vec<String> {
+    let mut taken = Vec::new();
+    for (key, value) in from_spec {
+        if !config.common_table_options.contains_key(key) {
+            config
+                .common_table_options
+                .insert(key.clone(), value.clone());
+            taken.push(format!("{key}={value}"));
+        }
+    }
+    taken
+}
+
+fn setup_evidence(run: &Run, simulation: Option<&Simulation>, defaults: &[String]) -> Finding {
     let how = match (&run.config.source, simulation) {
         (Source::Factory(_), _) => "built by the test's factory".to_owned(),
         (Source::Descriptor, Some(sim)) => format!(
@@ -129,7 +147,14 @@ fn setup_evidence(run: &Run, simulation: Option<&Simulation>) -> Finding {
         (Source::Descriptor, None) => "built by the descriptor".to_owned(),
     };
     let names: Vec<&str> = run.connection.keys().collect();
-    crate::context::pass(format!("{how}; connection options: [{}]", names.join(", ")))
+    let mut evidence = format!("{how}; connection options: [{}]", names.join(", "));
+    if !defaults.is_empty() {
+        evidence.push_str(&format!(
+            "; table options from the simulator spec: [{}]",
+            defaults.join(", ")
+        ));
+    }
+    crate::context::pass(evidence)
 }
 
 /// Listed tables plus tables given options, or exactly the tables asked for; tables whose options

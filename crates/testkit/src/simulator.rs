@@ -1,7 +1,7 @@
 //! Starting a connector's embedded simulator spec (`lakeflow-simulator`) for a run, with or
 //! without faults.
 
-use lakeflow_connect::EmbeddedSimulatorSpec;
+use lakeflow_connect::{EmbeddedSimulatorSpec, TableOptions};
 use lakeflow_simulator::{FaultProfile, FaultRule, RunningSimulator, Simulator};
 
 use crate::config::FAULT_PROFILE;
@@ -40,6 +40,8 @@ fn built_in_profile() -> FaultProfile {
 pub(crate) struct Simulation {
     running: RunningSimulator,
     faults: Option<String>,
+    /// The spec's `table_options`: what the corpus needs to be read (its account, repository).
+    table_options: TableOptions,
 }
 
 impl Simulation {
@@ -51,6 +53,11 @@ impl Simulation {
     /// Which faults it injects, in words.
     pub(crate) fn faults(&self) -> &str {
         self.faults.as_deref().unwrap_or("no fault profile")
+    }
+
+    /// The table options the spec declares for reading its corpus.
+    pub(crate) fn table_options(&self) -> &TableOptions {
+        &self.table_options
     }
 }
 
@@ -85,8 +92,13 @@ fn load(spec: &EmbeddedSimulatorSpec) -> Result<Simulator, String> {
 }
 
 fn launch(simulator: Simulator, faults: Option<String>) -> Result<Simulation, String> {
+    let table_options = simulator.table_options();
     let running = simulator.start().map_err(|e| e.to_string())?;
-    Ok(Simulation { running, faults })
+    Ok(Simulation {
+        running,
+        faults,
+        table_options,
+    })
 }
 
 #[cfg(test)]

@@ -363,3 +363,53 @@ fn a_spec_without_the_conformance_profile_gets_the_built_in_faults() {
         faults.evidence
     );
 }
+
+/// A table option every read needs (like GitHub's `owner`), which the spec below supplies.
+static SCOPED_TABLE_OPTIONS: &[OptionSpec] = &[
+    OptionSpec::optional(MAX_RECORDS_PER_BATCH, "Most records per read (default 4)."),
+    OptionSpec::required("shop", "The shop whose items are read."),
+];
+
+static SCOPED_SPEC: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {
+    spec: concat!(endpoints!(), "table_options: { shop: north }\n"),
+    files: &[("items.json", ITEMS)],
+};
+
+#[test]
+fn an_offline_run_takes_the_table_options_the_simulator_spec_declares() {
+    static SCOPED: ConnectorDescriptor = ConnectorDescriptor {
+        table_options: SCOPED_TABLE_OPTIONS,
+        simulator: Some(&SCOPED_SPEC),
+        ..DESCRIPTOR
+    };
+    let report = Conformance::new(&SCOPED).run();
+    report.assert_passed();
+    let setup = report.row(None, Check::Setup).unwrap();
+    assert!(
+        setup
+            .evidence
+            .contains("table options from the simulator spec: [shop=north]"),
+        "{}",
+        setup.evidence
+    );
+    // Options the caller gives win over the spec's.
+    let given = TableOptions::from([("shop".to_owned(), "south".to_owned())]);
+    let report = Conformance::new(&SCOPED).common_table_options(given).run();
+    report.assert_passed();
+    let setup = report.row(None, Check::Setup).unwrap();
+    assert!(!setup.evidence.contains("shop=north"), "{}", setup.evidence);
+    // Without the spec's options the table cannot be set up: what the spec's options fix.
+    static UNSCOPED: ConnectorDescriptor = ConnectorDescriptor {
+        table_options: SCOPED_TABLE_OPTIONS,
+        simulator: Some(&NO_FAULTS),
+        ..DESCRIPTOR
+    };
+    let report = Conformance::new(&UNSCOPED).run();
+    let setup = report.row(Some("items"), Check::Setup).unwrap();
+    assert_eq!(setup.outcome, Outcome::Fail, "{report}");
+    assert!(
+        setup.evidence.contains("missing required option `shop`"),
+        "{}",
+        setup.evidence
+    );
+}

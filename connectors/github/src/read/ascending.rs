@@ -1,5 +1,5 @@
-//! Limit-on-the-fly over listings sorted oldest first (issues, comments, stargazers, one pull
-//! request's reviews).
+//! Limit-on-the-fly over listings sorted oldest first (issues, comments, stargazers), and over
+//! short listings read whole and sorted here (one pull request's reviews).
 //!
 //! Offset: `{"cursor": T}` means every record whose cursor is at or before `T` was delivered;
 //! `{"cursor": T, "keys_at_cursor": [..]}`, written when a batch stops inside a group of records
@@ -9,11 +9,12 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Offset, Record, Result};
-use lakeflow_http::RequestBuilder;
+use lakeflow_http::{Page, RequestBuilder};
 use serde_json::Value;
 
 use super::ReadCtx;
 use super::offset::{Builder, Fields, position};
+use super::promise::{Order, Promise};
 use crate::client::{GithubClient, next_page, objects};
 use crate::time::SECOND;
 
@@ -33,8 +34,26 @@ pub(crate) struct Ascending<'a> {
     /// pending reviews (no `submitted_at` yet) out of `reviews`. Records left out do not count
     /// towards the batch and do not move the position.
     pub keep: fn(&Record) -> bool,
+    /// Whether the listing's request applies `since` (issues and comments do; one pull
+    /// request's reviews are read whole), so that entries before it are a broken promise.
+    pub filters_since: bool,
     /// Adds the connector's own fields (`repository_owner`, ...).
     pub decorate: &'a dyn Fn(&mut Record),
+}
+
+impl Ascending<'_> {
+    /// What the listing promises: oldest first by the cursor and, when it applies `since`, no
+    /// entry before it.
+    pub(super) fn promise(&self, since: Option<DateTime<Utc>>) -> Promise {
+        Promise::new(
+            self.ctx.table.name(),
+            self.cursor,
+            self.key,
+            Order::OldestFirst,
+        )
+        .keep(self.keep)
+        .since(since.filter(|_| self.filters_since))
+    }
 }
 
 /// A position: records before `at` and, at `at`, those with `keys` (all of them when empty).
@@ -213,12 +232,87 @@ fn scan_since(
     let mut scanner = Scanner::new(asc, from, lookback > TimeDelta::zero());
     let mut pages = GithubClient::pages(request(since), "");
     let context = asc.ctx.context();
+    // The scan stops at the first record past the horizon and takes the rest as complete: only
+    // sound if the server sorts and filters as asked.
+    let mut promise = asc.promise(since);
     while let Some(page) = next_page(&mut pages, &context)? {
+        promise.page(&page)?;
         if !scanner.offer_all(page.records)? {
             return Ok(scanner.finish(false));
         }
     }
     Ok(scanner.finish(true))
+}
+
+/// Reads a short listing whole and sorts it here by (cursor, key), for a listing the server does
+/// not sort by the cursor (one pull request's reviews are listed by id, and a review started
+/// early may be submitted after a later one). `check` vets each page for what the page walk
+/// itself relies on.
+///
+/// Offsets are those of [`read_since`] and mean the same (everything at or before `cursor`, and
+/// at it the `keys_at_cursor`), so offsets the table wrote before it sorted here still resume:
+/// they were only ever right where the listing happened to be in cursor order, and then they
+/// name the same records.
+pub(crate) fn read_whole(
+    asc: &Ascending<'_>,
+    start: Option<&Offset>,
+    request: RequestBuilder,
+    check: &mut dyn FnMut(&Page) -> Result<()>,
+) -> Result<(Vec<Record>, Option<Offset>)> {
+    let table = asc.ctx.table.name();
+    let from = parse(table, start, &[CURSOR, KEYS])?;
+    if caught_up(from.as_ref(), asc.ctx.horizon) {
+        return Ok((Vec::new(), start.cloned()));
+    }
+    let context = asc.ctx.context();
+    let mut listed = Vec::new();
+    let mut pages = GithubClient::pages(request, "");
+    while let Some(page) = next_page(&mut pages, &context)? {
+        check(&page)?;
+        for record in objects(&context, page.records)? {
+            if (asc.keep)(&record) {
+                let (at, key) = position(table, &record, asc.cursor, asc.key)?;
+                listed.push((at, key, record));
+            }
+        }
+    }
+    listed.sort_by(|(a, a_key, _), (b, b_key, _)| a.cmp(b).then_with(|| key_order(a_key, b_key)));
+    // Lookback re-delivers what the start covers back to `lookback` before it, as `since` does.
+    let lookback = asc.ctx.settings.lookback;
+    let scan = |lookback: TimeDelta| -> Result<Scan> {
+        let redeliver = lookback > TimeDelta::zero();
+        let since = from.as_ref().filter(|_| redeliver).map(|m| m.at - lookback);
+        let mut scanner = Scanner::new(asc, from.as_ref(), redeliver);
+        let mut due = listed
+            .iter()
+            .filter(|(at, ..)| since.is_none_or(|s| *at >= s))
+            .peekable();
+        while let Some((at, _, record)) = due.next() {
+            if !scanner.offer(record.clone())? {
+                // The whole listing is at hand: a batch that ends with its second has seen every
+                // record of that second, and needs no keys to resume.
+                let whole_second = due.peek().is_none_or(|(next, ..)| next > at);
+                return Ok(scanner.finish(whole_second));
+            }
+        }
+        Ok(scanner.finish(true))
+    };
+    let mut found = scan(lookback)?;
+    if found.newest.is_none() && !found.complete && lookback > TimeDelta::zero() {
+        // The re-read records alone filled the batch: without lookback the position advances.
+        found = scan(TimeDelta::zero())?;
+    }
+    let end = end_offset(&found, start);
+    Ok((found.records, end))
+}
+
+/// Orders keys: ids by value, anything else by its JSON text (only ties need an order here, and
+/// any fixed one will do).
+fn key_order(a: &Value, b: &Value) -> std::cmp::Ordering {
+    match (a.as_u64(), b.as_u64()) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        _ => a.to_string().cmp(&b.to_string()),
+    }
 }
 
 /// Reads a listing sorted oldest first that takes no `since` (stargazers): pages are walked from
@@ -270,7 +364,10 @@ pub(crate) fn read_paged(
     let mut page_of_newest = hint;
     let mut current = first;
     let mut exhausted = true;
+    // The hint and the position both assume the listing is oldest first.
+    let mut promise = asc.promise(None);
     while let Some(page) = current {
+        promise.page(&page)?;
         let number = hint + u64::try_from(page.number).unwrap_or(1) - 1;
         let before = scanner.scan.newest.clone();
         let more = scanner.offer_all(page.records)?;

@@ -29,6 +29,7 @@ use serde_json::{Map, Value};
 
 use super::ReadCtx;
 use super::offset::{Builder, Fields, position};
+use super::promise::{Order, Promise};
 use crate::client::{GithubClient, next_page, objects};
 
 const CURSOR: &str = "cursor";
@@ -146,7 +147,11 @@ pub(crate) fn read_newest_first(
     let (mut pages, first_page, mut current) =
         open_at_hint(desc, pass.as_ref(), request, &context)?;
     let mut page_of_last = first_page;
+    // A pass ends at the first entry at or before the cursor, and the page hint is trusted once
+    // its first entry is covered: both only sound if the server lists newest first.
+    let mut promise = Promise::new(table, desc.cursor, desc.key, Order::NewestFirst);
     'pages: while let Some(page) = current.take() {
+        promise.page(&page)?;
         let number = first_page + u64::try_from(page.number).unwrap_or(1) - 1;
         for entry in objects(&context, page.records)? {
             let (at, key) = position(table, &entry, desc.cursor, desc.key)?;

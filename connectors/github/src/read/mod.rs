@@ -5,6 +5,7 @@ pub(crate) mod ascending;
 pub(crate) mod descending;
 pub(crate) mod offset;
 pub(crate) mod partitioned;
+pub(crate) mod promise;
 pub(crate) mod window;
 
 use chrono::{DateTime, Utc};
@@ -54,6 +55,8 @@ pub(crate) struct Snapshot {
     pages: Option<Pages>,
     current: std::vec::IntoIter<Value>,
     extra: Extra,
+    /// What the listing's request promised, checked on each page before its records are given.
+    promise: Option<promise::Promise>,
 }
 
 impl Snapshot {
@@ -63,7 +66,16 @@ impl Snapshot {
             pages: Some(pages),
             current: Vec::new().into_iter(),
             extra,
+            promise: None,
         }
+    }
+
+    /// Checks every page against `promise`; the first page that breaks it ends the stream with
+    /// the error.
+    #[must_use]
+    pub(crate) fn checked(mut self, promise: promise::Promise) -> Self {
+        self.promise = Some(promise);
+        self
     }
 }
 
@@ -85,7 +97,13 @@ impl Iterator for Snapshot {
                 return Some(Ok(record));
             }
             let pages = self.pages.as_mut()?;
-            match next_page(pages, &self.context) {
+            let checked = next_page(pages, &self.context).and_then(|page| {
+                if let (Some(page), Some(promise)) = (&page, &mut self.promise) {
+                    promise.page(page)?;
+                }
+                Ok(page)
+            });
+            match checked {
                 Ok(Some(page)) => self.current = page.records.into_iter(),
                 Ok(None) => {
                     self.pages = None;

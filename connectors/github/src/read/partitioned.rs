@@ -13,6 +13,7 @@ use lakeflow_http::RequestBuilder;
 
 use super::ascending::{Ascending, CURSOR, KEYS, Mark, caught_up, parse};
 use super::offset::{Builder, Fields, position};
+use super::promise::{Order, Promise};
 use super::{Extra, Snapshot};
 use crate::client::{GithubClient, next_page, objects};
 use crate::time::{SECOND, floor_second};
@@ -33,6 +34,7 @@ fn oldest_cursor(
     let Some(page) = next_page(&mut pages, &ctx.context())? else {
         return Ok(None);
     };
+    asc.promise(since).page(&page)?;
     objects(&ctx.context(), page.records)?
         .first()
         .map(|first| Ok(position(ctx.table.name(), first, asc.cursor, asc.key)?.0))
@@ -46,7 +48,13 @@ pub(crate) fn latest_offset(asc: &Ascending<'_>, request: &SinceRequest<'_>) -> 
     let ctx = asc.ctx;
     let mut pages = GithubClient::pages(request(None, true, ctx.settings.per_page), "");
     let records = match next_page(&mut pages, &ctx.context())? {
-        Some(page) => objects(&ctx.context(), page.records)?,
+        Some(page) => {
+            // The newest entry is only the first one if the server sorted newest first; taken
+            // on faith, an oldest-first answer would end every stream at the oldest change.
+            let promise = Promise::new(ctx.table.name(), asc.cursor, asc.key, Order::NewestFirst);
+            promise.keep(asc.keep).page(&page)?;
+            objects(&ctx.context(), page.records)?
+        }
         None => Vec::new(),
     };
     let mut at = None;
@@ -164,7 +172,10 @@ pub(crate) fn read_partition(
         let covered = from.as_ref().is_some_and(|m| m.covers(at, &key));
         Ok(Some(!early && !covered))
     };
+    // The partition ends at the first record past `through`: only sound if the server sorts
+    // and filters as asked, so every page is checked before its records are given.
     let records = Snapshot::new(ctx.table, pages, extra)
+        .checked(asc.promise(since))
         .map(move |record| record.and_then(|r| Ok((admit(&r)?, r))))
         .take_while(|admitted| !matches!(admitted, Ok((None, _))))
         .filter_map(|admitted| match admitted {

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::ReadCtx;
 use super::offset::{Builder, Fields, instant_at, position};
+use super::promise::{Order, Promise};
 use crate::client::{GithubClient, next_page, objects, with_context};
 use crate::time::{SECOND, floor_second};
 
@@ -302,12 +303,13 @@ pub(crate) fn fit_window(
 }
 
 /// The cursor value of the oldest record of a newest-first listing: its last page, reached
-/// through `Link: rel="last"`, at one record per page. `None` when the listing is empty.
+/// through `Link: rel="last"`, at one record per page. `None` when the listing is empty. `key`
+/// names entries in errors.
 pub(crate) fn oldest(
     ctx: &ReadCtx<'_>,
     request: RequestBuilder,
     records_path: &str,
-    cursor: &str,
+    (cursor, key): (&'static str, &'static str),
 ) -> Result<Option<DateTime<Utc>>> {
     let context = ctx.context();
     let request = request.query("per_page", 1);
@@ -321,6 +323,10 @@ pub(crate) fn oldest(
         .flat_map(parse_link_header)
         .find(|(rel, _)| rel == "last")
         .map(|(_, url)| url);
+    // The last entry is the oldest only if the server lists newest first: the first page's
+    // entry must not be older than the last page's, or windows would start too late.
+    let mut promise = Promise::new(ctx.table.name(), cursor, key, Order::NewestFirst);
+    promise.page(&first)?;
     let records = match last {
         None => first.records,
         Some(url) => {
@@ -328,6 +334,9 @@ pub(crate) fn oldest(
                 .next()
                 .transpose()
                 .map_err(|e| with_context(&context, e))?;
+            if let Some(page) = &last_page {
+                promise.page(page)?;
+            }
             last_page.map(|p| p.records).unwrap_or_default()
         }
     };

@@ -218,7 +218,7 @@ pub(super) fn read_commits(
         records_path: "",
         request: &request,
         cap: None,
-        oldest: &|| oldest(ctx, listing(), "", cursor),
+        oldest: &|| oldest(ctx, listing(), "", (cursor, "sha")),
         decorate: &|record| extra.apply(record),
     };
     let mut records = Vec::new();
@@ -296,7 +296,10 @@ pub(super) fn read_workflow_runs(
         records_path: "workflow_runs",
         request: &request,
         cap: Some((RUNS_CAP, "total_count")),
-        oldest: &|| oldest(ctx, ctx.client.get(&path), "workflow_runs", "created_at"),
+        oldest: &|| {
+            let listing = ctx.client.get(&path);
+            oldest(ctx, listing, "workflow_runs", ("created_at", "id"))
+        },
         decorate: &|record| extra.apply(record),
     };
     let mut records = look_back(&windowed, pos.as_ref())?;

@@ -202,6 +202,7 @@ pub(super) fn with_updated_listing<T>(
         cursor: "updated_at",
         key: "id",
         keep: listing.keep,
+        filters_since: true,
         decorate: &|record| extra.apply(record),
     };
     with(&asc, &since_request(ctx, &path, listing.extra_query))

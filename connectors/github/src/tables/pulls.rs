@@ -5,7 +5,7 @@ use lakeflow_connect::{Offset, Record, Result};
 use serde_json::{Map, Value};
 
 use crate::client::{GithubClient, next_page, objects};
-use crate::read::ascending::{Ascending, read_since};
+use crate::read::ascending::{Ascending, read_whole};
 use crate::read::descending::{Descending, Visit, deliver, read_newest_first};
 use crate::read::{Extra, ReadCtx};
 use crate::schema::{
@@ -144,15 +144,17 @@ pub(super) fn read_reviews(
             cursor: "submitted_at",
             key: "id",
             keep: submitted,
+            filters_since: false,
             decorate: &|record| decorate_review(extra, number, record),
         };
-        // No `since` here: the listing is one pull request's, short, and read whole.
-        let request = |_| {
-            ctx.client
-                .get(&path)
-                .query("per_page", ctx.settings.per_page)
-        };
-        return read_since(&asc, start, &request);
+        // No `since` here: the listing is one pull request's, short, and read whole. GitHub
+        // lists it by id, not by `submitted_at`, so the read sorts it itself.
+        let request = ctx
+            .client
+            .get(&path)
+            .query("per_page", ctx.settings.per_page);
+        let mut ids = IdsAscend::new(ctx);
+        return read_whole(&asc, start, request, &mut |page| ids.page(page));
     }
     let desc = Descending {
         ctx,
@@ -199,7 +201,10 @@ fn visit_reviews(
     let context = ctx.context();
     let mut pages = GithubClient::pages(request, "");
     let mut taken = 0;
+    // Resuming after a review id is only sound if the listing is in id order.
+    let mut ids = IdsAscend::new(ctx);
     while let Some(page) = next_page(&mut pages, &context)? {
+        ids.page(&page)?;
         for mut review in objects(&context, page.records)? {
             let id = review.get("id").and_then(Value::as_u64);
             // Reviews are listed oldest first, and ids grow with time.
@@ -222,4 +227,38 @@ fn visit_reviews(
         }
     }
     Ok(Visit::Done)
+}
+
+/// Checks that a pull request's reviews come oldest first by id, as GitHub lists them: resuming
+/// after an id, and walking pages of a listing that grows while it is read, rest on it.
+struct IdsAscend {
+    table: &'static str,
+    previous: Option<u64>,
+}
+
+impl IdsAscend {
+    fn new(ctx: &ReadCtx<'_>) -> Self {
+        Self {
+            table: ctx.table.name(),
+            previous: None,
+        }
+    }
+
+    fn page(&mut self, page: &lakeflow_http::Page) -> Result<()> {
+        for id in page.records.iter().filter_map(|r| r.get("id")?.as_u64()) {
+            if let Some(before) = self.previous.filter(|before| id <= *before) {
+                return Err(lakeflow_connect::Error::Protocol {
+                    message: format!(
+                        "table `{}`: GET {} listed review {id} after review {before}, not \
+                         oldest first as GitHub does; reading on could return a subset of the \
+                         table, so the read stops",
+                        self.table,
+                        page.response.url_redacted()
+                    ),
+                });
+            }
+            self.previous = Some(id);
+        }
+        Ok(())
+    }
 }

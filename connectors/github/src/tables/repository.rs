@@ -174,6 +174,7 @@ pub(super) fn read_stargazers(
         cursor: "starred_at",
         key: "user.id",
         keep: |_| true,
+        filters_since: false,
         decorate: &|record| extra.apply(record),
     };
     let request = || {

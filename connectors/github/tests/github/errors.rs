@@ -27,10 +27,8 @@ fn repository_tables_without_owner_or_repo_name_what_is_missing() {
                 err.to_string(),
                 format!("missing required option `{missing}` for table `{name}`")
             );
-            assert!(matches!(
-                github.get_table_schema(name, &options).unwrap_err(),
-                Error::MissingOption { .. }
-            ));
+            // Only reads need the repository: a schema is the same for every one.
+            assert!(github.get_table_schema(name, &options).is_ok(), "{name}");
         }
     }
     assert_eq!(

@@ -1,4 +1,4 @@
-//! `lakeflow query "<SQL>"`: SQL over the warehouse's Delta tables.
+//! `lakeflow query "<SQL>"`: read-only SQL over the warehouse's Delta tables.
 
 use anyhow::Result;
 use clap::Args;
@@ -8,9 +8,10 @@ use crate::pipeline::runtime;
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// The SQL; tables are named `catalog.schema.table` (or `table` at the warehouse root).
+    /// One read-only statement (SELECT, WITH, EXPLAIN, SHOW, DESCRIBE); tables are named
+    /// `catalog.schema.table` (or `table` at the warehouse root).
     pub sql: String,
-    /// The warehouse root (a local directory).
+    /// The warehouse root: a directory, or an object-store URL (s3://, gs://, az://).
     #[arg(long, default_value = "warehouse", env = "LAKEFLOW_WAREHOUSE")]
     pub warehouse: String,
 }

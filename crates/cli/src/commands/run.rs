@@ -11,39 +11,47 @@ use lakeflow_pipeline::{CommitCounts, FullRefresh, Progress, RunOptions, TableSu
 
 use crate::output::{print_json, print_text_table};
 use crate::pipeline::{PipelineArgs, runtime};
+use crate::waiting::Waiting;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     #[command(flatten)]
     pub pipeline: PipelineArgs,
     /// Tables run at the same time.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = at_least_one)]
     pub parallelism: usize,
     /// Drop and reload these destination tables (all tables when none is named).
     #[arg(long, num_args = 0.., value_name = "TABLE")]
     pub full_refresh: Option<Vec<String>>,
     /// Rows accumulated from several reads before one commit.
-    #[arg(long, default_value_t = RunOptions::default().commit_rows)]
+    #[arg(long, default_value_t = RunOptions::default().commit_rows, value_parser = at_least_one)]
     pub commit_rows: usize,
     /// Arrow bytes accumulated before one commit.
-    #[arg(long, default_value_t = RunOptions::default().commit_bytes)]
+    #[arg(long, default_value_t = RunOptions::default().commit_bytes, value_parser = at_least_one)]
     pub commit_bytes: usize,
     /// Partitions of one append table read at the same time, where its connector splits reads
     /// into partitions (a partitioned stream, e.g. GitHub `issues`); 1 reads page by page.
-    #[arg(long, default_value_t = RunOptions::default().read_partitions)]
+    #[arg(long, default_value_t = RunOptions::default().read_partitions, value_parser = at_least_one)]
     pub read_partitions: usize,
     /// Reads of one table before it is declared not converging.
-    #[arg(long, default_value_t = RunOptions::default().max_reads)]
+    #[arg(long, default_value_t = RunOptions::default().max_reads, value_parser = at_least_one)]
     pub max_reads: usize,
     /// Print the summary as JSON (for scripts) instead of a table.
     #[arg(long)]
     pub json: bool,
 }
 
-pub fn run(args: &RunArgs) -> Result<()> {
-    if args.read_partitions == 0 || args.parallelism == 0 {
-        bail!("--parallelism and --read-partitions must be at least 1");
+/// Parses a count that must be at least 1 (0 tables at a time, 0 reads or 0 rows per commit
+/// would fail every table, or never commit).
+fn at_least_one(text: &str) -> std::result::Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("`{text}` is not a whole number: {e}")),
     }
+}
+
+pub fn run(args: &RunArgs, waiting: &Waiting) -> Result<()> {
     let pipeline = args.pipeline.load()?;
     let plans = pipeline.plans()?;
     let full_refresh = match &args.full_refresh {
@@ -71,12 +79,15 @@ pub fn run(args: &RunArgs) -> Result<()> {
         full_refresh,
     };
     let progress = std::sync::Arc::new(Bars::default());
+    let bars = progress.clone();
+    let showing = waiting.show_with(move |table, message| bars.waiting(table, message));
     let summaries = runtime()?.block_on(lakeflow_pipeline::run(
         plans,
         pipeline.connector.clone(),
         &options,
         progress.clone(),
     ));
+    drop(showing);
     progress.bars.clear().ok();
     if args.json {
         print_json(&summaries)?;
@@ -156,6 +167,19 @@ impl Bars {
             bar.set_message(format!(
                 "{read} records read, {committed} commits, {rate:.0} records/s"
             ));
+        }
+    }
+}
+
+impl Bars {
+    /// What the table's read is waiting on (a retry), until its next progress replaces it.
+    fn waiting(&self, table: &str, message: &str) {
+        let tables = self
+            .tables
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((bar, _, _)) = tables.get(table) {
+            bar.set_message(message.to_owned());
         }
     }
 }

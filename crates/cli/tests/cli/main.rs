@@ -4,8 +4,13 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod inputs;
+mod inspect;
+mod kill;
 mod object_store;
+mod secrets;
 mod simulate;
+mod storage;
 
 pub(crate) fn lakeflow(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lakeflow"))
@@ -102,6 +107,68 @@ fn tables_lists_metadata_and_hides_metrics() {
     assert_eq!(find("users").unwrap()["ingestion_type"], "cdc");
     let text = stdout_of(&["tables", "example"]);
     assert!(text.starts_with("TABLE"), "{text}");
+}
+
+#[test]
+fn tables_of_github_need_no_table_options() {
+    // Only reads need `owner` and `repo`. Listing the tables and their metadata needs neither,
+    // and options given for the repository's tables do not break `repositories`, which takes
+    // none. (The token is a connection option: the connector is built before it lists.)
+    let repository = ["-o", "owner=acme-robotics", "-o", "repo=rover"];
+    for extra in [&[][..], &repository[..]] {
+        let mut args = vec!["tables", "github", "--format", "json", "-o", "token=t"];
+        args.extend_from_slice(extra);
+        let json: Value = serde_json::from_str(&stdout_of(&args)).unwrap();
+        let names: Vec<&str> = json
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        assert_eq!(names.len(), 14, "{args:?}: {names:?}");
+        assert!(
+            names.contains(&"issues") && names.contains(&"repositories"),
+            "{names:?}"
+        );
+    }
+}
+
+#[test]
+fn test_github_passes_offline_with_no_options() {
+    // The simulator spec declares the repository its corpus holds, so the offline suite needs
+    // no `-o owner=... -o repo=...`. Three tables keep the run short: an incremental and a
+    // snapshot table of the repository, and `repositories`, which takes no repository.
+    let out = stdout_of(&[
+        "test",
+        "github",
+        "--table",
+        "issues",
+        "--table",
+        "branches",
+        "--table",
+        "repositories",
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    assert!(rows.iter().all(|r| r["outcome"] != "fail"), "{report:#}");
+    let setup = &rows[0];
+    assert_eq!(setup["check"], "setup");
+    assert!(
+        setup["evidence"]
+            .as_str()
+            .unwrap()
+            .contains("table options from the simulator spec: [owner=acme-robotics, repo=rover]"),
+        "{setup}"
+    );
+    for table in ["issues", "branches", "repositories"] {
+        let read = rows
+            .iter()
+            .find(|r| r["table"] == table && r["check"] == "first_read")
+            .unwrap_or_else(|| panic!("no first read of {table}: {report:#}"));
+        assert_eq!(read["outcome"], "pass", "{read}");
+    }
 }
 
 #[test]
@@ -221,187 +288,6 @@ fn bad_input_fails_with_one_clear_line() {
         "max_records_per_batch=zero",
     ]);
     assert!(e.contains("max_records_per_batch"), "{e}");
-}
-
-/// Exactly once under SIGKILL: a run killed at many points (before the first commit, between
-/// the offset log and the commit, mid-flow, during deletes) and started again lands the same
-/// rows as one clean run.
-mod kill {
-    use std::path::Path;
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
-
-    const SPEC: &str = "\
-connection_name: ex
-objects:
-  - table:
-      source_table: events
-      table_configuration: {max_records_per_batch: 2, limit: 5}
-  - table:
-      source_table: users
-      table_configuration: {max_records_per_batch: 2}
-  - table:
-      source_table: orders
-      table_configuration: {max_records_per_batch: 2}
-  - table:
-      source_table: orders
-      destination_table: orders_changes
-      table_configuration: {max_records_per_batch: 3, scd_type: APPEND_ONLY}
-";
-
-    /// Each table with the key its rows are sorted by.
-    const TABLES: [(&str, &str); 4] = [
-        ("events", "event_id"),
-        ("users", "user_id"),
-        ("orders", "order_id"),
-        ("orders_changes", "order_id, updated_at"),
-    ];
-
-    /// Kill delays in ms, used in turn until a run is fast enough to finish by itself: short ones
-    /// land before the run's first commit, the others at varied points of the flows (each
-    /// restart resumes further along, so the kills spread over the whole history, deletes
-    /// included).
-    const DELAYS_MS: [u64; 12] = [5, 20, 60, 120, 200, 300, 420, 560, 700, 40, 250, 480];
-
-    /// A bound on restarts in one round, should the machine be too slow for any run to make
-    /// progress.
-    const MAX_KILLS: usize = 60;
-
-    /// Killed runs the test needs, over as many rounds as that takes (at most `MAX_ROUNDS`).
-    const MIN_KILLS: usize = 10;
-    const MAX_ROUNDS: usize = 8;
-
-    fn run_command(dir: &Path, warehouse: &Path) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_lakeflow"));
-        command
-            .arg("run")
-            .arg(dir.join("spec.yaml"))
-            .arg("--warehouse")
-            .arg(warehouse)
-            .args(["--commit-rows", "1"])
-            .env_remove("LAKEFLOW_WAREHOUSE")
-            .env_remove("LAKEFLOW_CONFIG");
-        command
-    }
-
-    fn run_to_completion(dir: &Path, warehouse: &Path) {
-        let out = run_command(dir, warehouse).output().unwrap();
-        assert!(
-            out.status.success(),
-            "lakeflow run failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn query(warehouse: &Path, sql: &str) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_lakeflow"))
-            .args(["query", sql, "--warehouse"])
-            .arg(warehouse)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "lakeflow query {sql:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn files_in(dir: &Path, suffix: &str) -> usize {
-        std::fs::read_dir(dir).map_or(0, |entries| {
-            entries
-                .filter_map(Result::ok)
-                .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
-                .count()
-        })
-    }
-
-    /// Where the kills landed: commits in each table's Delta log so far, then the offsets logged
-    /// by the orders' deletes flow.
-    fn progress(warehouse: &Path) -> Vec<usize> {
-        let mut seen: Vec<usize> = TABLES
-            .iter()
-            .map(|(table, _)| files_in(&warehouse.join(table).join("_delta_log"), ".json"))
-            .collect();
-        seen.push(files_in(
-            &warehouse.join("orders/_lakeflow/deletes/offsets"),
-            ".json",
-        ));
-        seen
-    }
-
-    #[test]
-    fn runs_killed_at_many_points_land_the_same_rows_as_a_clean_run() {
-        let started = Instant::now();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("spec.yaml"), SPEC).unwrap();
-        std::fs::write(
-            dir.path().join("lakeflow.toml"),
-            "[connections.ex]\nsource = \"example\"\nerror_rate = \"0\"\n",
-        )
-        .unwrap();
-        let clean = dir.path().join("clean");
-        run_to_completion(dir.path(), &clean);
-
-        // Rounds of kill-and-restart, each into a fresh warehouse, until enough runs were
-        // killed: a fast machine finishes a round with fewer kills, and simply plays more rounds.
-        let mut kills = 0;
-        let mut seen = Vec::new();
-        let mut delays = DELAYS_MS.iter().cycle();
-        for round in 0..MAX_ROUNDS {
-            if kills >= MIN_KILLS {
-                break;
-            }
-            let killed = dir.path().join(format!("killed-{round}"));
-            for delay in delays.by_ref().take(MAX_KILLS) {
-                let mut child = run_command(dir.path(), &killed)
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .unwrap();
-                std::thread::sleep(Duration::from_millis(*delay));
-                let finished = child.try_wait().unwrap().is_some();
-                if !finished {
-                    // SIGKILL on Unix: no destructor, no flush, no cleanup.
-                    child.kill().unwrap();
-                    kills += 1;
-                }
-                child.wait().unwrap();
-                let now = progress(&killed);
-                if !seen.contains(&now) {
-                    seen.push(now);
-                }
-                if finished {
-                    break;
-                }
-            }
-            // One more run: finishes what is left, or (if a run finished) finds nothing new.
-            run_to_completion(dir.path(), &killed);
-            for (table, key) in TABLES {
-                let sql = format!("SELECT * FROM {table} ORDER BY {key}");
-                let (a, b) = (query(&clean, &sql), query(&killed, &sql));
-                assert!(a.lines().count() > 10, "{table} has rows: {a}");
-                assert_eq!(
-                    a, b,
-                    "{table} differs after kills and restarts (round {round})"
-                );
-            }
-        }
-        assert!(kills >= MIN_KILLS, "only {kills} runs were killed");
-        // The kills landed at different points of the tables' histories.
-        assert!(seen.len() >= 6, "kills landed at too few points: {seen:?}");
-        let killed = dir.path().join("killed-0");
-        let counts = "SELECT COUNT(*) AS n, COUNT(DISTINCT event_id) AS d FROM events";
-        let expected = query(&clean, "SELECT 100 AS n, 100 AS d");
-        assert_eq!(query(&killed, counts), expected);
-        assert_eq!(query(&clean, counts), expected);
-        eprintln!(
-            "{kills} kills; progress seen after them (Delta commits of events, users, orders, \
-             orders_changes; orders deletes offsets logged): {seen:?}; {:.1}s",
-            started.elapsed().as_secs_f64()
-        );
-    }
 }
 
 /// `run`, `validate`, `status` and `query` on the shipped example spec and on bad specs.

@@ -237,6 +237,26 @@ fn lands_like_a_local_warehouse(store: &Store, remote: &str) {
         assert!(remote_table.1.as_u64().unwrap() > 0, "{remote_table:?}");
     }
 
+    // Every data file the remote tables reference is in the store.
+    let verified = json_of(&store.lakeflow(
+        dir.path(),
+        &[
+            "status",
+            EXAMPLE_SPEC,
+            "--json",
+            "--verify",
+            "--warehouse",
+            remote,
+        ],
+    ));
+    for table in verified.as_array().unwrap() {
+        assert_eq!(table["files"]["missing"], 0, "{table}");
+        assert!(
+            table["files"]["referenced"].as_u64().unwrap() > 0,
+            "{table}"
+        );
+    }
+
     // SQL over the remote tables, by their spec names.
     let sql = "SELECT status, COUNT(*) AS n FROM main.shop.orders GROUP BY status ORDER BY status";
     let query = |warehouse: &str| {

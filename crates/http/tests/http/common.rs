@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use lakeflow_http::{HttpClient, HttpConfig, RetryPolicy};
 use serde_json::Value;
@@ -84,9 +84,6 @@ pub struct Recorded {
     pub target: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    /// When the connection was accepted.
-    pub at: Instant,
-    pub wall: SystemTime,
 }
 
 impl Recorded {
@@ -147,12 +144,10 @@ impl TestServer {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
-                    // Stamped at accept, the closest the server gets to when the client started.
-                    let (at, wall) = (Instant::now(), SystemTime::now());
                     let requests = Arc::clone(&requests);
                     let handler = Arc::clone(&handler);
                     // One thread per connection, so concurrent clients are served concurrently.
-                    std::thread::spawn(move || serve(stream, at, wall, &requests, &*handler));
+                    std::thread::spawn(move || serve(stream, &requests, &*handler));
                 }
             });
         }
@@ -185,14 +180,8 @@ impl Drop for TestServer {
     }
 }
 
-fn serve(
-    stream: TcpStream,
-    at: Instant,
-    wall: SystemTime,
-    requests: &Mutex<Vec<Recorded>>,
-    handler: &Handler,
-) {
-    let Some(request) = read_request(&stream, at, wall) else {
+fn serve(stream: TcpStream, requests: &Mutex<Vec<Recorded>>, handler: &Handler) {
+    let Some(request) = read_request(&stream) else {
         return;
     };
     requests.lock().unwrap().push(request.clone());
@@ -223,7 +212,7 @@ fn serve(
     let _ = stream.shutdown(Shutdown::Both);
 }
 
-fn read_request(stream: &TcpStream, at: Instant, wall: SystemTime) -> Option<Recorded> {
+fn read_request(stream: &TcpStream) -> Option<Recorded> {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -253,8 +242,6 @@ fn read_request(stream: &TcpStream, at: Instant, wall: SystemTime) -> Option<Rec
         target,
         headers,
         body,
-        at,
-        wall,
     })
 }
 
@@ -281,6 +268,7 @@ fn reason(status: u16) -> &'static str {
 pub fn fast_retry() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 5,
+        first_contact_attempts: 4,
         max_elapsed: Duration::from_secs(5),
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(40),
@@ -303,10 +291,32 @@ pub fn client(server: &TestServer) -> HttpClient {
     HttpClient::new(config(server)).unwrap()
 }
 
-/// A URL on a port nothing listens on (bound, then released), so connecting is refused.
-pub fn refused_url() -> String {
+/// An address nothing listens on (bound, then released), so connecting is refused.
+pub fn refused_addr() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    format!("http://{addr}/")
+    addr
+}
+
+/// A server that answers one request with `200 {}` and then closes its port: once the returned
+/// thread is joined, connecting is refused.
+pub fn answer_once_then_close() -> (SocketAddr, std::thread::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let served = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(&stream);
+        let mut line = String::new();
+        // The request head ends at the first empty line (a GET has no body).
+        while reader.read_line(&mut line).unwrap() > 0 && line != "\r\n" {
+            line.clear();
+        }
+        let mut stream = &stream;
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+            .unwrap();
+        // Dropping the listener with the thread closes the port.
+    });
+    (addr, served)
 }

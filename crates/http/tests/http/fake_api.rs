@@ -8,8 +8,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use lakeflow_connect::Secret;
 use lakeflow_http::{
@@ -37,26 +36,6 @@ pub fn fake() -> Simulator {
 /// The fake spec, running without faults.
 pub fn start() -> RunningSimulator {
     fake().start().unwrap()
-}
-
-/// When each request reached the simulator, by its log number.
-pub type Arrivals = Arc<Mutex<Vec<(u64, Instant, SystemTime)>>>;
-
-/// Starts `sim` recording when each request was logged (the log itself has no timestamps). The
-/// simulator logs a request before writing its answer, so a stamp is never later than the
-/// client's receipt of that answer.
-pub fn start_timed(sim: Simulator) -> (RunningSimulator, Arrivals) {
-    let arrivals: Arrivals = Arc::default();
-    let sink = Arc::clone(&arrivals);
-    let running = sim
-        .on_request(move |r: &LoggedRequest| {
-            sink.lock()
-                .unwrap()
-                .push((r.number, Instant::now(), SystemTime::now()));
-        })
-        .start()
-        .unwrap();
-    (running, arrivals)
 }
 
 /// A corpus file of the fake spec: a JSON array, or NDJSON.

@@ -1,11 +1,14 @@
 //! Which failures are retried, how long the client waits, and where it stops.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use lakeflow_http::{Error, HttpClient, RetryPolicy};
+use lakeflow_http::{Error, HttpClient, RetryPolicy, VirtualClock};
 use serde_json::{Value, json};
 
-use crate::common::{Fault, Reply, TestServer, client, config, fast_retry, refused_url};
+use crate::capture::retry_events;
+use crate::common::{
+    Fault, Reply, TestServer, answer_once_then_close, client, config, fast_retry, refused_addr,
+};
 
 fn ok() -> Reply {
     Reply::json(200, &json!({"ok": true}))
@@ -81,30 +84,41 @@ fn plain_403_and_401_are_auth_errors_without_retry() {
     assert_eq!(server.count(), 1);
 }
 
+/// A client for `server` on a virtual clock that starts at `wall`; the clock records the waits.
+fn timed(server: &TestServer, policy: RetryPolicy, wall: SystemTime) -> (HttpClient, VirtualClock) {
+    let clock = VirtualClock::starting_at(wall);
+    let http = HttpClient::new(config(server).retry(policy).clock(clock.clone())).unwrap();
+    (http, clock)
+}
+
+/// A whole second in 2030, so dates and epoch seconds in replies are exact.
+fn in_2030() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_900_000_000)
+}
+
+fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
+}
+
 #[test]
 fn retry_after_seconds_is_honoured() {
     let server = TestServer::script(vec![Reply::status(503).header("Retry-After", 1), ok()]);
-    let started = Instant::now();
-    client(&server).get("/x").send().unwrap();
-    let requests = server.requests();
-    assert_eq!(requests.len(), 2);
-    assert!(requests[1].at - requests[0].at >= Duration::from_secs(1));
-    assert!(started.elapsed() < Duration::from_secs(2));
+    let (http, clock) = timed(&server, fast_retry(), in_2030());
+    http.get("/x").send().unwrap();
+    assert_eq!(server.count(), 2);
+    assert_eq!(clock.sleeps(), [Duration::from_secs(1)]);
 }
 
 #[test]
 fn retry_after_http_date_is_honoured() {
-    // An HTTP date has whole seconds: aim one second ahead and expect no request before it.
-    let target = chrono::Utc::now() + chrono::Duration::seconds(1);
-    let date = target.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
-    let not_before: SystemTime = chrono::DateTime::parse_from_rfc2822(&date).unwrap().into();
-    let server = TestServer::script(vec![Reply::status(429).header("Retry-After", &date), ok()]);
-    let http = client(&server);
+    // Two seconds after the client's clock reads the answer: a wait of exactly two seconds.
+    let date = "Sun, 17 Mar 2030 17:46:42 GMT";
+    let server = TestServer::script(vec![Reply::status(429).header("Retry-After", date), ok()]);
+    let (http, clock) = timed(&server, fast_retry(), in_2030());
     http.get("/x").send().unwrap();
-    let requests = server.requests();
-    assert_eq!(requests.len(), 2);
-    assert!(requests[1].wall >= not_before, "retried before {date}");
-    assert!(http.stats().rate_limit_wait > Duration::ZERO);
+    assert_eq!(server.count(), 2);
+    assert_eq!(clock.sleeps(), [Duration::from_secs(2)]);
+    assert_eq!(http.stats().rate_limit_wait, Duration::from_secs(2));
 }
 
 #[test]
@@ -115,18 +129,14 @@ fn retry_after_zero_waits_the_minimum_not_a_hot_loop() {
         ok(),
     ]);
     let policy = RetryPolicy {
-        min_retry_wait: Duration::from_millis(60),
+        min_retry_wait: ms(60),
         ..fast_retry()
     };
-    let http = HttpClient::new(config(&server).retry(policy)).unwrap();
+    let (http, clock) = timed(&server, policy, in_2030());
     http.get("/x").send().unwrap();
-    let requests = server.requests();
-    assert_eq!(requests.len(), 3);
-    for pair in requests.windows(2) {
-        let gap = pair[1].at - pair[0].at;
-        assert!(gap >= Duration::from_millis(60), "{gap:?}");
-    }
-    assert!(http.stats().rate_limit_wait >= Duration::from_millis(120));
+    assert_eq!(server.count(), 3);
+    assert_eq!(clock.sleeps(), [ms(60), ms(60)]);
+    assert_eq!(http.stats().rate_limit_wait, ms(120));
 }
 
 #[test]
@@ -139,19 +149,15 @@ fn a_rate_limit_without_a_wait_uses_the_declared_floor_and_retry_after_wins_over
         ok(),
     ]);
     let policy = RetryPolicy {
-        min_retry_wait: Duration::from_millis(10),
-        rate_limited_wait: Duration::from_millis(400),
+        min_retry_wait: ms(10),
+        rate_limited_wait: ms(400),
         ..fast_retry()
     };
-    let http = HttpClient::new(config(&server).retry(policy)).unwrap();
+    let (http, clock) = timed(&server, policy, in_2030());
     http.get("/x").send().unwrap();
-    let requests = server.requests();
-    assert_eq!(requests.len(), 3);
-    let first_gap = requests[1].at - requests[0].at;
-    let second_gap = requests[2].at - requests[1].at;
-    assert!(first_gap >= Duration::from_millis(400), "{first_gap:?}");
-    assert!(second_gap < Duration::from_millis(300), "{second_gap:?}");
-    assert!(second_gap >= Duration::from_millis(10), "{second_gap:?}");
+    assert_eq!(server.count(), 3);
+    // The floor, then Retry-After's 0 raised to the minimum wait.
+    assert_eq!(clock.sleeps(), [ms(400), ms(10)]);
 }
 
 #[test]
@@ -165,34 +171,31 @@ fn repeated_rate_limits_without_a_wait_back_off_exponentially_from_the_floor() {
         ok(),
     ]);
     let policy = RetryPolicy {
-        rate_limited_wait: Duration::from_millis(40),
+        rate_limited_wait: ms(40),
         ..fast_retry()
     };
-    let http = HttpClient::new(config(&server).retry(policy.clone())).unwrap();
+    let (http, clock) = timed(&server, policy.clone(), in_2030());
     http.get("/x").send().unwrap();
-    let requests = server.requests();
-    assert_eq!(requests.len(), 4);
-    let gaps: Vec<Duration> = requests.windows(2).map(|p| p[1].at - p[0].at).collect();
-    for (gap, floor) in gaps.iter().zip([40, 80, 160]) {
-        assert!(*gap >= Duration::from_millis(floor), "{gaps:?}");
-    }
-    assert!(gaps[2] < Duration::from_millis(1_000), "{gaps:?}");
+    assert_eq!(server.count(), 4);
+    assert_eq!(clock.sleeps(), [ms(40), ms(80), ms(160)]);
 
     // The doubling wait still answers to the time budget: 40 + 80 fit in 150 ms, 160 more
     // does not, so the client gives up after three attempts instead of sleeping past it.
     let server = TestServer::handler(|_| Reply::status(429));
     let tight = RetryPolicy {
-        max_elapsed: Duration::from_millis(150),
+        max_elapsed: ms(150),
         max_attempts: 10,
         ..policy
     };
-    let http = HttpClient::new(config(&server).retry(tight)).unwrap();
+    let (http, clock) = timed(&server, tight, in_2030());
     let err = http.get("/x").send().unwrap_err();
     assert!(
-        matches!(err, Error::RetriesExhausted { attempts: 3, .. }),
+        matches!(err, Error::RetriesExhausted { attempts: 3, elapsed, .. } if elapsed == ms(120)),
         "{err:?}"
     );
     assert!(err.to_string().contains("time limit"), "{err}");
+    assert_eq!(clock.sleeps(), [ms(40), ms(80)]);
+    assert_eq!(server.count(), 3);
 }
 
 #[test]
@@ -207,20 +210,21 @@ fn a_403_naming_the_secondary_limit_is_rate_limited_where_headers_are_declared()
     };
     let server = TestServer::script(vec![secondary(), ok()]);
     let policy = RetryPolicy {
-        rate_limited_wait: Duration::from_millis(50),
+        rate_limited_wait: ms(50),
         ..fast_retry()
     };
+    let clock = VirtualClock::new();
     let github = HttpClient::new(
         config(&server)
             .retry(policy.clone())
-            .rate_limit_headers(lakeflow_http::RateLimitHeaders::github()),
+            .rate_limit_headers(lakeflow_http::RateLimitHeaders::github())
+            .clock(clock.clone()),
     )
     .unwrap();
     github.get("/search").send().unwrap();
-    let requests = server.requests();
-    assert_eq!(requests.len(), 2);
-    assert!(requests[1].at - requests[0].at >= Duration::from_millis(50));
-    assert!(github.stats().rate_limit_wait >= Duration::from_millis(50));
+    assert_eq!(server.count(), 2);
+    assert_eq!(clock.sleeps(), [ms(50)]);
+    assert_eq!(github.stats().rate_limit_wait, ms(50));
 
     // When it persists, the error says rate limited (not a permission problem).
     let server = TestServer::handler(move |_| secondary());
@@ -288,25 +292,26 @@ fn total_time_is_bounded() {
     let server = TestServer::handler(|_| Reply::status(502));
     let policy = RetryPolicy {
         max_attempts: 100,
-        max_elapsed: Duration::from_millis(150),
-        base_delay: Duration::from_millis(30),
+        max_elapsed: ms(150),
+        base_delay: ms(30),
         ..fast_retry()
     };
-    let http = HttpClient::new(config(&server).retry(policy)).unwrap();
-    let started = Instant::now();
+    let (http, clock) = timed(&server, policy, in_2030());
     let err = http.get("/x").send().unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(1));
-    let Error::RetriesExhausted { attempts, .. } = &err else {
-        panic!("{err:?}")
-    };
-    assert!((2..10).contains(attempts), "{attempts}");
+    // 30, then 40 (the cap) three times: 150 ms; one more 40 would pass the limit.
+    assert_eq!(clock.sleeps(), [ms(30), ms(40), ms(40), ms(40)]);
+    assert!(
+        matches!(err, Error::RetriesExhausted { attempts: 5, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("time limit of 0.150s"), "{err}");
+    assert_eq!(server.count(), 5);
 
     // A wait longer than the whole budget is not even started: the rate limit is reported.
     let server = TestServer::script(vec![Reply::status(429).header("Retry-After", 3600), ok()]);
-    let started = Instant::now();
-    let err = client(&server).get("/x").send().unwrap_err();
-    assert!(started.elapsed() < Duration::from_millis(500));
+    let (http, clock) = timed(&server, fast_retry(), in_2030());
+    let err = http.get("/x").send().unwrap_err();
+    assert_eq!(clock.sleeps(), []);
     assert!(
         matches!(err, Error::RateLimited { status: 429, retry_after: Some(d), .. } if d == Duration::from_secs(3600)),
         "{err:?}"
@@ -322,7 +327,8 @@ fn total_time_is_bounded() {
 
 #[test]
 fn read_timeouts_are_retried_then_reported() {
-    let slow = || ok().delay(Duration::from_millis(400));
+    // A stall far beyond the read timeout, so that only the timeout can end the attempt.
+    let slow = || ok().delay(Duration::from_secs(60));
     let server = TestServer::script(vec![slow(), ok()]);
     let http = HttpClient::new(config(&server).read_timeout(Duration::from_millis(100))).unwrap();
     http.get("/x").send().unwrap();
@@ -350,20 +356,36 @@ fn read_timeouts_are_retried_then_reported() {
 }
 
 #[test]
-fn refused_connections_are_retried_then_reported() {
+fn a_refused_first_contact_fails_after_a_few_quick_retries_naming_the_address() {
+    // GitHub's budget of 8 attempts; the server has never answered this client.
+    let addr = refused_addr();
+    let policy = RetryPolicy {
+        max_attempts: 8,
+        first_contact_attempts: 4,
+        base_delay: Duration::from_millis(500),
+        max_delay: Duration::from_secs(30),
+        ..fast_retry()
+    };
+    let clock = VirtualClock::new();
     let http = HttpClient::new(
         lakeflow_http::HttpConfig::default()
-            .base_url(refused_url())
-            .retry(RetryPolicy {
-                max_attempts: 3,
-                ..fast_retry()
-            }),
+            .base_url(format!("http://{addr}/api"))
+            .retry(policy)
+            .clock(clock.clone()),
     )
     .unwrap();
-    let err = http.get("/x").send().unwrap_err();
-    let Error::RetriesExhausted {
-        attempts: 3, last, ..
-    } = &err
+    let err = http
+        .get("/x?access_token=s3cret-token&state=all")
+        .send()
+        .unwrap_err();
+    // Three quick retries (0.5 + 1 + 2 s) instead of seven (over a minute).
+    assert_eq!(clock.sleeps(), [ms(500), ms(1000), ms(2000)]);
+    assert_eq!(http.stats().requests, 4);
+    let Error::Unreachable {
+        attempts: 4,
+        ref last,
+        ..
+    } = err
     else {
         panic!("{err:?}")
     };
@@ -377,9 +399,97 @@ fn refused_connections_are_retried_then_reported() {
         ),
         "{last:?}"
     );
-    assert_eq!(http.stats().requests, 3);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "cannot connect to {addr}: connection refused (gave up after 4 attempts in 3.500s, \
+             and it has never answered); check that the source is running and that its URL is \
+             right"
+        )
+    );
+    // A connector sees a transport error with the same message.
     let connect: lakeflow_connect::Error = err.into();
-    assert!(connect.is_retriable(), "{connect:?}");
+    assert!(
+        matches!(&connect, lakeflow_connect::Error::Transport { status: None, message, .. }
+            if message.contains("connection refused")),
+        "{connect:?}"
+    );
+}
+
+#[test]
+fn refusals_after_the_server_has_answered_get_the_whole_budget() {
+    let (addr, served) = answer_once_then_close();
+    let clock = VirtualClock::new();
+    let http = HttpClient::new(
+        lakeflow_http::HttpConfig::default()
+            .base_url(format!("http://{addr}"))
+            .retry(RetryPolicy {
+                max_attempts: 6,
+                first_contact_attempts: 2,
+                ..fast_retry()
+            })
+            .clock(clock.clone()),
+    )
+    .unwrap();
+    http.get("/first").send().unwrap();
+    served.join().unwrap();
+    // The port is closed now: the source went away mid-run, which is worth the whole budget.
+    let err = http.get("/second").send().unwrap_err();
+    let Error::RetriesExhausted {
+        attempts: 6,
+        ref last,
+        ..
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert!(matches!(**last, Error::Connect { .. }), "{last:?}");
+    assert!(err.to_string().contains("Connection refused"), "{err}");
+    assert_eq!(clock.sleeps().len(), 5);
+    assert_eq!(http.stats().retries, 5);
+}
+
+#[test]
+fn each_retry_emits_an_event_with_reason_attempt_and_wait() {
+    let server = TestServer::script(vec![
+        Reply::status(503),
+        Reply::status(429).header("Retry-After", 2),
+        ok(),
+    ]);
+    let (http, _clock) = timed(&server, fast_retry(), in_2030());
+    let events = retry_events(|| {
+        http.get("/x?api_key=s3cret-key").send().unwrap();
+    });
+    assert_eq!(
+        events,
+        [
+            "reason=HTTP 503 attempt=2 max_attempts=5 wait_ms=5",
+            "reason=rate limited (HTTP 429) attempt=3 max_attempts=5 wait_ms=2000",
+        ]
+    );
+
+    // A refused first contact: the first-contact limit is the maximum the event states.
+    let http = HttpClient::new(
+        lakeflow_http::HttpConfig::default()
+            .base_url(format!("http://{}", refused_addr()))
+            .retry(RetryPolicy {
+                max_attempts: 8,
+                first_contact_attempts: 3,
+                ..fast_retry()
+            })
+            .clock(VirtualClock::new()),
+    )
+    .unwrap();
+    let events = retry_events(|| {
+        http.get("/x").send().unwrap_err();
+    });
+    assert_eq!(
+        events,
+        [
+            "reason=connection refused attempt=2 max_attempts=3 wait_ms=5",
+            "reason=connection refused attempt=3 max_attempts=3 wait_ms=10",
+        ]
+    );
 }
 
 #[test]
@@ -436,7 +546,7 @@ fn counters_add_up() {
         Reply::json(200, &json!({"a": 1})),
         Reply::text(201, "created"),
     ]);
-    let http = client(&server);
+    let (http, _clock) = timed(&server, fast_retry(), in_2030());
     let body: Value = http.get_json("/a").unwrap();
     assert_eq!(body, json!({"a": 1}));
     let response = http.post("/b").body("hello", "text/plain").send().unwrap();
@@ -449,7 +559,7 @@ fn counters_add_up() {
     assert_eq!(stats.bytes_received, 4 + 7 + 7);
     assert_eq!(stats.bytes_sent, 5);
     // One backoff of base_delay (no jitter), no rate-limit wait.
-    assert!(stats.backoff_wait >= Duration::from_millis(5));
+    assert_eq!(stats.backoff_wait, ms(5));
     assert_eq!(stats.rate_limit_wait, Duration::ZERO);
     // Clones share the counters.
     assert_eq!(http.clone().stats(), stats);

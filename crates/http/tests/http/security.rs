@@ -1,13 +1,10 @@
 //! Credentials on the wire, where they may go, the User-Agent, and redaction everywhere else.
 
-use std::cell::RefCell;
-use std::io::Write;
-use std::sync::{Arc, Mutex, Once};
-
 use lakeflow_connect::Secret;
 use lakeflow_http::{Auth, DEFAULT_USER_AGENT, HttpClient, RetryPolicy};
 use serde_json::json;
 
+use crate::capture::capture_logs;
 use crate::common::{Reply, TestServer, config, fast_retry};
 
 /// A recognisable fake credential that must never be shown.
@@ -115,54 +112,6 @@ fn credentials_never_follow_a_redirect_to_another_origin() {
     let landed = elsewhere.requests();
     assert_eq!(landed.len(), 1);
     assert_eq!(landed[0].header("authorization"), None);
-}
-
-thread_local! {
-    /// Where this thread's log lines go while [`capture_logs`] runs.
-    static CAPTURE: RefCell<Option<Arc<Mutex<Vec<u8>>>>> = const { RefCell::new(None) };
-}
-
-/// Appends to the current thread's capture buffer, if any; drops the bytes otherwise.
-struct ThreadWriter;
-
-impl Write for ThreadWriter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        CAPTURE.with(|c| {
-            if let Some(captured) = &*c.borrow() {
-                captured.lock().unwrap().extend_from_slice(buf);
-            }
-        });
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Runs `f` and returns what it logged at any level, as a binary would log it: `log` records
-/// (the transport's) bridged into `tracing`, filtered with the crate's recommended directives.
-///
-/// The subscriber is global, not scoped with `with_default`: `tracing` caches each callsite's
-/// interest process-wide, so a scoped subscriber misses events whose callsites other test
-/// threads reached first. Lines are routed to the calling thread's buffer instead.
-fn capture_logs<T>(f: impl FnOnce() -> T) -> (T, String) {
-    static INIT: Once = Once::new();
-    INIT.call_once(|| {
-        let filter = format!("trace,{}", lakeflow_http::TRANSPORT_LOG_DIRECTIVES);
-        tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_ansi(false)
-            .with_writer(|| ThreadWriter)
-            .try_init()
-            .unwrap();
-    });
-    let buffer = Arc::new(Mutex::new(Vec::new()));
-    CAPTURE.with(|c| *c.borrow_mut() = Some(Arc::clone(&buffer)));
-    let out = f();
-    CAPTURE.with(|c| *c.borrow_mut() = None);
-    let log = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
-    (out, log)
 }
 
 #[test]

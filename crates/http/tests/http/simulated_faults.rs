@@ -1,21 +1,20 @@
 //! The retry rules against a real local server: the simulator's fault profiles (`flaky`,
 //! `hostile`, `users_down` from the fake spec) and rules built in code, plus the request budget.
-//! Retry delays are milliseconds; only the server-dictated waits of the `hostile` profile
-//! (`Retry-After: 1`, a date and a reset one second ahead) take up to a second each, and the
-//! timing of each of those is checked there rather than paid for again in separate tests.
+//! The client runs on a virtual clock: its waits are recorded, not spent, and the tests check
+//! them instead of wall time. Only the simulator's stalls are real, and those are checked by
+//! what the client did (a timeout, a retry), never by how long it took.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use lakeflow_http::{
-    Auth, Error, HttpClient, Pages, Pagination, RateLimitHeaders, RequestBudget, RetryPolicy,
+    Auth, Error, HttpClient, HttpConfig, Pages, Pagination, RateLimitHeaders, RequestBudget,
+    RetryPolicy, VirtualClock,
 };
 use lakeflow_simulator::{FaultProfile, FaultRule, LoggedRequest};
 use serde_json::{Value, json};
 
 use crate::common::fast_retry;
-use crate::fake_api::{
-    Arrivals, api_key, bearer, client, config, fake, ids, start, start_timed, style, walk,
-};
+use crate::fake_api::{api_key, bearer, client, config, fake, ids, start, style, walk};
 
 fn with_faults(rules: Vec<FaultRule>) -> FaultProfile {
     rules
@@ -27,18 +26,14 @@ fn statuses(log: &[LoggedRequest]) -> Vec<Option<u16>> {
     log.iter().map(|r| r.status).collect()
 }
 
-/// The arrival of request `number` (1-based), as stamped by `start_timed`.
-fn arrival(arrivals: &Arrivals, number: u64) -> (Instant, SystemTime) {
-    let all = arrivals.lock().unwrap();
-    let (_, at, wall) = all.iter().find(|(n, ..)| *n == number).unwrap();
-    (*at, *wall)
+/// A client built from `config` on a virtual clock, which records its waits.
+fn timed(config: HttpConfig) -> (HttpClient, VirtualClock) {
+    let clock = VirtualClock::new();
+    (HttpClient::new(config.clock(clock.clone())).unwrap(), clock)
 }
 
-/// The first whole second after `at`, which is what a header holding epoch seconds or an HTTP
-/// date "one second from `at`" names.
-fn next_second(at: SystemTime) -> SystemTime {
-    let seconds = at.duration_since(UNIX_EPOCH).unwrap().as_secs();
-    UNIX_EPOCH + Duration::from_secs(seconds + 1)
+fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
 }
 
 fn users_page(http: &HttpClient) -> lakeflow_http::Result<Vec<Value>> {
@@ -60,11 +55,10 @@ fn transient_server_errors_are_retried_until_an_answer() {
         ]))
         .start()
         .unwrap();
-    let http = HttpClient::new(config(&sim).auth(bearer()).retry(RetryPolicy {
+    let (http, clock) = timed(config(&sim).auth(bearer()).retry(RetryPolicy {
         max_attempts: 6,
         ..fast_retry()
-    }))
-    .unwrap();
+    }));
     let users = users_page(&http).unwrap();
     assert_eq!(
         ids(&users),
@@ -76,33 +70,36 @@ fn transient_server_errors_are_retried_until_an_answer() {
     );
     let stats = http.stats();
     assert_eq!((stats.requests, stats.retries), (5, 4));
-    assert!(stats.backoff_wait >= Duration::from_millis(4 * 5));
+    // Exponential backoff from 5 ms, capped at 40 ms.
+    assert_eq!(clock.sleeps(), [ms(5), ms(10), ms(20), ms(40)]);
+    assert_eq!(stats.backoff_wait, ms(75));
     assert_eq!(stats.rate_limit_wait, Duration::ZERO);
 }
 
 #[test]
 fn retry_after_zero_waits_the_minimum_not_a_hot_loop() {
     const FLOOR: Duration = Duration::from_millis(100);
-    let (sim, arrivals) = start_timed(fake().with_faults(with_faults(vec![
-        FaultRule::status(429).retry_after_seconds(0).on_requests([1, 2]),
-    ])));
-    let http = HttpClient::new(config(&sim).auth(bearer()).retry(RetryPolicy {
+    let sim = fake()
+        .with_faults(with_faults(vec![
+            FaultRule::status(429)
+                .retry_after_seconds(0)
+                .on_requests([1, 2]),
+        ]))
+        .start()
+        .unwrap();
+    let (http, clock) = timed(config(&sim).auth(bearer()).retry(RetryPolicy {
         min_retry_wait: FLOOR,
         ..fast_retry()
-    }))
-    .unwrap();
+    }));
     users_page(&http).unwrap();
     assert_eq!(
         statuses(&sim.request_log()),
         [Some(429), Some(429), Some(200)]
     );
-    for n in 1..=2 {
-        let gap = arrival(&arrivals, n + 1).0 - arrival(&arrivals, n).0;
-        assert!(gap >= FLOOR, "retry {n} after {gap:?}");
-    }
+    assert_eq!(clock.sleeps(), [FLOOR, FLOOR]);
     let stats = http.stats();
     assert_eq!(stats.retries, 2);
-    assert!(stats.rate_limit_wait >= 2 * FLOOR, "{stats:?}");
+    assert_eq!(stats.rate_limit_wait, 2 * FLOOR, "{stats:?}");
 }
 
 #[test]
@@ -138,25 +135,26 @@ fn a_403_is_throttling_only_when_declared_headers_say_so() {
 
 #[test]
 fn slow_answers_time_out_then_are_retried_or_reported() {
+    // Stalls of a minute against a read timeout of 150 ms: only the timeout can end an attempt
+    // (stopping the simulator at the end of the test cuts the stalls short).
     const READ_TIMEOUT: Duration = Duration::from_millis(150);
-    let (sim, arrivals) =
-        start_timed(fake().with_faults(with_faults(vec![FaultRule::slow(1500).on_requests([1])])));
-    let http = HttpClient::new(config(&sim).auth(bearer()).read_timeout(READ_TIMEOUT)).unwrap();
+    let sim = fake()
+        .with_faults(with_faults(vec![FaultRule::slow(60_000).on_requests([1])]))
+        .start()
+        .unwrap();
+    let (http, clock) = timed(config(&sim).auth(bearer()).read_timeout(READ_TIMEOUT));
     users_page(&http).unwrap();
     let log = sim.request_log();
     assert_eq!(statuses(&log), [Some(200), Some(200)]);
-    assert_eq!(log[0].fault.as_deref(), Some("slow 1500ms"));
-    // The client gave up at its read timeout rather than waiting out the stall.
-    let gap = arrival(&arrivals, 2).0 - arrival(&arrivals, 1).0;
-    assert!(
-        gap >= READ_TIMEOUT && gap < Duration::from_millis(1500),
-        "{gap:?}"
-    );
+    assert_eq!(log[0].fault.as_deref(), Some("slow 60000ms"));
+    // The client abandoned the stalled answer and retried after one backoff.
+    assert_eq!(clock.sleeps(), [ms(5)]);
+    assert_eq!(http.stats().retries, 1);
 
     // Always slow: the attempts end in a timeout error.
     let sim = fake()
         .with_faults(with_faults(vec![
-            FaultRule::slow(1500).on_endpoint("/users"),
+            FaultRule::slow(60_000).on_endpoint("/users"),
         ]))
         .start()
         .unwrap();
@@ -170,9 +168,7 @@ fn slow_answers_time_out_then_are_retried_or_reported() {
             }),
     )
     .unwrap();
-    let started = Instant::now();
     let err = users_page(&http).unwrap_err();
-    assert!(started.elapsed() < Duration::from_millis(1500));
     let Error::RetriesExhausted {
         attempts: 2, last, ..
     } = &err
@@ -283,44 +279,28 @@ fn writes_are_repeated_only_when_the_server_cannot_have_acted() {
 #[test]
 fn budget_spaces_requests_to_the_simulator() {
     const PER: Duration = Duration::from_millis(250);
-    let (sim, arrivals) = start_timed(fake());
-    let http = HttpClient::new(
+    let sim = start();
+    let (http, clock) = timed(
         config(&sim)
             .auth(bearer())
             .budget(RequestBudget::new(3, PER)),
-    )
-    .unwrap();
-    let started = Instant::now();
+    );
     let users = walk(
         http.get("/users")
             .query("per_page", 5)
             .pages(Pagination::page_number("page", Some(5)), "users"),
     );
     style("page_number").check(&users, SystemTime::now());
-    let requests = arrivals.lock().unwrap().len();
+    let requests = sim.request_log().len();
     assert!(
         requests >= 7,
         "{requests} requests: the walk must need three windows"
     );
-    // Request 7 cannot start before two windows after request 1 (3 per window).
-    assert!(started.elapsed() >= 2 * PER);
-    // Any 4 consecutive arrivals span a window. The client enforces the budget on its own
-    // clock; the slack covers the varying client-to-server delay. Without a budget, 4 arrive
-    // within a few milliseconds.
-    let at: Vec<Instant> = arrivals
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(_, at, _)| *at)
-        .collect();
-    for four in at.windows(4) {
-        let span = four[3] - four[0];
-        assert!(
-            span >= PER - Duration::from_millis(100),
-            "4 requests within {span:?}"
-        );
-    }
-    assert!(http.stats().rate_limit_wait >= PER, "{:?}", http.stats());
+    // One request after another, 3 per window: requests 4 and 7 each waited for the window
+    // to pass since requests 1 and 4, on the client's clock. Without a budget nothing waits.
+    assert_eq!(clock.sleeps()[..2], [PER, PER], "{clock:?}");
+    assert_eq!(clock.sleeps().len(), (requests - 1) / 3);
+    assert_eq!(http.stats().rate_limit_wait, clock.elapsed());
 }
 
 /// The records the same walk yields from a simulator without faults.
@@ -332,15 +312,13 @@ fn fault_free(auth: Auth, pages: impl Fn(&HttpClient) -> Pages) -> Vec<Value> {
 #[test]
 fn flaky_profile_walk_changes_nothing_but_timing() {
     let sim = fake().with_fault_profile("flaky").unwrap().start().unwrap();
-    let http = HttpClient::new(config(&sim).auth(bearer()).retry(RetryPolicy {
+    let (http, clock) = timed(config(&sim).auth(bearer()).retry(RetryPolicy {
         max_attempts: 6,
         max_elapsed: Duration::from_secs(20),
         ..fast_retry()
-    }))
-    .unwrap();
-    // The seed decides which requests fail. A short walk keeps the odds of the profile's
-    // `Retry-After: 1` (whose wait the hostile walk checks) low, so the binary stays quick; the
-    // assertions hold whichever faults are drawn, and require at least one failure.
+    }));
+    // The seed decides which requests fail; the assertions hold whichever faults are drawn, and
+    // require at least one failure.
     let users = style("page_number");
     let served = walk(users.pages(&http));
     assert_eq!(served, fault_free(bearer(), |c| users.pages(c)));
@@ -356,15 +334,28 @@ fn flaky_profile_walk_changes_nothing_but_timing() {
     let stats = http.stats();
     assert_eq!(stats.retries, failed.len() as u64, "one retry per failure");
     assert_eq!(stats.requests, log.len() as u64);
-    // Each 429 carried `Retry-After: 1`.
-    assert!(stats.rate_limit_wait >= Duration::from_secs(throttled as u64));
+    // Each 429 carried `Retry-After: 1`, waited in full; every other wait is a short backoff.
+    let sleeps = clock.sleeps();
+    assert_eq!(sleeps.len(), failed.len(), "{sleeps:?}");
+    let one_second = sleeps.iter().filter(|w| **w == Duration::from_secs(1));
+    assert_eq!(one_second.count(), throttled, "{sleeps:?}");
+    assert_eq!(
+        stats.rate_limit_wait,
+        Duration::from_secs(throttled as u64),
+        "{stats:?}"
+    );
 }
 
 #[test]
 fn hostile_profile_walk_survives_each_fault_as_it_demands() {
+    // The profile's stall is 3 s, ten times the read timeout.
     const READ_TIMEOUT: Duration = Duration::from_millis(300);
-    let (sim, arrivals) = start_timed(fake().with_fault_profile("hostile").unwrap());
-    let http = HttpClient::new(
+    let sim = fake()
+        .with_fault_profile("hostile")
+        .unwrap()
+        .start()
+        .unwrap();
+    let (http, clock) = timed(
         config(&sim)
             .auth(bearer())
             .read_timeout(READ_TIMEOUT)
@@ -374,8 +365,7 @@ fn hostile_profile_walk_survives_each_fault_as_it_demands() {
                 max_elapsed: Duration::from_secs(20),
                 ..fast_retry()
             }),
-    )
-    .unwrap();
+    );
     let issues = style("link_header");
     let served = walk(issues.pages(&http));
     assert_eq!(served, fault_free(bearer(), |c| issues.pages(c)));
@@ -407,38 +397,23 @@ fn hostile_profile_walk_survives_each_fault_as_it_demands() {
             .all(|r| r.status == Some(200) && r.fault.is_none())
     );
 
-    // `Retry-After: 1`: a full second between the attempts.
-    let (at1, wall1) = arrival(&arrivals, 1);
-    let gap = arrival(&arrivals, 2).0 - at1;
-    assert!(
-        gap >= Duration::from_secs(1),
-        "Retry-After: 1 honoured? {gap:?}"
-    );
-    // `Retry-After: <HTTP date one second ahead>`: the server dated it from when it handled
-    // request 2, at least a second after request 1 was logged, so the date is no earlier than
-    // this whole second, and the retry must not come before it.
-    let (_, wall3) = arrival(&arrivals, 3);
-    assert!(
-        wall3 >= next_second(wall1 + Duration::from_secs(1)),
-        "Retry-After date"
-    );
-    // 403 with `x-ratelimit-remaining: 0` and `x-ratelimit-reset` one second ahead (epoch
-    // seconds, from when the server handled request 4, after request 3 was logged): the retry
-    // waited for the reset.
-    let (_, wall5) = arrival(&arrivals, 5);
-    assert!(wall5 >= next_second(wall3), "x-ratelimit-reset honoured");
-    // The stalled answer was abandoned at the read timeout, not waited out.
-    let stalled = arrival(&arrivals, 8).0 - arrival(&arrivals, 7).0;
-    assert!(
-        stalled >= READ_TIMEOUT && stalled < Duration::from_secs(3),
-        "{stalled:?}"
-    );
+    // One wait per fault, each as the fault demands. The simulator dates its `Retry-After`
+    // and its rate-limit reset a second ahead of its own, real, clock, so how long those two
+    // waits are on the virtual one varies; they are the server's, never below the minimum.
+    // (Their exact reading is in `retries` and `limits`, against fixed dates.)
+    let sleeps = clock.sleeps();
+    assert_eq!(sleeps.len(), 8, "{sleeps:?}");
+    assert_eq!(sleeps[0], Duration::from_secs(1), "Retry-After: 1");
+    assert!(sleeps[1] >= ms(20), "Retry-After date: {sleeps:?}");
+    assert!(sleeps[3] >= ms(20), "x-ratelimit-reset: {sleeps:?}");
+    // The others are the backoff for attempts 3, 5, 6, 7 and 8: 20 ms, then the 40 ms cap.
+    let backoffs = [sleeps[2], sleeps[4], sleeps[5], sleeps[6], sleeps[7]];
+    assert_eq!(backoffs, [ms(20), ms(40), ms(40), ms(40), ms(40)]);
 
     let stats = http.stats();
     assert_eq!(stats.retries, 8, "{stats:?}");
     assert_eq!(stats.requests, log.len() as u64);
-    // The three server-dictated waits count as rate limiting, at least the full second of the
-    // first; the others are backoff.
-    assert!(stats.rate_limit_wait >= Duration::from_secs(1), "{stats:?}");
-    assert!(stats.backoff_wait > Duration::ZERO, "{stats:?}");
+    // The three server-dictated waits count as rate limiting; the others are backoff.
+    assert_eq!(stats.rate_limit_wait, sleeps[0] + sleeps[1] + sleeps[3]);
+    assert_eq!(stats.backoff_wait, ms(180), "{stats:?}");
 }

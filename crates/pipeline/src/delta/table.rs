@@ -11,7 +11,7 @@ use deltalake::kernel::{StructType, Transaction};
 use deltalake::logstore::object_store::ObjectStoreExt as _;
 use deltalake::operations::write::SchemaMode;
 use deltalake::protocol::SaveMode;
-use deltalake::{DeltaTable, ObjectStore as _, Path};
+use deltalake::{DeltaTable, Path};
 use lakeflow_connect::Offset;
 use serde_json::Value;
 use url::Url;
@@ -22,6 +22,13 @@ use crate::error::{PipelineError, Result, TableContext as _};
 pub const OFFSET_KEY: &str = "lakeflow.offset";
 /// Key under which a commit's `commitInfo` records which flow made it.
 pub const FLOW_KEY: &str = "lakeflow.flow";
+
+/// Key under which a commit's `commitInfo` records the flow's batch (also in its `txn`).
+pub const BATCH_KEY: &str = "lakeflow.batch";
+/// Key under which a full refresh's `commitInfo` records the new generation and flow batches.
+pub const FULL_REFRESH_KEY: &str = "lakeflow.fullRefresh";
+/// Table property counting full refreshes: the generation of the pipeline state in use.
+pub const GENERATION_PROPERTY: &str = "lakeflow.generation";
 
 /// Table property recording the spec's `cluster_by` columns.
 pub const CLUSTER_BY_PROPERTY: &str = "lakeflow.clusterBy";
@@ -51,7 +58,16 @@ impl Target {
                 reason: e.to_string(),
             })?;
         }
-        let table = DeltaTable::try_from_url(url.clone()).await.table(name)?;
+        let table = DeltaTable::try_from_url(url.clone()).await.map_err(|e| {
+            PipelineError::State {
+                table: name.to_owned(),
+                reason: format!(
+                    "the Delta log at {} cannot be loaded ({e}); `--full-refresh` of this table \
+                     reloads it",
+                    location(url)
+                ),
+            }
+        })?;
         Ok(Self {
             name: name.to_owned(),
             table,
@@ -207,7 +223,10 @@ impl Target {
         match store.get(&Path::from(relative)).await {
             Ok(found) => {
                 let bytes = found.bytes().await.map_err(|e| self.state_error(&e))?;
-                let value = serde_json::from_slice(&bytes).map_err(|e| self.state_error(&e))?;
+                let value = serde_json::from_slice(&bytes).map_err(|e| PipelineError::State {
+                    table: self.name.clone(),
+                    reason: format!("`{}` is not valid JSON ({e})", self.location_of(relative)),
+                })?;
                 Ok(Some(value))
             }
             Err(deltalake::ObjectStoreError::NotFound { .. }) => Ok(None),
@@ -239,30 +258,30 @@ impl Target {
         }
     }
 
-    /// Deletes every file of the table (data, log and pipeline state): `--full-refresh`.
-    pub async fn drop_all(&mut self) -> Result<()> {
-        use futures::TryStreamExt as _;
-        let store = self.table.object_store();
-        let files: Vec<Path> = store
-            .list(None)
-            .map_ok(|meta| meta.location)
-            .try_collect()
-            .await
-            .map_err(|e| self.state_error(&e))?;
-        for file in files {
-            store
-                .delete(&file)
-                .await
-                .map_err(|e| self.state_error(&e))?;
-        }
-        Ok(())
+    /// Where a file of the table is, for messages: a local path or a URL.
+    pub(crate) fn location_of(&self, relative: &str) -> String {
+        format!("{}{relative}", location(self.table.table_url()))
     }
 
-    fn state_error(&self, error: &dyn std::fmt::Display) -> PipelineError {
+    pub(crate) fn state_error(&self, error: &dyn std::fmt::Display) -> PipelineError {
         PipelineError::State {
             table: self.name.clone(),
             reason: error.to_string(),
         }
+    }
+}
+
+/// A table location for messages: a local directory path (ending in `/`) or the URL.
+fn location(url: &Url) -> String {
+    match url.to_file_path() {
+        Ok(path) if url.scheme() == "file" => {
+            let mut shown = path.display().to_string();
+            if !shown.ends_with('/') {
+                shown.push('/');
+            }
+            shown
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -286,6 +305,7 @@ fn merged_schema(incoming: &SchemaRef, current: &Option<SchemaRef>) -> SchemaRef
 pub fn commit_properties(app_id: &str, batch: i64, offset: Option<&Offset>) -> CommitProperties {
     let mut metadata: HashMap<String, Value> = HashMap::new();
     metadata.insert(FLOW_KEY.to_owned(), Value::String(app_id.to_owned()));
+    metadata.insert(BATCH_KEY.to_owned(), Value::from(batch));
     metadata.insert(
         OFFSET_KEY.to_owned(),
         offset.map_or(Value::Null, |o| Value::Object(o.clone())),

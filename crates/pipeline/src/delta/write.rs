@@ -224,20 +224,27 @@ impl StreamedAppend {
     }
 }
 
-/// Where a table's tombstones live: beside its data, under `_lakeflow/` (ignored by readers).
-pub fn tombstones_url(table_url: &Url) -> Url {
-    state_table_url(table_url, "tombstones")
+/// Where a table's tombstones live: beside its data, under `_lakeflow/` (ignored by readers),
+/// in the folder of the table's state generation (a full refresh starts a new one).
+pub fn tombstones_url(table_url: &Url, generation: u64) -> Url {
+    state_table_url(table_url, generation, "tombstones")
 }
 
 /// Where an SCD 2 table keeps the changes that made no version (see `history.rs`).
-pub fn kept_aside_url(table_url: &Url) -> Url {
-    state_table_url(table_url, "unchanged")
+pub fn kept_aside_url(table_url: &Url, generation: u64) -> Url {
+    state_table_url(table_url, generation, "unchanged")
 }
 
-fn state_table_url(table_url: &Url, name: &str) -> Url {
+fn state_table_url(table_url: &Url, generation: u64, name: &str) -> Url {
     let mut url = table_url.clone();
     if !url.path().ends_with('/') {
         url.set_path(&format!("{}/", url.path()));
     }
-    url.join(&format!("_lakeflow/{name}/")).unwrap_or(url)
+    // Generation 0 keeps the layout of tables made before full refreshes had generations.
+    let folder = if generation == 0 {
+        format!("_lakeflow/{name}/")
+    } else {
+        format!("_lakeflow/g{generation}/{name}/")
+    };
+    url.join(&folder).unwrap_or(url)
 }

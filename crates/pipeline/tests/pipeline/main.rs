@@ -10,3 +10,4 @@ mod partitioned;
 mod rewrite;
 mod scripted;
 mod snapshot_history;
+mod state;

@@ -79,12 +79,23 @@ pub struct ScriptedConnector {
     pub failing_partition: Option<usize>,
     /// Partitions read so far (shared by clones).
     pub partitions_read: Arc<AtomicUsize>,
+    /// Every read and latest offset fails as a source that rejects the credentials would.
+    pub rejecting_credentials: bool,
 }
 
 impl ScriptedConnector {
     pub fn with(mut self, table: &str, script: Script) -> Self {
         self.tables.insert(table.to_owned(), script);
         self
+    }
+
+    fn check_credentials(&self) -> Result<()> {
+        if self.rejecting_credentials {
+            return Err(Error::Auth {
+                message: "401 Bad credentials".to_owned(),
+            });
+        }
+        Ok(())
     }
 
     fn script(&self, table: &str) -> Result<&Script> {
@@ -148,6 +159,7 @@ fn position(table: &str, offset: Option<&Offset>) -> Result<usize> {
 
 impl PartitionedStream for ScriptedConnector {
     fn latest_offset(&self, table: &str, _options: &TableOptions) -> Result<Offset> {
+        self.check_credentials()?;
         Ok(offset(self.script(table)?.upserts.len()))
     }
 
@@ -218,6 +230,7 @@ impl LakeflowConnect for ScriptedConnector {
         start: Option<&Offset>,
         options: &TableOptions,
     ) -> Result<ReadOutput<'_>> {
+        self.check_credentials()?;
         serve(table, &self.script(table)?.upserts, start, options)
     }
 

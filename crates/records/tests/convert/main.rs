@@ -1,6 +1,7 @@
 //! Integration tests of the JSON -> Arrow conversion: one binary, one submodule per concern.
 
 mod errors;
+mod hostile;
 mod nested;
 mod props;
 mod scalars;

@@ -360,8 +360,31 @@ fn read(ty: &Ty, a: &dyn Array, i: usize) -> Val {
     }
 }
 
+/// `cases` cases from a fixed seed, so that the suite is the same on every run; set
+/// `PROPTEST_CASES` and `PROPTEST_RNG_SEED` for deeper or other runs. No regression files are
+/// written into the source tree: a failing case is printed.
+pub fn config(cases: u32) -> ProptestConfig {
+    // `ProptestConfig::default()` has read the `PROPTEST_*` variables.
+    let from_env = ProptestConfig::default();
+    let set = |name: &str| std::env::var_os(name).is_some();
+    ProptestConfig {
+        cases: if set("PROPTEST_CASES") {
+            from_env.cases
+        } else {
+            cases
+        },
+        rng_seed: if set("PROPTEST_RNG_SEED") {
+            from_env.rng_seed
+        } else {
+            proptest::test_runner::RngSeed::Fixed(0x1a4e_f10e)
+        },
+        failure_persistence: None,
+        ..from_env
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+    #![proptest_config(config(128))]
 
     #[test]
     fn canonical_json_round_trips((cols, rows) in page_strategy()) {

@@ -34,6 +34,9 @@ pub(crate) struct Spec {
     pub(crate) faults: BTreeMap<String, FaultProfile>,
     /// Corpus file name to its records.
     pub(crate) corpora: BTreeMap<String, Vec<Value>>,
+    /// The table options a client reading this corpus uses unless told otherwise (the account,
+    /// repository, ... the corpus holds), for offline conformance runs.
+    pub(crate) table_options: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]

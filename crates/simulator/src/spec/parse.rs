@@ -108,6 +108,8 @@ struct RawSpec {
     endpoints: Vec<Value>,
     #[serde(default)]
     faults: BTreeMap<String, Value>,
+    #[serde(default)]
+    table_options: BTreeMap<String, Value>,
 }
 
 #[derive(Deserialize)]
@@ -174,9 +176,26 @@ pub(crate) fn parse_spec(file: &str, text: &str, files: &Files) -> Result<Spec> 
         })?;
         faults.insert(name.clone(), profile);
     }
+    let mut table_options = BTreeMap::new();
+    for (name, value) in &raw.table_options {
+        let text = match value {
+            Value::String(text) => text.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => {
+                return Err(ctx.error(
+                    &join("table_options", name),
+                    &format!("table option `{name}`"),
+                    "must be a string, a number or a boolean",
+                ));
+            }
+        };
+        table_options.insert(name.clone(), text);
+    }
     let mut spec = Spec {
         name: raw.name,
         now,
+        table_options,
         rate_limit,
         errors,
         endpoints: Vec::new(),
@@ -238,4 +257,47 @@ pub(super) fn load_corpus(
         .map_err(|m| ctx.error(path, location, format!("corpus file `{name}`: {m}")))?;
     spec.corpora.insert(name.to_owned(), records);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROWS: &str = "endpoints:\n  - path: /rows\n    corpus: rows.json\n";
+
+    fn parse(head: &str) -> Result<Spec> {
+        let files = Files::Embedded(BTreeMap::from([(
+            "rows.json".to_owned(),
+            r#"[{"id": 1}]"#.to_owned(),
+        )]));
+        parse_spec("spec.yaml", &format!("name: x\n{head}{ROWS}"), &files)
+    }
+
+    #[test]
+    fn table_options_are_read_as_text_and_default_to_none() {
+        assert!(parse("").unwrap().table_options.is_empty());
+        let spec =
+            parse("table_options: { owner: acme, repo: rover, limit: 5, all: true }\n").unwrap();
+        let options: Vec<(&str, &str)> = spec
+            .table_options
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            options,
+            [
+                ("all", "true"),
+                ("limit", "5"),
+                ("owner", "acme"),
+                ("repo", "rover")
+            ]
+        );
+        let err = parse("table_options:\n  owner: [acme]\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "spec.yaml:3: table option `owner`: must be a string, a number or a boolean"
+        );
+    }
 }

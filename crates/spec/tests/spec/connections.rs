@@ -181,3 +181,33 @@ fn empty_sets() {
     assert!(c.is_empty());
     assert_eq!(c.origin(), Some("lakeflow.toml"));
 }
+
+#[test]
+fn values_from_the_environment_are_held_as_secrets_whatever_the_option() {
+    let c = Connections::parse(FILE, "lakeflow.toml").unwrap();
+    let gh = c.resolve("my_github", env).unwrap().unwrap();
+    // `token` and `header` took something from the environment; `base_url` is literal.
+    assert!(gh.options.is_secret("token") && gh.options.is_secret("header"));
+    assert!(!gh.options.is_secret("base_url"));
+    let text =
+        "[connections.x]\nsource = \"s\"\nbase_url = \"${GITHUB_TOKEN}\"\nescaped = \"$${X}\"\n";
+    let x = Connections::parse(text, "c.toml")
+        .unwrap()
+        .resolve("x", env)
+        .unwrap()
+        .unwrap();
+    assert_eq!(x.options.get("base_url"), Some("ghp_s3cr3t"));
+    assert!(x.options.is_secret("base_url") && !x.options.is_secret("escaped"));
+}
+
+#[test]
+fn the_source_is_written_out_not_taken_from_the_environment() {
+    let err = parse_err("[connections.x]\nsource = \"${SOURCE}\"\n");
+    assert_eq!(
+        err.to_string(),
+        "lakeflow.toml:2: connections.x.source: must name the source itself, not an environment variable"
+    );
+    let text = "[connections.x]\nsource = \"odd$${name\"\n";
+    let x = Connections::parse(text, "c.toml").unwrap();
+    assert_eq!(x.resolve("x", env).unwrap().unwrap().source, "odd${name");
+}

@@ -1,7 +1,9 @@
 //! Integration tests for `lakeflow-spec`: one binary, one module per concern.
 
 mod connections;
+mod hostile;
 mod pipeline;
+mod props;
 mod search;
 mod table_configuration;
 

@@ -380,3 +380,84 @@ fn load_names_the_file_and_error_helpers_locate_options() {
     assert!(matches!(err, Error::Read { .. }), "{err:?}");
     assert!(err.to_string().contains("nope.yaml"), "{err}");
 }
+
+#[test]
+fn destination_names_longer_than_a_file_system_allows_are_rejected_with_a_short_message() {
+    let spec = |schema: &str, table: &str| {
+        format!(
+            "connection_name: c\nobjects:\n  - table:\n      source_table: t\n      destination_catalog: main\n      \
+             destination_schema: \"{schema}\"\n      destination_table: \"{table}\"\n"
+        )
+    };
+    // One name too long for a directory: the error names the line and the key, and quotes the
+    // start of the name only.
+    let long = "x".repeat(70_000);
+    let e = parse_err(&spec("s", &long));
+    assert_eq!(
+        (e.line, e.path.as_str()),
+        (7, "objects[0].table.destination_table"),
+        "{e}"
+    );
+    assert!(
+        e.message.contains("70000 bytes") && e.message.contains("255"),
+        "{e}"
+    );
+    assert!(e.to_string().len() < 300, "the message is short: {e}");
+    // A multi-byte name is measured in bytes and cut at a character boundary.
+    let e = parse_err(&spec(&"é".repeat(200), "t"));
+    assert_eq!(e.path, "objects[0].table.destination_schema", "{e}");
+    assert!(
+        e.message.contains("400 bytes") && e.message.contains('…'),
+        "{e}"
+    );
+    // 255 bytes is fine for one name; three such names are too long together.
+    let at_limit = "y".repeat(255);
+    parse(&spec("s", &at_limit));
+    let e = parse_err(&spec(&at_limit, &at_limit));
+    assert_eq!((e.line, e.path.as_str()), (3, "objects[0].table"), "{e}");
+    assert!(e.message.contains("at most 512"), "{e}");
+    // The default destination (from source_table) is checked too.
+    let e = parse_err(&format!(
+        "connection_name: c\nobjects:\n  - table:\n      source_table: \"{long}\"\n"
+    ));
+    assert_eq!(e.path, "objects[0].table.source_table", "{e}");
+    assert!(e.to_string().len() < 300, "{e}");
+}
+
+#[test]
+fn destination_names_that_would_break_a_path_or_url_are_rejected() {
+    // As written inside YAML double quotes (`\0` is NUL, `\x1b` ESC).
+    for name in [
+        "a%2Fb",
+        "%2e%2e",
+        "t?x=1",
+        "t#frag",
+        "c:tmp",
+        "_delta_log",
+        "_lakeflow",
+        ".hidden",
+        "nul\\0byte",
+        "esc\\x1b[31m",
+    ] {
+        let text = format!(
+            "connection_name: c\nobjects:\n  - table:\n      source_table: t\n      destination_table: \"{name}\"\n"
+        );
+        let e = parse_err(&text);
+        assert_eq!(
+            (e.line, e.path.as_str()),
+            (5, "objects[0].table.destination_table"),
+            "{name:?}: {e}"
+        );
+        assert!(
+            e.message.contains("cannot be used as a directory name"),
+            "{name:?}: {e}"
+        );
+        assert!(
+            !e.message.chars().any(char::is_control),
+            "control characters are escaped: {e:?}"
+        );
+    }
+    for name in ["orders_v2", "My Table", "ключ", "a.b-c"] {
+        assert!(Destination::check_segment(name).is_ok(), "{name}");
+    }
+}
