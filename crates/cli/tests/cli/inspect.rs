@@ -32,13 +32,7 @@ struct Landed {
 
 impl Landed {
     fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("spec.yaml"), SPEC).unwrap();
-        std::fs::write(
-            dir.path().join("lakeflow.toml"),
-            "[connections.ex]\nsource = \"example\"\nerror_rate = \"0\"\n",
-        )
-        .unwrap();
+        let dir = super::example_spec_dir(SPEC);
         let landed = Self { dir };
         let out = landed.lakeflow(&["run", "spec.yaml", "--commit-rows", "1"]);
         assert!(out.status.success(), "{}", stderr(&out));
@@ -294,13 +288,7 @@ fn status_verify_reports_data_files_missing_from_storage() {
 
 #[test]
 fn status_of_a_warehouse_that_does_not_exist_fails_and_creates_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("spec.yaml"), SPEC).unwrap();
-    std::fs::write(
-        dir.path().join("lakeflow.toml"),
-        "[connections.ex]\nsource = \"example\"\n",
-    )
-    .unwrap();
+    let dir = super::example_spec_dir(SPEC);
     let out = lakeflow_command(
         dir.path(),
         &["status", "spec.yaml", "--warehouse", "no-such-warehouse"],

@@ -109,13 +109,7 @@ fn progress(warehouse: &Path) -> Vec<usize> {
 #[test]
 fn runs_killed_at_many_points_land_the_same_rows_as_a_clean_run() {
     let started = Instant::now();
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("spec.yaml"), SPEC).unwrap();
-    std::fs::write(
-        dir.path().join("lakeflow.toml"),
-        "[connections.ex]\nsource = \"example\"\nerror_rate = \"0\"\n",
-    )
-    .unwrap();
+    let dir = super::example_spec_dir(SPEC);
     let clean = dir.path().join("clean");
     run_to_completion(dir.path(), &clean);
 
@@ -183,13 +177,7 @@ fn runs_killed_at_many_points_land_the_same_rows_as_a_clean_run() {
 /// to the end always succeeds and lands what a clean run lands.
 #[test]
 fn full_refreshes_killed_at_many_points_leave_a_table_that_loads_and_reloads() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("spec.yaml"), SPEC).unwrap();
-    std::fs::write(
-        dir.path().join("lakeflow.toml"),
-        "[connections.ex]\nsource = \"example\"\nerror_rate = \"0\"\n",
-    )
-    .unwrap();
+    let dir = super::example_spec_dir(SPEC);
     let clean = dir.path().join("clean");
     run_to_completion(dir.path(), &clean);
     let warehouse = dir.path().join("refreshed");

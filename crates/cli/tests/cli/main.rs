@@ -31,6 +31,19 @@ pub(crate) fn lakeflow_command(dir: &std::path::Path, args: &[&str]) -> Command 
     command
 }
 
+/// A temp directory holding `spec` as `spec.yaml` and a `lakeflow.toml` whose connection `ex`
+/// is the example source with no injected errors.
+pub(crate) fn example_spec_dir(spec: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("spec.yaml"), spec).unwrap();
+    std::fs::write(
+        dir.path().join("lakeflow.toml"),
+        "[connections.ex]\nsource = \"example\"\nerror_rate = \"0\"\n",
+    )
+    .unwrap();
+    dir
+}
+
 /// Runs a command that must succeed and returns its stdout.
 pub(crate) fn stdout_of(args: &[&str]) -> String {
     let out = lakeflow(args);
