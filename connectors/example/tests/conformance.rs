@@ -9,19 +9,20 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use lakeflow_connect::{
-    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Record, Result, TableOptions,
-    check_options,
+    ConnectionOptions, LakeflowConnect, Record, Result, TableOptions, check_options,
 };
 use lakeflow_example::{
     CONNECTION_OPTIONS, ClientConfig, DESCRIPTOR, ExampleConnector, ExampleSource, Request,
     SourceConfig,
 };
-use lakeflow_testkit::{Check, Conformance, Outcome, WriteBack, WriteBackError};
+use lakeflow_testkit::{
+    Check, Conformance, Intercept, Outcome, Wrapped, WriteBack, WriteBackError,
+};
 use serde_json::{Value, json};
 
 const TABLES: [&str; 5] = ["products", "events", "users", "orders", "metrics"];
 
-/// A source whose reads never fail on purpose (faults come from [`Faulty`] only).
+/// A source whose reads never fail on purpose (faults come from [`faulty`] only).
 fn quiet_source() -> Arc<ExampleSource> {
     Arc::new(ExampleSource::new(SourceConfig {
         seed: 42,
@@ -41,69 +42,32 @@ fn connector(source: &Arc<ExampleSource>, options: &ConnectionOptions) -> Result
     ))
 }
 
-/// A connector reading through injected faults: 30% of the source's calls fail with a
-/// retriable 429/500/503 while it lives. Its client retries patiently, as a connector facing a
-/// flaky API must; dropping it makes the source quiet again.
+/// The fault factory's injected behaviour: 30% of the source's calls fail with a retriable
+/// 429/500/503 while the connector reading through faults lives; dropping it makes the source
+/// quiet again.
 #[derive(Debug)]
-struct Faulty(ExampleConnector);
+struct Faults(Arc<ExampleSource>);
 
-impl Faulty {
-    fn new(source: &Arc<ExampleSource>, options: &ConnectionOptions) -> Result<Self> {
-        let mut config = ClientConfig::from_options(options)?;
-        config.max_retries = 12;
-        config.retry_base = Duration::from_micros(100);
-        source.set_error_rate(0.3);
-        Ok(Self(ExampleConnector::with_source(
-            Arc::clone(source),
-            config,
-        )))
-    }
-}
-
-impl Drop for Faulty {
+impl Drop for Faults {
     fn drop(&mut self) {
-        self.0.source().set_error_rate(0.0);
+        self.0.set_error_rate(0.0);
     }
 }
 
-impl LakeflowConnect for Faulty {
-    fn list_tables(&self) -> Result<Vec<String>> {
-        self.0.list_tables()
-    }
+impl<C: LakeflowConnect> Intercept<C> for Faults {}
 
-    fn get_table_schema(
-        &self,
-        table: &str,
-        options: &TableOptions,
-    ) -> Result<lakeflow_connect::arrow_schema::SchemaRef> {
-        self.0.get_table_schema(table, options)
-    }
-
-    fn read_table_metadata(
-        &self,
-        table: &str,
-        options: &TableOptions,
-    ) -> Result<lakeflow_connect::TableMetadata> {
-        self.0.read_table_metadata(table, options)
-    }
-
-    fn read_table(
-        &self,
-        table: &str,
-        start: Option<&Offset>,
-        options: &TableOptions,
-    ) -> Result<ReadOutput<'_>> {
-        self.0.read_table(table, start, options)
-    }
-
-    fn read_table_deletes(
-        &self,
-        table: &str,
-        start: Option<&Offset>,
-        options: &TableOptions,
-    ) -> Result<ReadOutput<'_>> {
-        self.0.read_table_deletes(table, start, options)
-    }
+/// A connector reading through injected faults. Its client retries patiently, as a connector
+/// facing a flaky API must.
+fn faulty(
+    source: &Arc<ExampleSource>,
+    options: &ConnectionOptions,
+) -> Result<Wrapped<ExampleConnector, Faults>> {
+    let mut config = ClientConfig::from_options(options)?;
+    config.max_retries = 12;
+    config.retry_base = Duration::from_micros(100);
+    source.set_error_rate(0.3);
+    let connector = ExampleConnector::with_source(Arc::clone(source), config);
+    Ok(Wrapped::new(connector, Faults(Arc::clone(source))))
 }
 
 /// Writes through the example source's write calls.
@@ -182,7 +146,7 @@ impl WriteBack for Writes {
 fn suite(source: &Arc<ExampleSource>) -> Conformance {
     let (reads, faults) = (Arc::clone(source), Arc::clone(source));
     Conformance::with_factory(&DESCRIPTOR, move |options| connector(&reads, options))
-        .faults_with(move |options| Faulty::new(&faults, options))
+        .faults_with(move |options| faulty(&faults, options))
         // Hidden from the listing but readable by name: checked when given options.
         .table_options("metrics", TableOptions::new())
         .write_back(Box::new(Writes {

@@ -6,7 +6,6 @@ use lakeflow_http::{
     Auth, HttpClient, HttpConfig, Page, Pages, Pagination, RateLimitHeaders, RequestBuilder,
     RetryPolicy,
 };
-use serde_json::Value;
 
 use crate::config::ClientSettings;
 
@@ -75,6 +74,21 @@ impl GithubClient {
     }
 }
 
+impl lakeflow_kit::PageSource for GithubClient {
+    fn service(&self) -> &str {
+        "GitHub"
+    }
+
+    /// Follows `Link: rel="next"`.
+    fn pages(&self, request: RequestBuilder, records_path: &str) -> Pages {
+        Self::pages(request, records_path)
+    }
+
+    fn errors(&self) -> lakeflow_kit::ErrorMap {
+        with_context
+    }
+}
+
 /// Pulls the next page, naming `context` (the table) in errors.
 pub(crate) fn next_page(pages: &mut Pages, context: &str) -> Result<Option<Page>> {
     match pages.next() {
@@ -121,18 +135,4 @@ pub(crate) fn with_context(context: &str, error: lakeflow_http::Error) -> Error 
     }
 }
 
-/// The records of a page as JSON objects; anything else is a protocol error naming `context`.
-pub(crate) fn objects(
-    context: &str,
-    records: Vec<Value>,
-) -> Result<Vec<serde_json::Map<String, Value>>> {
-    records
-        .into_iter()
-        .map(|record| match record {
-            Value::Object(map) => Ok(map),
-            other => Err(Error::Protocol {
-                message: format!("{context}: expected JSON objects in the list, got {other}"),
-            }),
-        })
-        .collect()
-}
+pub(crate) use lakeflow_kit::objects;

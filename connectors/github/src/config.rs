@@ -8,8 +8,9 @@ use lakeflow_connect::{
     ConnectionOptions, Error, MAX_RECORDS_PER_BATCH, OptionSpec, Result, Secret, TableOptions,
     check_options, parse_option, positive_option,
 };
+use lakeflow_kit::{OptionUse, declare};
 
-use crate::tables::Table;
+use crate::tables::{DEFS, Table};
 use crate::time::parse_ts;
 
 /// The public GitHub API.
@@ -41,93 +42,70 @@ pub const CONNECTION_OPTIONS: &[OptionSpec] = &[
     ),
 ];
 
-const REPO: &[&str] = &[
-    "issues",
-    "pull_requests",
-    "issue_comments",
-    "review_comments",
-    "reviews",
-    "commits",
-    "issue_events",
-    "releases",
-    "workflow_runs",
-    "branches",
-    "collaborators",
-    "assignees",
-    "stargazers",
+// The table options. Each table's definition (`crate::tables::DEFS`) lists the ones it takes;
+// which tables an option applies to is derived from those lists.
+
+pub(crate) const OWNER: OptionSpec =
+    OptionSpec::required("owner", "Repository owner: a user or organization login.");
+pub(crate) const REPO: OptionSpec = OptionSpec::required("repo", "Repository name.");
+pub(crate) const START_DATE: OptionSpec = OptionSpec::optional(
+    "start_date",
+    "Read nothing older than this on the first read: RFC 3339 (2024-01-01T00:00:00Z) or a \
+     date (2024-01-01).",
+);
+pub(crate) const LOOKBACK: OptionSpec = OptionSpec::optional(
+    "lookback_seconds",
+    "Re-read changes this many seconds before the stored position (default 0); never stored.",
+);
+pub(crate) const MAX_RECORDS: OptionSpec = OptionSpec::optional(
+    MAX_RECORDS_PER_BATCH,
+    "Most records one read returns (default 1000).",
+);
+pub(crate) const PER_PAGE: OptionSpec =
+    OptionSpec::optional("per_page", "Records per API page, 1-100 (default 100).");
+pub(crate) const STREAM_PARTITIONS: OptionSpec = OptionSpec::optional(
+    "stream_partitions",
+    "Time ranges a partitioned stream splits the changes between two offsets into, to be \
+     read in parallel (default 4).",
+);
+pub(crate) const WINDOW: OptionSpec = OptionSpec::optional(
+    "window_seconds",
+    "Width of one query window over time (default: commits 604800, workflow_runs 86400).",
+);
+pub(crate) const ORG: OptionSpec = OptionSpec::optional(
+    "org",
+    "List this organization's repositories instead of the authenticated user's.",
+);
+pub(crate) const PULL_NUMBER: OptionSpec = OptionSpec::optional(
+    "pull_number",
+    "Only the reviews of this pull request (default: every pull request's).",
+);
+pub(crate) const SHA: OptionSpec = OptionSpec::optional(
+    "sha",
+    "Branch name or commit SHA to list commits from (default: the default branch).",
+);
+
+/// Every table option, in the order the descriptor lists them.
+const TABLE_OPTION_CATALOGUE: [OptionSpec; 11] = [
+    OWNER,
+    REPO,
+    START_DATE,
+    LOOKBACK,
+    MAX_RECORDS,
+    PER_PAGE,
+    STREAM_PARTITIONS,
+    WINDOW,
+    ORG,
+    PULL_NUMBER,
+    SHA,
 ];
-const INCREMENTAL: &[&str] = &[
-    "issues",
-    "pull_requests",
-    "issue_comments",
-    "review_comments",
-    "reviews",
-    "commits",
-    "issue_events",
-    "workflow_runs",
-    "stargazers",
-];
-const CDC: &[&str] = &[
-    "issues",
-    "pull_requests",
-    "issue_comments",
-    "review_comments",
-    "reviews",
-    "workflow_runs",
-];
-const WINDOWED: &[&str] = &["commits", "workflow_runs"];
-/// Tables with partitioned streams (listed by `updated_at` with `since`).
-const STREAMED: &[&str] = &["issues", "issue_comments", "review_comments"];
+
+/// Which tables take each option, from their definitions.
+static TABLE_OPTION_USE: OptionUse<{ DEFS.len() }, { TABLE_OPTION_CATALOGUE.len() }> =
+    OptionUse::new(DEFS, &TABLE_OPTION_CATALOGUE);
 
 /// The table options the connector reads, each with the tables it applies to.
-pub const TABLE_OPTIONS: &[OptionSpec] = &[
-    OptionSpec::required("owner", "Repository owner: a user or organization login.")
-        .for_tables(REPO),
-    OptionSpec::required("repo", "Repository name.").for_tables(REPO),
-    OptionSpec::optional(
-        "start_date",
-        "Read nothing older than this on the first read: RFC 3339 (2024-01-01T00:00:00Z) or a \
-         date (2024-01-01).",
-    )
-    .for_tables(INCREMENTAL),
-    OptionSpec::optional(
-        "lookback_seconds",
-        "Re-read changes this many seconds before the stored position (default 0); never stored.",
-    )
-    .for_tables(CDC),
-    OptionSpec::optional(
-        MAX_RECORDS_PER_BATCH,
-        "Most records one read returns (default 1000).",
-    )
-    .for_tables(INCREMENTAL),
-    OptionSpec::optional("per_page", "Records per API page, 1-100 (default 100)."),
-    OptionSpec::optional(
-        "stream_partitions",
-        "Time ranges a partitioned stream splits the changes between two offsets into, to be \
-         read in parallel (default 4).",
-    )
-    .for_tables(STREAMED),
-    OptionSpec::optional(
-        "window_seconds",
-        "Width of one query window over time (default: commits 604800, workflow_runs 86400).",
-    )
-    .for_tables(WINDOWED),
-    OptionSpec::optional(
-        "org",
-        "List this organization's repositories instead of the authenticated user's.",
-    )
-    .for_tables(&["repositories"]),
-    OptionSpec::optional(
-        "pull_number",
-        "Only the reviews of this pull request (default: every pull request's).",
-    )
-    .for_tables(&["reviews"]),
-    OptionSpec::optional(
-        "sha",
-        "Branch name or commit SHA to list commits from (default: the default branch).",
-    )
-    .for_tables(&["commits"]),
-];
+pub const TABLE_OPTIONS: &[OptionSpec] = &declare(TABLE_OPTION_CATALOGUE, &TABLE_OPTION_USE);
 
 const DEFAULT_MAX_RECORDS: u64 = 1000;
 const DEFAULT_STREAM_PARTITIONS: u64 = 4;
@@ -219,10 +197,21 @@ pub(crate) struct TableSettings {
 }
 
 impl TableSettings {
+    /// The settings the kit's read strategies go by.
+    pub(crate) fn read_settings(&self) -> lakeflow_kit::ReadSettings {
+        lakeflow_kit::ReadSettings {
+            start_date: self.start_date,
+            lookback: self.lookback,
+            max_records: self.max_records,
+            per_page: self.per_page,
+            window: self.window,
+        }
+    }
+
     pub(crate) fn parse(table: Table, options: &TableOptions) -> Result<Self> {
         check_options(
             options.keys().map(String::as_str),
-            TABLE_OPTIONS,
+            table.options(),
             Some(table.name()),
         )?;
         let get = |name: &str| {
@@ -293,22 +282,6 @@ impl TableSettings {
     }
 }
 
-/// Checks that every option given is a table option of this connector, for some table; values
-/// and which table they apply to are left to reads.
-pub(crate) fn check_known_table_options(options: &TableOptions) -> Result<()> {
-    match options
-        .keys()
-        .find(|name| !TABLE_OPTIONS.iter().any(|spec| spec.name == name.as_str()))
-    {
-        None => Ok(()),
-        Some(unknown) => Err(Error::UnknownOption {
-            option: unknown.clone(),
-            table: None,
-            known: TABLE_OPTIONS.iter().map(|s| s.name.to_owned()).collect(),
-        }),
-    }
-}
-
 fn missing(option: &str, table: Table) -> Error {
     Error::MissingOption {
         option: option.to_owned(),
@@ -368,6 +341,10 @@ fn seconds(option: &str, value: u64) -> Result<TimeDelta> {
 mod tests {
     use super::*;
 
+    fn table(name: &str) -> Table {
+        Table::parse(name).unwrap()
+    }
+
     fn options(pairs: &[(&str, &str)]) -> TableOptions {
         pairs
             .iter()
@@ -377,19 +354,19 @@ mod tests {
 
     #[test]
     fn repository_tables_name_the_missing_option_and_table() {
-        let err = TableSettings::parse(Table::Issues, &options(&[("repo", "rover")]))
+        let err = TableSettings::parse(table("issues"), &options(&[("repo", "rover")]))
             .unwrap_err()
             .to_string();
         assert_eq!(err, "missing required option `owner` for table `issues`");
         let err = TableSettings::parse(
-            Table::Branches,
+            table("branches"),
             &options(&[("owner", "acme"), ("repo", " ")]),
         )
         .unwrap_err()
         .to_string();
         assert_eq!(err, "missing required option `repo` for table `branches`");
         // Repositories take no owner/repo at all.
-        let err = TableSettings::parse(Table::Repositories, &options(&[("owner", "acme")]))
+        let err = TableSettings::parse(table("repositories"), &options(&[("owner", "acme")]))
             .unwrap_err()
             .to_string();
         assert!(
@@ -412,7 +389,7 @@ mod tests {
         ] {
             let mut given = options(&base);
             given.insert(option.to_owned(), value.to_owned());
-            let err = TableSettings::parse(Table::Issues, &given)
+            let err = TableSettings::parse(table("issues"), &given)
                 .unwrap_err()
                 .to_string();
             assert!(
@@ -422,13 +399,13 @@ mod tests {
         }
         let mut given = options(&base);
         given.insert("pull_number".into(), "x".into());
-        let err = TableSettings::parse(Table::Reviews, &given)
+        let err = TableSettings::parse(table("reviews"), &given)
             .unwrap_err()
             .to_string();
         assert!(err.contains("pull_number"), "{err}");
         given.insert("pull_number".into(), "12".into());
         given.insert("start_date".into(), "2024-03-01".into());
-        let settings = TableSettings::parse(Table::Reviews, &given).unwrap();
+        let settings = TableSettings::parse(table("reviews"), &given).unwrap();
         assert_eq!(settings.pull_number, Some(12));
         assert_eq!(
             settings.start_date,

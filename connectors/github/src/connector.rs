@@ -3,15 +3,15 @@
 use chrono::{DateTime, Utc};
 use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{
-    ConnectionOptions, Error, LakeflowConnect, Offset, Partition, PartitionedStream, ReadOutput,
+    ConnectionOptions, LakeflowConnect, Offset, Partition, PartitionedStream, ReadOutput,
     RecordStream, Result, TableMetadata, TableOptions, check_options,
 };
 use lakeflow_http::RequestBuilder;
 
 use crate::client::GithubClient;
-use crate::config::{CONNECTION_OPTIONS, ClientSettings, TableSettings, check_known_table_options};
+use crate::config::{CONNECTION_OPTIONS, ClientSettings, TableSettings};
 use crate::read::ReadCtx;
-use crate::tables::{self, Rechecked, Table};
+use crate::tables::{self, Rechecked, TABLES, Table};
 use crate::time::horizon;
 
 /// The `github` connector.
@@ -59,44 +59,47 @@ impl GithubConnector {
 }
 
 impl GithubConnector {
-    /// Runs `with` on the read context of one call.
+    /// Runs `with` on the read context of one call of `table` (whose options the registry
+    /// checked).
     fn with_ctx<T>(
         &self,
-        table: &str,
+        table: Table,
         options: &TableOptions,
         with: impl FnOnce(&ReadCtx<'_>) -> Result<T>,
     ) -> Result<T> {
-        let table = Table::parse(table)?;
         let settings = TableSettings::parse(table, options)?;
+        let horizon = horizon(self.init);
         with(&ReadCtx {
             client: &self.client,
             table,
             settings: &settings,
-            horizon: horizon(self.init),
+            horizon,
             rechecked: &self.rechecked,
+            kit: lakeflow_kit::ReadCtx {
+                table: table.name(),
+                source: &self.client,
+                settings: settings.read_settings(),
+                horizon,
+            },
         })
     }
 }
 
 impl LakeflowConnect for GithubConnector {
     fn list_tables(&self) -> Result<Vec<String>> {
-        Ok(Table::ALL.iter().map(|t| t.name().to_owned()).collect())
+        Ok(TABLES.names())
     }
 
     /// Needs no table options: a schema is the same for every repository. Options given are only
     /// checked to be ones the connector knows, so that `lakeflow tables github -o owner=...`
     /// works for `repositories` too (which takes no `owner`).
     fn get_table_schema(&self, table: &str, options: &TableOptions) -> Result<SchemaRef> {
-        let table = Table::parse(table)?;
-        check_known_table_options(options)?;
-        Ok(table.schema())
+        TABLES.schema(table, options)
     }
 
     /// Needs no table options, like [`GithubConnector::get_table_schema`].
     fn read_table_metadata(&self, table: &str, options: &TableOptions) -> Result<TableMetadata> {
-        let table = Table::parse(table)?;
-        check_known_table_options(options)?;
-        Ok(table.metadata())
+        TABLES.metadata(table, options)
     }
 
     fn read_table(
@@ -105,7 +108,8 @@ impl LakeflowConnect for GithubConnector {
         start: Option<&Offset>,
         options: &TableOptions,
     ) -> Result<ReadOutput<'_>> {
-        self.with_ctx(table, options, |ctx| tables::read(ctx, start))
+        let (table, _) = TABLES.read(table, options)?;
+        self.with_ctx(Table::from(table), options, |ctx| tables::read(ctx, start))
     }
 
     fn read_table_deletes(
@@ -114,12 +118,12 @@ impl LakeflowConnect for GithubConnector {
         start: Option<&Offset>,
         options: &TableOptions,
     ) -> Result<ReadOutput<'_>> {
-        let _ = (start, options);
-        // GitHub's REST API has no feed of deleted objects; no table is `cdc_with_deletes`.
-        Err(Error::not_supported(
-            Table::parse(table)?.name(),
-            "read_table_deletes",
-        ))
+        // GitHub's REST API has no feed of deleted objects: no definition has deletes, and the
+        // registry answers `NotSupported`.
+        let (table, read) = TABLES.deletes(table, options)?;
+        self.with_ctx(Table::from(table), options, |ctx| {
+            tables::read_with(ctx, read, start)
+        })
     }
 
     fn partitioned_streams(&self) -> Option<&dyn PartitionedStream> {
@@ -131,7 +135,11 @@ impl LakeflowConnect for GithubConnector {
 /// time ranges (`stream_partitions` of them); other tables answer `NotSupported`.
 impl PartitionedStream for GithubConnector {
     fn latest_offset(&self, table: &str, options: &TableOptions) -> Result<Offset> {
-        self.with_ctx(table, options, tables::latest_offset)
+        self.with_ctx(
+            stream_table(table, options)?,
+            options,
+            tables::latest_offset,
+        )
     }
 
     fn partitions_between(
@@ -141,7 +149,7 @@ impl PartitionedStream for GithubConnector {
         end: &Offset,
         options: &TableOptions,
     ) -> Result<Vec<Partition>> {
-        self.with_ctx(table, options, |ctx| {
+        self.with_ctx(stream_table(table, options)?, options, |ctx| {
             tables::partitions_between(ctx, start, end)
         })
     }
@@ -152,8 +160,17 @@ impl PartitionedStream for GithubConnector {
         partition: &Partition,
         options: &TableOptions,
     ) -> Result<RecordStream<'_>> {
-        self.with_ctx(table, options, |ctx| tables::read_partition(ctx, partition))
+        self.with_ctx(stream_table(table, options)?, options, |ctx| {
+            tables::read_partition(ctx, partition)
+        })
     }
+}
+
+/// `table`, once the registry has checked that it has a partitioned stream and its options.
+fn stream_table(table: &str, options: &TableOptions) -> Result<Table> {
+    TABLES
+        .stream(table, options)
+        .map(|(def, _)| Table::from(def))
 }
 
 #[cfg(test)]

@@ -5,14 +5,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
-use lakeflow_connect::arrow_schema::SchemaRef;
-use lakeflow_connect::{
-    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Record, Result, TableMetadata,
-    TableOptions,
-};
+use lakeflow_connect::{ConnectionOptions, LakeflowConnect, Record, Result, TableOptions};
 use lakeflow_github::{DESCRIPTOR, GithubConnector, SIMULATOR, Table};
 use lakeflow_simulator::{RunningSimulator, Simulator};
-use lakeflow_testkit::{Check, Conformance, Outcome, WriteBack, WriteBackError, live_connection};
+use lakeflow_testkit::{
+    Check, Conformance, Intercept, Outcome, Wrapped, WriteBack, WriteBackError, live_connection,
+};
 use serde_json::{Value, json};
 
 /// The token the simulator spec accepts.
@@ -48,35 +46,45 @@ fn repository() -> TableOptions {
     ])
 }
 
-/// A connector reading a simulator that runs the spec's `conformance` fault profile, kept alive
-/// as long as the connector.
+/// Keeps the simulator that runs the spec's `conformance` fault profile alive as long as the
+/// connector reading it.
 #[derive(Debug)]
-struct Faulty {
-    connector: GithubConnector,
+struct FaultySimulator {
     _simulator: RunningSimulator,
 }
 
-impl LakeflowConnect for Faulty {
-    fn list_tables(&self) -> Result<Vec<String>> {
-        self.connector.list_tables()
-    }
+impl<C: LakeflowConnect> Intercept<C> for FaultySimulator {}
 
-    fn get_table_schema(&self, table: &str, options: &TableOptions) -> Result<SchemaRef> {
-        self.connector.get_table_schema(table, options)
-    }
+/// The connector reading through faults: a simulator running the `conformance` fault profile.
+fn faulty(options: &ConnectionOptions) -> Result<Wrapped<GithubConnector, FaultySimulator>> {
+    let simulator = start(Some("conformance"));
+    let mut options = options.clone();
+    options.insert("base_url", simulator.base_url());
+    let connector = GithubConnector::new(&options)?;
+    Ok(Wrapped::new(
+        connector,
+        FaultySimulator {
+            _simulator: simulator,
+        },
+    ))
+}
 
-    fn read_table_metadata(&self, table: &str, options: &TableOptions) -> Result<TableMetadata> {
-        self.connector.read_table_metadata(table, options)
-    }
-
-    fn read_table(
-        &self,
-        table: &str,
-        start: Option<&Offset>,
-        options: &TableOptions,
-    ) -> Result<ReadOutput<'_>> {
-        self.connector.read_table(table, start, options)
-    }
+#[test]
+fn the_connector_reading_through_faults_keeps_every_capability() {
+    let simulator = start(None);
+    let plain = GithubConnector::new(&connection(&simulator.base_url())).unwrap();
+    let wrapped = faulty(&connection(&simulator.base_url())).unwrap();
+    // GitHub streams its time-partitioned tables: the fault check must see that too.
+    assert!(plain.partitioned_streams().is_some());
+    assert!(
+        wrapped.partitioned_streams().is_some(),
+        "partitioned_streams dropped"
+    );
+    assert_eq!(
+        wrapped.partitioned_reads().is_some(),
+        plain.partitioned_reads().is_some()
+    );
+    assert_eq!(wrapped.namespaces().is_some(), plain.namespaces().is_some());
 }
 
 /// Write-back through the simulator's issue endpoints: create an issue, then close it, as a
@@ -155,15 +163,7 @@ fn the_github_connector_passes_every_check() {
     };
     let suite = Conformance::with_factory(&DESCRIPTOR, GithubConnector::new)
         .connection(options)
-        .faults_with(|options: &ConnectionOptions| {
-            let simulator = start(Some("conformance"));
-            let mut options = options.clone();
-            options.insert("base_url", simulator.base_url());
-            Ok(Faulty {
-                connector: GithubConnector::new(&options)?,
-                _simulator: simulator,
-            })
-        })
+        .faults_with(faulty)
         .write_back(Box::new(writer));
     let report = with_repositories(suite).run();
     println!("{report}");

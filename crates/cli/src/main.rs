@@ -73,32 +73,24 @@ enum Command {
     Test(TestArgs),
 }
 
+/// The log filter without `LAKEFLOW_LOG`: our own warnings only. The Delta crates log internal
+/// details (MERGE metrics they derive, "no files in log segment" for a table about to be created)
+/// as warnings and errors that are no concern of the user's. A target matches every target it is
+/// a prefix of, so `lakeflow` covers each `lakeflow_*` crate; the connector crates come from the
+/// registry, so a connector with another name is covered too.
+fn default_log_filter() -> String {
+    std::iter::once("lakeflow")
+        .chain(lakeflow_connectors::CONNECTOR_CRATES.iter().copied())
+        .map(|target| format!("{target}=warn"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Logs go to stderr, filtered by `LAKEFLOW_LOG` (e.g. `LAKEFLOW_LOG=lakeflow_http=debug` shows
 /// every HTTP request, with secrets redacted); warnings only by default. Retries, whatever the
 /// filter, go to the returned [`waiting::Waiting`], for progress lines.
 fn init_logging() -> waiting::Waiting {
-    const OWN_CRATES: [&str; 10] = [
-        "lakeflow",
-        "lakeflow_connect",
-        "lakeflow_records",
-        "lakeflow_spec",
-        "lakeflow_pipeline",
-        "lakeflow_http",
-        "lakeflow_simulator",
-        "lakeflow_example",
-        "lakeflow_github",
-        "lakeflow_testkit",
-    ];
-    // By default our own warnings only: the Delta crates log internal details (MERGE metrics
-    // they derive, "no files in log segment" for a table about to be created) as warnings and
-    // errors that are no concern of the user's.
-    let user = std::env::var("LAKEFLOW_LOG").unwrap_or_else(|_| {
-        OWN_CRATES
-            .iter()
-            .map(|c| format!("{c}=warn"))
-            .collect::<Vec<_>>()
-            .join(",")
-    });
+    let user = std::env::var("LAKEFLOW_LOG").unwrap_or_else(|_| default_log_filter());
     // The transport's own debug lines carry raw URLs and headers: always keep them quiet so
     // that no verbosity setting can print a credential.
     let filter = tracing_subscriber::EnvFilter::try_new(format!(
@@ -194,6 +186,90 @@ mod tests {
         fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
             Some(&self.source)
         }
+    }
+
+    macro_rules! emit {
+        ($target:literal) => {{
+            tracing::warn!(target: $target, "warning");
+            tracing::info!(target: $target, "info");
+        }};
+    }
+
+    /// The targets of the events `filter` lets through, of warnings and infos from `targets`.
+    fn shown(filter: &str, targets: &[&'static str]) -> Vec<String> {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = std::sync::Arc::clone(&seen);
+        let layer = tracing_subscriber::fmt::layer()
+            .with_writer(move || Lines(std::sync::Arc::clone(&record)))
+            .with_ansi(false)
+            .without_time()
+            .with_filter(tracing_subscriber::EnvFilter::new(filter));
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            for target in targets {
+                // A target must be a literal in `tracing`'s macros: one callsite per target.
+                match *target {
+                    "lakeflow" => emit!("lakeflow"),
+                    "lakeflow_github::read" => emit!("lakeflow_github::read"),
+                    "lakeflow_example" => emit!("lakeflow_example"),
+                    "lakeflow_testkit" => emit!("lakeflow_testkit"),
+                    "deltalake_core::kernel" => emit!("deltalake_core::kernel"),
+                    other => panic!("no callsite for {other}"),
+                }
+            }
+        });
+        let text = String::from_utf8(seen.lock().unwrap().clone()).unwrap();
+        text.lines().map(str::to_owned).collect()
+    }
+
+    use tracing_subscriber::Layer as _;
+
+    /// Captures what the fmt layer writes.
+    struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_default_log_filter_shows_our_warnings_only_and_names_every_connector_crate() {
+        let filter = super::default_log_filter();
+        for krate in lakeflow_connectors::CONNECTOR_CRATES {
+            assert!(
+                filter.split(',').any(|d| d == format!("{krate}=warn")),
+                "{filter}"
+            );
+        }
+        let targets = [
+            "lakeflow",
+            "lakeflow_github::read",
+            "lakeflow_example",
+            "lakeflow_testkit",
+            "deltalake_core::kernel",
+        ];
+        let lines = shown(&filter, &targets);
+        let shown: Vec<&str> = lines
+            .iter()
+            .filter_map(|line| line.split_once(": ").map(|(head, _)| head.trim()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "WARN lakeflow",
+                "WARN lakeflow_github::read",
+                "WARN lakeflow_example",
+                "WARN lakeflow_testkit",
+            ],
+            "{lines:?}"
+        );
     }
 
     #[test]

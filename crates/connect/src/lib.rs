@@ -23,6 +23,7 @@
 mod connector;
 mod descriptor;
 mod error;
+mod forward;
 mod metadata;
 mod options;
 mod redact;

@@ -1,7 +1,8 @@
 //! The registry: the one explicit list of Lakeflow connectors.
 //!
 //! The CLI, the Python bindings and the conformance suite iterate [`CONNECTORS`]; adding a
-//! connector means adding its crate as a dependency and its descriptor to this list, nothing more.
+//! connector means adding its crate as a dependency and its name to the `registry!` list, nothing
+//! more ([`CONNECTOR_CRATES`] derives from the same list).
 //!
 //! ```
 //! let example = lakeflow_connectors::find("example").unwrap();
@@ -11,9 +12,21 @@
 
 use lakeflow_connect::{ConnectorDescriptor, Result, find_connector};
 
-/// Every connector this build knows, in the order `lakeflow sources` lists them.
-pub static CONNECTORS: &[ConnectorDescriptor] =
-    &[lakeflow_example::DESCRIPTOR, lakeflow_github::DESCRIPTOR];
+/// Declares the registry from the connector crates, so that what needs the list of connectors
+/// or of their crates derives it from this one list.
+macro_rules! registry {
+    ($($krate:ident),+ $(,)?) => {
+        /// Every connector this build knows, in the order `lakeflow sources` lists them.
+        pub static CONNECTORS: &[ConnectorDescriptor] = &[$($krate::DESCRIPTOR),+];
+
+        /// The crate of each connector of [`CONNECTORS`], in the same order: the log target of
+        /// its events (e.g. for `LAKEFLOW_LOG` filtering).
+        pub static CONNECTOR_CRATES: &[&str] = &[$(stringify!($krate)),+];
+    };
+}
+
+// One crate per connector: its `DESCRIPTOR` is registered under the crate's name.
+registry!(lakeflow_example, lakeflow_github);
 
 /// The descriptor named `name`, or an error listing the known sources.
 pub fn find(name: &str) -> Result<&'static ConnectorDescriptor> {
@@ -23,6 +36,20 @@ pub fn find(name: &str) -> Result<&'static ConnectorDescriptor> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_connector_names_its_crate() {
+        assert_eq!(CONNECTOR_CRATES, ["lakeflow_example", "lakeflow_github"]);
+        assert_eq!(CONNECTOR_CRATES.len(), CONNECTORS.len());
+        // In the same order: the crate of `example` is `lakeflow_example`.
+        for (descriptor, krate) in CONNECTORS.iter().zip(CONNECTOR_CRATES) {
+            assert!(
+                krate.ends_with(descriptor.name),
+                "{krate} {}",
+                descriptor.name
+            );
+        }
+    }
 
     #[test]
     fn names_are_unique_and_lookup_works() {

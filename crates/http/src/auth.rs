@@ -2,12 +2,19 @@
 //! parameter. Every credential is held in a [`Secret`], and `Debug` never shows it.
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use lakeflow_connect::Secret;
 
+use crate::OAuth2;
+use crate::oauth::OAuthSession;
+
 /// How requests authenticate. Built with [`Auth::bearer`], [`Auth::basic`],
-/// [`Auth::api_key_header`] or [`Auth::api_key_query`].
+/// [`Auth::api_key_header`], [`Auth::api_key_query`] or [`Auth::oauth`].
+///
+/// Clones share OAuth access tokens, so every client built from one configuration refreshes
+/// once for all.
 ///
 /// The client attaches credentials only to requests for the origin of its base URL (or, without
 /// a base URL, to the origin the request was made for), so a redirect or a `next` link to another
@@ -21,6 +28,7 @@ enum Kind {
     Basic { username: Secret, password: Secret },
     Header { name: String, key: Secret },
     Query { name: String, key: Secret },
+    OAuth(Arc<OAuthSession>),
 }
 
 impl Auth {
@@ -56,7 +64,23 @@ impl Auth {
         })
     }
 
-    /// The header to send, if this credential travels in a header.
+    /// OAuth 2 access tokens (refresh-token or client-credentials grant) sent as
+    /// `Authorization: Bearer <token>`, obtained before the first request, renewed before they
+    /// expire and once more after a 401.
+    pub fn oauth(settings: OAuth2) -> Self {
+        Self(Kind::OAuth(Arc::new(OAuthSession::new(settings))))
+    }
+
+    /// The OAuth session, when access tokens come from a token endpoint.
+    pub(crate) fn oauth_session(&self) -> Option<&Arc<OAuthSession>> {
+        match &self.0 {
+            Kind::OAuth(session) => Some(session),
+            _ => None,
+        }
+    }
+
+    /// The header to send, if this credential travels in a static header (an OAuth access token
+    /// is added per request instead).
     pub(crate) fn header(&self) -> Option<(String, String)> {
         match &self.0 {
             Kind::Bearer(token) => Some((
@@ -68,7 +92,7 @@ impl Auth {
                 format!("Basic {}", basic_credential(username, password)),
             )),
             Kind::Header { name, key } => Some((name.clone(), key.expose().to_owned())),
-            Kind::Query { .. } => None,
+            Kind::Query { .. } | Kind::OAuth(_) => None,
         }
     }
 
@@ -83,7 +107,7 @@ impl Auth {
     /// The header name that carries the credential (redacted whenever headers are shown).
     pub(crate) fn header_name(&self) -> Option<&str> {
         match &self.0 {
-            Kind::Bearer(_) | Kind::Basic { .. } => Some("authorization"),
+            Kind::Bearer(_) | Kind::Basic { .. } | Kind::OAuth(_) => Some("authorization"),
             Kind::Header { name, .. } => Some(name),
             Kind::Query { .. } => None,
         }
@@ -99,6 +123,8 @@ impl Auth {
                 basic_credential(username, password),
             ],
             Kind::Header { key, .. } | Kind::Query { key, .. } => vec![key.expose().to_owned()],
+            // Tokens obtained later are scrubbed through the session (see `Redactor::text`).
+            Kind::OAuth(session) => session.static_secrets(),
         }
     }
 }
@@ -118,6 +144,7 @@ impl fmt::Debug for Auth {
             Kind::Basic { .. } => f.write_str("Auth::Basic(***)"),
             Kind::Header { name, .. } => write!(f, "Auth::ApiKeyHeader({name}: ***)"),
             Kind::Query { name, .. } => write!(f, "Auth::ApiKeyQuery({name}=***)"),
+            Kind::OAuth(session) => write!(f, "Auth::OAuth2({:?})", session.settings()),
         }
     }
 }

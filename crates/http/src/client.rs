@@ -43,7 +43,13 @@ pub(crate) struct Inner {
 impl HttpClient {
     /// A client for `config`; fails if the base URL is not an absolute http(s) URL without query.
     pub fn new(config: HttpConfig) -> Result<Self> {
-        let redactor = Arc::new(Redactor::new(&config));
+        let redactor = Redactor::new(&config);
+        Self::with_redactor(config, redactor)
+    }
+
+    /// A client whose redactor is given (the OAuth token client scrubs the API's secrets).
+    pub(crate) fn with_redactor(config: HttpConfig, redactor: Redactor) -> Result<Self> {
+        let redactor = Arc::new(redactor);
         let base_url = config
             .base_url
             .as_deref()
@@ -163,17 +169,39 @@ impl HttpClient {
         let clock = &*self.inner.config.clock;
         let started = clock.now();
         let mut attempt = 0_u32;
+        let oauth = self
+            .inner
+            .config
+            .auth
+            .as_ref()
+            .and_then(crate::Auth::oauth_session)
+            // Tokens go to the home origin only, like every credential.
+            .filter(|_| url.origin() == self.home_origin(url));
+        let mut renewed_after_401 = false;
         loop {
             attempt += 1;
             self.wait_for_pause(started);
+            let bearer = oauth
+                .map(|session| session.access_token(self))
+                .transpose()?;
             if let Some(limiter) = &self.inner.limiter {
                 let (_, waited) = limiter.acquire(clock);
                 self.inner.stats.rate_limit_wait(waited);
             }
-            let failure = match self.attempt(request, url, attempt) {
+            let failure = match self.attempt(request, url, attempt, bearer.as_ref()) {
                 Ok(response) => return Ok(response),
                 Err(failure) => self.secondary_limit_403(failure),
             };
+            // A 401 with an OAuth token: it may have expired early or been revoked server-side.
+            // Get a fresh one and repeat the request, once.
+            if let (Some(session), Some(used), Some(401)) = (oauth, &bearer, failure.error.status())
+                && !renewed_after_401
+            {
+                renewed_after_401 = true;
+                tracing::debug!(method = %request.method, "OAuth access token refused (HTTP 401); renewing it and repeating the request");
+                session.invalidate(used);
+                continue;
+            }
             let may_repeat = request.idempotent || failure.safe_to_repeat();
             if !failure.error.is_retriable() || !may_repeat {
                 return Err(failure.error);

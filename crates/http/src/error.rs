@@ -101,6 +101,26 @@ pub enum Error {
         /// The start of the response body, redacted.
         excerpt: String,
     },
+    /// The OAuth token endpoint refused to issue an access token (a revoked refresh token, a
+    /// rejected client secret, ...). Holds no secret; the message says what to do about it.
+    #[error(
+        "cannot get an OAuth access token for {source_name}: {token_url} refused the request{}{}; {}",
+        status.map(|s| format!(" with HTTP {s}")).unwrap_or_default(),
+        code.as_deref().map(|c| format!(" (`{c}`)")).unwrap_or_default(),
+        crate::oauth::remedy(code.as_deref(), *status, grant, source_name)
+    )]
+    OAuth {
+        /// Whose credentials these are (see [`OAuth2::source_name`](crate::OAuth2::source_name)).
+        source_name: String,
+        /// The token endpoint, redacted.
+        token_url: String,
+        /// The HTTP status of the refusal, when there was one.
+        status: Option<u16>,
+        /// The RFC 6749 error code (`invalid_grant`, `invalid_client`, ...), when given.
+        code: Option<String>,
+        /// The grant asked for: `refresh_token` or `client_credentials`.
+        grant: &'static str,
+    },
     /// The server said to slow down (429; or, where rate-limit headers are declared, a 403 with
     /// those headers exhausted, a `Retry-After`, or a body naming a secondary rate limit).
     #[error("{method} {url} was rate limited (HTTP {status}{}){}", wait_hint(*retry_after), excerpt_suffix(excerpt))]
@@ -199,6 +219,7 @@ impl Error {
             Self::Status { status, .. }
             | Self::Auth { status, .. }
             | Self::RateLimited { status, .. } => Some(*status),
+            Self::OAuth { status, .. } => *status,
             Self::RetriesExhausted { last, .. } => last.status(),
             _ => None,
         }
@@ -238,7 +259,7 @@ impl From<Error> for lakeflow_connect::Error {
         };
         let message = error.to_string();
         match cause {
-            Error::Auth { .. } => E::Auth { message },
+            Error::Auth { .. } | Error::OAuth { .. } => E::Auth { message },
             Error::RateLimited { .. } => E::RateLimited {
                 retry_after: error.retry_after(),
                 message,

@@ -115,6 +115,7 @@ impl HttpClient {
         request: &RequestBuilder,
         url: &Url,
         attempt: u32,
+        bearer: Option<&lakeflow_connect::Secret>,
     ) -> Result<Response, Failure> {
         let inner = &self.inner;
         let home = self.home_origin(url);
@@ -127,7 +128,13 @@ impl HttpClient {
             // Credentials go to the home origin only: never to a redirect or link elsewhere.
             let with_auth = url.origin() == home;
             let wire = self
-                .wire_request(request, &method, &url, with_auth)
+                .wire_request(
+                    request,
+                    &method,
+                    &url,
+                    with_auth.then_some(bearer).flatten(),
+                    with_auth,
+                )
                 .map_err(|reason| {
                     Failure::new(Error::InvalidRequest {
                         method: method.clone(),
@@ -225,6 +232,7 @@ impl HttpClient {
         request: &RequestBuilder,
         method: &str,
         url: &Url,
+        bearer: Option<&lakeflow_connect::Secret>,
         with_auth: bool,
     ) -> Result<ureq::http::Request<()>, String> {
         let config = &self.inner.config;
@@ -234,7 +242,14 @@ impl HttpClient {
             url.query_pairs_mut().append_pair(name, value);
         }
         let mut headers = ureq::http::HeaderMap::new();
-        let auth_header = auth.and_then(crate::Auth::header);
+        let auth_header = auth.and_then(crate::Auth::header).or_else(|| {
+            bearer.map(|token| {
+                (
+                    "authorization".to_owned(),
+                    format!("Bearer {}", token.expose()),
+                )
+            })
+        });
         let all = config
             .headers
             .iter()

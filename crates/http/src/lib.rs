@@ -18,7 +18,9 @@
 //!   (Zendesk's `end_of_stream`, via `until_flag`). [`Pages`] is lazy: a connector whose batch
 //!   is full stops pulling and no further request is made.
 //! - **Auth** ([`Auth`]): bearer, basic, API key header or query parameter, held in
-//!   [`Secret`](lakeflow_connect::Secret) and sent only to the base URL's origin.
+//!   [`Secret`](lakeflow_connect::Secret) and sent only to the base URL's origin; OAuth 2
+//!   ([`OAuth2`]: refresh-token and client-credentials grants) with access tokens renewed before
+//!   they expire and once after a 401.
 //! - **Redaction**: no credential appears in `Debug` of the config, client, request or
 //!   response, in any [`Error`], or in the `tracing` events (method, URL, status, duration,
 //!   attempt) the client emits.
@@ -101,6 +103,7 @@ mod config;
 mod error;
 mod exchange;
 mod link;
+mod oauth;
 mod pagination;
 mod redact;
 mod request;
@@ -115,6 +118,7 @@ pub use clock::{Clock, SystemClock, VirtualClock};
 pub use config::{DEFAULT_USER_AGENT, HttpConfig};
 pub use error::{Error, Result, is_retriable_status};
 pub use link::parse_link_header;
+pub use oauth::{DEFAULT_REFRESH_MARGIN, OAuth2};
 pub use pagination::{Page, Pages, Pagination, Records};
 pub use request::RequestBuilder;
 pub use response::{Response, json_path};

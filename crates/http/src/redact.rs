@@ -8,10 +8,12 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use url::Url;
 
 use crate::HttpConfig;
+use crate::oauth::OAuthSession;
 
 /// What replaces a secret.
 pub(crate) const REDACTED: &str = "***";
@@ -52,6 +54,8 @@ pub(crate) struct Redactor {
     headers: Vec<String>,
     /// Lower-case query parameter names whose values are never shown.
     params: Vec<String>,
+    /// Where tokens obtained at run time (OAuth access and rotated refresh tokens) are known.
+    oauth: Option<Arc<OAuthSession>>,
 }
 
 impl fmt::Debug for Redactor {
@@ -88,11 +92,39 @@ impl Redactor {
         secrets.retain(|s| !s.is_empty());
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         secrets.dedup();
+        let oauth = config
+            .auth
+            .as_ref()
+            .and_then(|a| a.oauth_session())
+            .cloned();
         Self {
             secrets,
             headers,
             params,
+            oauth: None,
         }
+        .with_oauth_opt(oauth)
+    }
+
+    /// The same, also scrubbing every secret of `session` (static ones and tokens obtained later).
+    pub(crate) fn with_oauth(self, session: Arc<OAuthSession>) -> Self {
+        self.with_oauth_opt(Some(session))
+    }
+
+    fn with_oauth_opt(mut self, session: Option<Arc<OAuthSession>>) -> Self {
+        if let Some(session) = &session {
+            for value in session.static_secrets() {
+                let encoded: String =
+                    url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+                self.secrets.push(encoded);
+                self.secrets.push(value);
+            }
+            self.secrets.retain(|s| !s.is_empty());
+            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            self.secrets.dedup();
+        }
+        self.oauth = session;
+        self
     }
 
     /// Replaces every known secret value in `text`.
@@ -101,6 +133,20 @@ impl Redactor {
         for secret in &self.secrets {
             if out.contains(secret.as_str()) {
                 out = Cow::Owned(out.replace(secret.as_str(), REDACTED));
+            }
+        }
+        if let Some(session) = &self.oauth {
+            let mut live = session.live_secrets();
+            live.retain(|s| !s.is_empty());
+            live.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            for secret in live {
+                let encoded: String =
+                    url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+                for form in [secret, encoded] {
+                    if out.contains(form.as_str()) {
+                        out = Cow::Owned(out.replace(form.as_str(), REDACTED));
+                    }
+                }
             }
         }
         out

@@ -63,6 +63,7 @@ use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use api::OAuthControl;
 pub use error::{Error, Result, SpecError};
 pub use faults::{FaultAction, FaultProfile, FaultRule, FaultTrigger, RetryAfter};
 pub use log::{Coverage, EndpointCoverage, LoggedRequest};
@@ -273,8 +274,13 @@ impl Simulator {
             }
             None => None,
         };
+        let mut oauth = None;
         let service: Box<dyn Service> = match self.mode {
-            Mode::Spec(spec) => Box::new(api::ApiService::new(*spec)),
+            Mode::Spec(spec) => {
+                let service = api::ApiService::new(*spec);
+                oauth = service.oauth_control();
+                Box::new(service)
+            }
             Mode::Record {
                 upstream,
                 credentials,
@@ -290,7 +296,7 @@ impl Simulator {
         let listener = TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
         let server = Server::start(listener, service, faults, self.on_request)
             .map_err(|source| Error::Bind { addr, source })?;
-        Ok(RunningSimulator { server })
+        Ok(RunningSimulator { server, oauth })
     }
 }
 
@@ -313,6 +319,7 @@ fn without_userinfo(url: &str, ends_authority: impl Fn(char) -> bool) -> String 
 /// joins every thread.
 pub struct RunningSimulator {
     server: Server,
+    oauth: Option<OAuthControl>,
 }
 
 impl fmt::Debug for RunningSimulator {
@@ -351,6 +358,12 @@ impl RunningSimulator {
     /// Per-endpoint counts, endpoints never hit, unmatched requests.
     pub fn coverage(&self) -> Coverage {
         self.server.shared().recorder().coverage()
+    }
+
+    /// The OAuth server's controls (expire access tokens, revoke refresh tokens, count grants),
+    /// when the spec has `oauth:`.
+    pub fn oauth(&self) -> Option<&OAuthControl> {
+        self.oauth.as_ref()
     }
 
     /// Stops the server and joins its threads.

@@ -45,6 +45,7 @@ mod probe;
 mod report;
 mod runner;
 mod simulator;
+mod wrapped;
 
 pub use config::{
     Conformance, FAKE_SECRET, FAULT_PROFILE, Limits, WriteBack, WriteBackError,
@@ -52,3 +53,4 @@ pub use config::{
 };
 pub use report::{Check, Mode, Outcome, Report, Row};
 pub use runner::BASE_URL;
+pub use wrapped::{Intercept, Wrapped};

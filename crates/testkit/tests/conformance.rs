@@ -5,11 +5,13 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{DESCRIPTOR, Flaw, LOSSY_FLOAT, Memory, OpaqueDeletes, Store, suite};
-use lakeflow_connect::{ConnectionOptions, ConnectorDescriptor, LakeflowConnect, Result};
+use common::{DESCRIPTOR, Flaw, LOSSY_FLOAT, Memory, Store, suite, with_opaque_deletes};
+use lakeflow_connect::{
+    ConnectionOptions, ConnectorDescriptor, LakeflowConnect, ReadOutput, Result, TableOptions,
+};
 use lakeflow_testkit::{
-    Check, Conformance, FAKE_SECRET, Limits, Outcome, Report, connection_from_env, live_connection,
-    live_connection_with,
+    Check, Conformance, FAKE_SECRET, Intercept, Limits, Outcome, Report, Wrapped,
+    connection_from_env, live_connection, live_connection_with,
 };
 
 /// The failed rows as (table, check).
@@ -209,7 +211,7 @@ fn a_column_never_filled_fails_coverage_unless_allowed() {
 
 #[test]
 fn undeclared_table_options_fail_setup_for_that_table_only() {
-    let mut options = lakeflow_connect::TableOptions::new();
+    let mut options = TableOptions::new();
     options.insert("colour".into(), "red".into());
     let report = suite(Flaw::None).table_options("agents", options).run();
     assert_eq!(
@@ -456,11 +458,41 @@ fn a_far_future_cursor_that_restarts_the_read_fails_far_future_offset() {
     );
 }
 
+/// Injects nothing: a [`Wrapped`] with it must be the connector itself.
+#[derive(Debug)]
+struct Nothing;
+
+impl<C: LakeflowConnect> Intercept<C> for Nothing {}
+
+#[test]
+fn a_wrapped_connector_keeps_its_deletes_and_every_capability() {
+    let memory = || Memory::new(Store::shared(), Flaw::None, None, &ConnectionOptions::new());
+    let options = TableOptions::new();
+    for wrapped in [
+        Box::new(Wrapped::new(memory().unwrap(), Nothing)) as Box<dyn LakeflowConnect>,
+        Box::new(with_opaque_deletes(memory().unwrap())),
+    ] {
+        assert!(wrapped.partitioned_reads().is_some(), "{wrapped:?}");
+        assert!(wrapped.partitioned_streams().is_some(), "{wrapped:?}");
+        assert!(wrapped.namespaces().is_none(), "{wrapped:?}");
+        // The connector's own deletes feed, not the trait's default `NotSupported`.
+        let (tombstones, end) = wrapped
+            .read_table_deletes("tickets", None, &options)
+            .and_then(ReadOutput::collect)
+            .unwrap();
+        assert!(!tombstones.is_empty() && end.is_some(), "{wrapped:?}");
+    }
+    // Through a pointer too: `Arc` forwards what the wrapper forwards.
+    let shared: Arc<dyn LakeflowConnect> = Arc::new(Wrapped::new(memory().unwrap(), Nothing));
+    let streams = shared.partitioned_streams().expect("forwarded");
+    assert!(streams.latest_offset("audit_log", &options).is_ok());
+}
+
 /// The suite on `tickets` of connectors whose deletes offsets hold no timestamp.
 fn opaque_deletes(flaw: Flaw) -> Report {
     let store = Store::shared();
     Conformance::with_factory(&DESCRIPTOR, move |options| {
-        Memory::new(Arc::clone(&store), flaw, None, options).map(OpaqueDeletes)
+        Memory::new(Arc::clone(&store), flaw, None, options).map(with_opaque_deletes)
     })
     .tables(&["tickets"])
     .run()

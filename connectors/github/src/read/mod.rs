@@ -1,21 +1,20 @@
-//! How tables are read: snapshots page by page, and the three incremental shapes GitHub's
-//! listings come in (oldest first with `since`, newest first without a filter, time windows).
-
-pub(crate) mod ascending;
-pub(crate) mod descending;
-pub(crate) mod offset;
-pub(crate) mod partitioned;
-pub(crate) mod promise;
-pub(crate) mod window;
+//! How tables are read: the kit's strategies (snapshots, oldest first with `since` or a page
+//! hint, newest first without a filter, time windows, partitions), fed GitHub's requests.
 
 use chrono::{DateTime, Utc};
 use lakeflow_connect::{Record, Result};
-use lakeflow_http::Pages;
+use lakeflow_http::{RequestBuilder, parse_link_header};
 use serde_json::Value;
 
-use crate::client::{GithubClient, next_page, objects};
+pub(crate) use lakeflow_kit::{
+    Snapshot, ascending, descending, offset, partitioned, promise, window,
+};
+
+use crate::client::{GithubClient, next_page, objects, with_context};
 use crate::config::TableSettings;
 use crate::tables::Table;
+use offset::instant_at;
+use promise::{Order, Promise};
 
 /// What every read of a table needs.
 pub(crate) struct ReadCtx<'a> {
@@ -26,6 +25,8 @@ pub(crate) struct ReadCtx<'a> {
     pub horizon: DateTime<Utc>,
     /// Workflow runs this connector instance already fetched again.
     pub rechecked: &'a crate::tables::Rechecked,
+    /// The same read as the kit's strategies see it.
+    pub kit: lakeflow_kit::ReadCtx<'a>,
 }
 
 impl ReadCtx<'_> {
@@ -45,75 +46,53 @@ impl Extra {
             record.insert((*name).to_owned(), value.clone());
         }
     }
-}
 
-/// Every record of a listing, fetched page by page as the caller consumes them, so a snapshot
-/// never holds the whole table in memory. The first error ends the stream: a caller must not
-/// take a partial snapshot for a whole one.
-pub(crate) struct Snapshot {
-    context: String,
-    pages: Option<Pages>,
-    current: std::vec::IntoIter<Value>,
-    extra: Extra,
-    /// What the listing's request promised, checked on each page before its records are given.
-    promise: Option<promise::Promise>,
-}
-
-impl Snapshot {
-    pub(crate) fn new(table: Table, pages: Pages, extra: Extra) -> Self {
-        Self {
-            context: format!("table `{}`", table.name()),
-            pages: Some(pages),
-            current: Vec::new().into_iter(),
-            extra,
-            promise: None,
-        }
-    }
-
-    /// Checks every page against `promise`; the first page that breaks it ends the stream with
-    /// the error.
-    #[must_use]
-    pub(crate) fn checked(mut self, promise: promise::Promise) -> Self {
-        self.promise = Some(promise);
-        self
+    /// [`Extra::apply`] as a decoration for streams that outlive the read.
+    pub(crate) fn decorator(self) -> impl Fn(&mut Record) + Send + 'static {
+        move |record| self.apply(record)
     }
 }
 
-impl Iterator for Snapshot {
-    type Item = Result<Record>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            if let Some(value) = self.current.next() {
-                let mut records = match objects(&self.context, vec![value]) {
-                    Ok(records) => records,
-                    Err(e) => {
-                        self.pages = None;
-                        return Some(Err(e));
-                    }
-                };
-                let mut record = records.pop()?;
-                self.extra.apply(&mut record);
-                return Some(Ok(record));
+/// The cursor value of the oldest record of a newest-first listing: its last page, reached
+/// through `Link: rel="last"`, at one record per page. `None` when the listing is empty. `key`
+/// names entries in errors.
+pub(crate) fn oldest(
+    ctx: &ReadCtx<'_>,
+    request: RequestBuilder,
+    records_path: &str,
+    (cursor, key): (&'static str, &'static str),
+) -> Result<Option<DateTime<Utc>>> {
+    let context = ctx.context();
+    let request = request.query("per_page", 1);
+    let mut pages = GithubClient::pages(request, records_path);
+    let Some(first) = next_page(&mut pages, &context)? else {
+        return Ok(None);
+    };
+    let last = first
+        .response
+        .header_all("link")
+        .flat_map(parse_link_header)
+        .find(|(rel, _)| rel == "last")
+        .map(|(_, url)| url);
+    // The last entry is the oldest only if the server lists newest first: the first page's
+    // entry must not be older than the last page's, or windows would start too late.
+    let mut promise = Promise::new(&ctx.kit, cursor, key, Order::NewestFirst);
+    promise.page(&first)?;
+    let records = match last {
+        None => first.records,
+        Some(url) => {
+            let last_page = GithubClient::pages(ctx.client.get(&url), records_path)
+                .next()
+                .transpose()
+                .map_err(|e| with_context(&context, e))?;
+            if let Some(page) = &last_page {
+                promise.page(page)?;
             }
-            let pages = self.pages.as_mut()?;
-            let checked = next_page(pages, &self.context).and_then(|page| {
-                if let (Some(page), Some(promise)) = (&page, &mut self.promise) {
-                    promise.page(page)?;
-                }
-                Ok(page)
-            });
-            match checked {
-                Ok(Some(page)) => self.current = page.records.into_iter(),
-                Ok(None) => {
-                    self.pages = None;
-                    return None;
-                }
-                Err(e) => {
-                    self.pages = None;
-                    return Some(Err(e));
-                }
-            }
+            last_page.map(|p| p.records).unwrap_or_default()
         }
-    }
+    };
+    let Some(record) = objects(&context, records)?.into_iter().last() else {
+        return Ok(None);
+    };
+    instant_at(ctx.table.name(), &record, cursor).map(Some)
 }

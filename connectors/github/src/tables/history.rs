@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 use crate::client::{GithubClient, with_context};
 use crate::read::offset::{Builder, Fields, instant_at};
-use crate::read::window::{FIELDS, WindowPos, Windowed, oldest, read_windows};
-use crate::read::{Extra, ReadCtx, Snapshot};
+use crate::read::window::{FIELDS, WindowPos, Windowed, read_windows};
+use crate::read::{Extra, ReadCtx, Snapshot, oldest};
 use crate::schema::{
     flag, instant, int, list, object, reactions, repository_columns, repository_summary, required,
     schema, text, user,
@@ -212,7 +212,7 @@ pub(super) fn read_commits(
     };
     let cursor = "commit.committer.date";
     let windowed = Windowed {
-        ctx,
+        ctx: &ctx.kit,
         cursor,
         key: "sha",
         records_path: "",
@@ -240,7 +240,7 @@ pub(super) fn read_releases(ctx: &ReadCtx<'_>, extra: Extra) -> Result<ReadOutpu
         .query("per_page", ctx.settings.per_page);
     let pages = GithubClient::pages(request, "");
     Ok(ReadOutput::streaming(
-        Snapshot::new(ctx.table, pages, extra),
+        Snapshot::new(&ctx.kit, pages, extra.decorator()),
         None,
     ))
 }
@@ -290,7 +290,7 @@ pub(super) fn read_workflow_runs(
             .query("per_page", ctx.settings.per_page)
     };
     let windowed = Windowed {
-        ctx,
+        ctx: &ctx.kit,
         cursor: "created_at",
         key: "id",
         records_path: "workflow_runs",
@@ -355,7 +355,7 @@ fn look_back(w: &Windowed<'_>, pos: Option<&WindowPos>) -> Result<Vec<Record>> {
     read_windows(w, Some(back), pos.since - SECOND, &mut again)?;
     if again.len() >= ctx.settings.max_records {
         tracing::warn!(
-            table = ctx.table.name(),
+            table = ctx.table,
             lookback_seconds = lookback.num_seconds(),
             "more runs within the lookback than one batch holds; not re-reading them (raise max_records_per_batch or lower lookback_seconds)"
         );

@@ -5,7 +5,6 @@ use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{Error, Offset, Record, Result};
 use lakeflow_http::RequestBuilder;
 
-use super::Table;
 use crate::read::Extra;
 use crate::read::ReadCtx;
 use crate::read::ascending::{Ascending, read_since};
@@ -158,8 +157,10 @@ fn since_request<'a>(
     }
 }
 
-/// Where a table sorted by `updated_at` with a `since` filter is listed.
-struct UpdatedListing {
+/// Where a table sorted by `updated_at` with a `since` filter is listed: the `stream` of its
+/// definition, read by both its batches and its partitioned streams.
+#[derive(Debug)]
+pub(crate) struct UpdatedListing {
     /// The path under the repository.
     rest: &'static str,
     extra_query: &'static [(&'static str, &'static str)],
@@ -167,23 +168,25 @@ struct UpdatedListing {
     keep: fn(&Record) -> bool,
 }
 
-fn updated_listing(table: Table) -> Option<UpdatedListing> {
-    let listing = |rest, extra_query, keep| {
-        Some(UpdatedListing {
-            rest,
-            extra_query,
-            keep,
-        })
-    };
-    match table {
-        // GitHub lists pull requests among issues (with a `pull_request` field); they belong to
-        // `pull_requests` and are left out.
-        Table::Issues => listing("/issues", &[("state", "all")], |r| !is_pull_request(r)),
-        Table::IssueComments => listing("/issues/comments", &[], |_| true),
-        Table::ReviewComments => listing("/pulls/comments", &[], |_| true),
-        _ => None,
-    }
-}
+/// GitHub lists pull requests among issues (with a `pull_request` field); they belong to
+/// `pull_requests` and are left out.
+pub(super) const ISSUES: UpdatedListing = UpdatedListing {
+    rest: "/issues",
+    extra_query: &[("state", "all")],
+    keep: |r| !is_pull_request(r),
+};
+
+pub(super) const ISSUE_COMMENTS: UpdatedListing = UpdatedListing {
+    rest: "/issues/comments",
+    extra_query: &[],
+    keep: |_| true,
+};
+
+pub(super) const REVIEW_COMMENTS: UpdatedListing = UpdatedListing {
+    rest: "/pulls/comments",
+    extra_query: &[],
+    keep: |_| true,
+};
 
 /// Runs `with` on the ascending reader of a table listed by `updated_at` with `since`: `issues`
 /// (`GET /repos/{owner}/{repo}/issues?state=all&sort=updated&direction=asc&since=...`),
@@ -194,11 +197,13 @@ pub(super) fn with_updated_listing<T>(
     extra: &Extra,
     with: impl FnOnce(&Ascending<'_>, &SinceRequest<'_>) -> Result<T>,
 ) -> Result<T> {
-    let listing = updated_listing(ctx.table)
+    let listing = ctx
+        .table
+        .listing()
         .ok_or_else(|| Error::not_supported(ctx.table.name(), "partitioned streams"))?;
     let path = ctx.settings.repo(ctx.table)?.path(listing.rest);
     let asc = Ascending {
-        ctx,
+        ctx: &ctx.kit,
         cursor: "updated_at",
         key: "id",
         keep: listing.keep,
@@ -239,7 +244,7 @@ pub(super) fn read_issue_events(
         .get(&path)
         .query("per_page", ctx.settings.per_page);
     let desc = Descending {
-        ctx,
+        ctx: &ctx.kit,
         cursor: "created_at",
         key: "id",
     };

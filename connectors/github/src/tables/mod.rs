@@ -1,142 +1,112 @@
-//! The tables: names, metadata, schemas, and which reader serves each.
+//! The tables: one definition each (name, metadata, schema, options, how it is read), from
+//! which `list_tables`, metadata, schemas, the declared table options and dispatch derive (see
+//! [`lakeflow_kit::tables`]). Adding a table is adding one entry to [`DEFS`] (in `defs.rs`).
 
+mod defs;
 mod history;
 mod issues;
 mod pulls;
 mod repository;
 
+pub(crate) use defs::{DEFS, TABLES};
+use defs::{Def, Read, Reader};
 pub(crate) use history::Rechecked;
 
 use lakeflow_connect::arrow_schema::SchemaRef;
-use lakeflow_connect::{
-    Error, IngestionType, Offset, Partition, ReadOutput, RecordStream, Result, TableMetadata,
-};
+use lakeflow_connect::{Offset, Partition, ReadOutput, RecordStream, Result, TableMetadata};
 use serde_json::Value;
 
+use crate::config::OWNER;
 use crate::read::{Extra, ReadCtx, partitioned};
+pub(crate) use issues::UpdatedListing;
 
-/// A table the connector serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Table {
-    Issues,
-    PullRequests,
-    IssueComments,
-    ReviewComments,
-    Reviews,
-    Commits,
-    IssueEvents,
-    Releases,
-    WorkflowRuns,
-    Repositories,
-    Branches,
-    Collaborators,
-    Assignees,
-    Stargazers,
-}
+/// A table the connector serves: a handle on its definition.
+#[derive(Clone, Copy)]
+pub struct Table(&'static Def);
 
 impl Table {
     /// Every table, in the order `list_tables` gives them.
-    pub const ALL: [Self; 14] = [
-        Self::Issues,
-        Self::PullRequests,
-        Self::IssueComments,
-        Self::ReviewComments,
-        Self::Reviews,
-        Self::Commits,
-        Self::IssueEvents,
-        Self::Releases,
-        Self::WorkflowRuns,
-        Self::Repositories,
-        Self::Branches,
-        Self::Collaborators,
-        Self::Assignees,
-        Self::Stargazers,
-    ];
+    pub const ALL: [Self; DEFS.len()] = {
+        let mut all = [Self(&DEFS[0]); DEFS.len()];
+        let mut i = 0;
+        while i < DEFS.len() {
+            all[i] = Self(&DEFS[i]);
+            i += 1;
+        }
+        all
+    };
+
+    /// The `issues` table (named like the variant it was, for callers that name it).
+    #[allow(non_upper_case_globals)]
+    pub const Issues: Self = Self::ALL[0];
 
     /// The table's name.
     pub const fn name(self) -> &'static str {
-        match self {
-            Self::Issues => "issues",
-            Self::PullRequests => "pull_requests",
-            Self::IssueComments => "issue_comments",
-            Self::ReviewComments => "review_comments",
-            Self::Reviews => "reviews",
-            Self::Commits => "commits",
-            Self::IssueEvents => "issue_events",
-            Self::Releases => "releases",
-            Self::WorkflowRuns => "workflow_runs",
-            Self::Repositories => "repositories",
-            Self::Branches => "branches",
-            Self::Collaborators => "collaborators",
-            Self::Assignees => "assignees",
-            Self::Stargazers => "stargazers",
-        }
+        self.0.name
     }
 
     /// The table called `name`, or an error listing every table.
     ///
     /// # Errors
-    /// [`Error::UnknownTable`].
+    /// [`lakeflow_connect::Error::UnknownTable`].
     pub fn parse(name: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.name() == name)
-            .ok_or_else(|| Error::unknown_table(name, &Self::ALL.map(Self::name)))
+        TABLES.get(name).map(Self)
     }
 
     /// Whether the table reads one repository, named by the `owner` and `repo` options.
-    pub const fn is_repository_scoped(self) -> bool {
-        !matches!(self, Self::Repositories)
-    }
-
-    /// The width of one query window when `window_seconds` is not given: a week of commits,
-    /// a day of workflow runs (busy repositories start hundreds a day).
-    pub(crate) const fn default_window_seconds(self) -> u64 {
-        match self {
-            Self::WorkflowRuns => 86_400,
-            _ => 604_800,
-        }
+    pub fn is_repository_scoped(self) -> bool {
+        self.0.options.iter().any(|spec| spec.name == OWNER.name)
     }
 
     /// Keys, cursor and ingestion type.
     pub fn metadata(self) -> TableMetadata {
-        use IngestionType::{Append, Cdc};
-        match self {
-            Self::Issues
-            | Self::PullRequests
-            | Self::IssueComments
-            | Self::ReviewComments
-            | Self::WorkflowRuns => TableMetadata::new(Cdc, &["id"], Some("updated_at")),
-            Self::Reviews => TableMetadata::new(Cdc, &["id"], Some("submitted_at")),
-            Self::Commits => TableMetadata::new(Append, &["sha"], Some("commit.committer.date")),
-            Self::IssueEvents => TableMetadata::new(Append, &["id"], Some("created_at")),
-            Self::Stargazers => TableMetadata::new(Append, &["user.id"], Some("starred_at")),
-            Self::Releases | Self::Repositories => TableMetadata::snapshot(&["id"]),
-            Self::Branches => TableMetadata::snapshot(&["owner", "repo", "name"]),
-            Self::Collaborators | Self::Assignees => {
-                TableMetadata::snapshot(&["owner", "repo", "id"])
-            }
-        }
+        self.0.metadata()
     }
 
     /// The Arrow schema.
     pub fn schema(self) -> SchemaRef {
-        match self {
-            Self::Issues => issues::issues_schema(),
-            Self::IssueComments => issues::issue_comments_schema(),
-            Self::ReviewComments => issues::review_comments_schema(),
-            Self::IssueEvents => issues::issue_events_schema(),
-            Self::PullRequests => pulls::pull_requests_schema(),
-            Self::Reviews => pulls::reviews_schema(),
-            Self::Commits => history::commits_schema(),
-            Self::Releases => history::releases_schema(),
-            Self::WorkflowRuns => history::workflow_runs_schema(),
-            Self::Repositories => repository::repositories_schema(),
-            Self::Branches => repository::branches_schema(),
-            Self::Collaborators => repository::collaborators_schema(),
-            Self::Assignees => repository::assignees_schema(),
-            Self::Stargazers => repository::stargazers_schema(),
-        }
+        (self.0.schema)()
+    }
+
+    /// The table options its reads take.
+    pub(crate) fn options(self) -> &'static [lakeflow_connect::OptionSpec] {
+        self.0.options
+    }
+
+    /// The width of one query window when `window_seconds` is not given.
+    pub(crate) const fn default_window_seconds(self) -> u64 {
+        self.0.read.window_seconds
+    }
+
+    /// The `since` listing of a table with partitioned streams.
+    pub(crate) fn listing(self) -> Option<&'static UpdatedListing> {
+        self.0.stream
+    }
+
+    /// Whether the table's keys include the repository (`owner`, `repo`), which the connector
+    /// then adds to its records.
+    fn keyed_by_repository(self) -> bool {
+        self.0.primary_keys.contains(&"owner")
+    }
+}
+
+impl From<&'static Def> for Table {
+    fn from(def: &'static Def) -> Self {
+        Self(def)
+    }
+}
+
+impl PartialEq for Table {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for Table {}
+
+impl std::fmt::Debug for Table {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Table({})", self.name())
     }
 }
 
@@ -155,10 +125,7 @@ pub(crate) fn extra(ctx: &ReadCtx<'_>) -> Result<Extra> {
         ("repository_owner", owner.clone()),
         ("repository_name", name.clone()),
     ];
-    if matches!(
-        ctx.table,
-        Table::Branches | Table::Collaborators | Table::Assignees
-    ) {
+    if ctx.table.keyed_by_repository() {
         fields.extend([("owner", owner), ("repo", name)]);
     }
     Ok(Extra(fields))
@@ -166,23 +133,22 @@ pub(crate) fn extra(ctx: &ReadCtx<'_>) -> Result<Extra> {
 
 /// Reads one batch (or, for snapshots, the whole table as a stream).
 pub(crate) fn read(ctx: &ReadCtx<'_>, start: Option<&Offset>) -> Result<ReadOutput<'static>> {
+    read_with(ctx, ctx.table.0.read, start)
+}
+
+/// Reads with `reader` (the table's `read`, or its `deletes`).
+pub(crate) fn read_with(
+    ctx: &ReadCtx<'_>,
+    reader: Reader,
+    start: Option<&Offset>,
+) -> Result<ReadOutput<'static>> {
     let extra = extra(ctx)?;
-    let incremental = |(records, end)| Ok(ReadOutput::from_records(records, end));
-    match ctx.table {
-        Table::Issues | Table::IssueComments | Table::ReviewComments => {
-            incremental(issues::read_updated(ctx, start, &extra)?)
+    match reader.read {
+        Read::Batch(read) => {
+            let (records, end) = read(ctx, start, &extra)?;
+            Ok(ReadOutput::from_records(records, end))
         }
-        Table::IssueEvents => incremental(issues::read_issue_events(ctx, start, &extra)?),
-        Table::PullRequests => incremental(pulls::read_pull_requests(ctx, start, &extra)?),
-        Table::Reviews => incremental(pulls::read_reviews(ctx, start, &extra)?),
-        Table::Commits => incremental(history::read_commits(ctx, start, &extra)?),
-        Table::WorkflowRuns => incremental(history::read_workflow_runs(ctx, start, &extra)?),
-        Table::Stargazers => incremental(repository::read_stargazers(ctx, start, &extra)?),
-        Table::Releases => history::read_releases(ctx, extra),
-        Table::Repositories => Ok(repository::read_repositories(ctx)),
-        Table::Branches | Table::Collaborators | Table::Assignees => {
-            repository::read_repository_members(ctx, extra)
-        }
+        Read::Snapshot(read) => read(ctx, extra),
     }
 }
 
@@ -210,7 +176,7 @@ pub(crate) fn read_partition(
 ) -> Result<RecordStream<'static>> {
     let extra = extra(ctx)?;
     issues::with_updated_listing(ctx, &extra, |asc, request| {
-        partitioned::read_partition(asc, request, partition, extra.clone())
+        partitioned::read_partition(asc, request, partition, extra.clone().decorator())
     })
 }
 

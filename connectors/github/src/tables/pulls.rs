@@ -102,7 +102,7 @@ pub(super) fn read_pull_requests(
     extra: &Extra,
 ) -> Result<Batch> {
     let desc = Descending {
-        ctx,
+        ctx: &ctx.kit,
         cursor: "updated_at",
         key: "id",
     };
@@ -140,7 +140,7 @@ pub(super) fn read_reviews(
     if let Some(number) = ctx.settings.pull_number {
         let path = repo.path(&format!("/pulls/{number}/reviews"));
         let asc = Ascending {
-            ctx,
+            ctx: &ctx.kit,
             cursor: "submitted_at",
             key: "id",
             keep: submitted,
@@ -157,7 +157,7 @@ pub(super) fn read_reviews(
         return read_whole(&asc, start, request, &mut |page| ids.page(page));
     }
     let desc = Descending {
-        ctx,
+        ctx: &ctx.kit,
         cursor: "updated_at",
         key: "id",
     };

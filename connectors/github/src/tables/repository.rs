@@ -3,7 +3,6 @@
 use lakeflow_connect::arrow_schema::{DataType, SchemaRef};
 use lakeflow_connect::{Offset, ReadOutput, Record, Result};
 
-use super::Table;
 use crate::client::{GithubClient, STAR_MEDIA_TYPE};
 use crate::read::ascending::{Ascending, read_paged};
 use crate::read::{Extra, ReadCtx, Snapshot};
@@ -116,7 +115,7 @@ pub(super) fn stargazers_schema() -> SchemaRef {
 
 /// `GET /orgs/{org}/repos` with `org`, else `GET /user/repos` (every repository the token's
 /// user owns, collaborates on or reaches through an organization).
-pub(super) fn read_repositories(ctx: &ReadCtx<'_>) -> ReadOutput<'static> {
+pub(super) fn read_repositories(ctx: &ReadCtx<'_>, _: Extra) -> Result<ReadOutput<'static>> {
     let path = match &ctx.settings.org {
         Some(org) => format!("/orgs/{org}/repos"),
         None => "/user/repos".to_owned(),
@@ -125,38 +124,46 @@ pub(super) fn read_repositories(ctx: &ReadCtx<'_>) -> ReadOutput<'static> {
         .client
         .get(&path)
         .query("per_page", ctx.settings.per_page);
-    ReadOutput::streaming(
-        Snapshot::new(
-            ctx.table,
-            GithubClient::pages(request, ""),
-            Extra::default(),
-        ),
+    Ok(ReadOutput::streaming(
+        Snapshot::new(&ctx.kit, GithubClient::pages(request, ""), |_| {}),
         None,
-    )
+    ))
 }
 
-/// Branches, collaborators or assignees of the repository: snapshots.
-pub(super) fn read_repository_members(
+/// `GET /repos/{owner}/{repo}/branches`: a snapshot.
+pub(super) fn read_branches(ctx: &ReadCtx<'_>, extra: Extra) -> Result<ReadOutput<'static>> {
+    read_repository_members(ctx, extra, "/branches", &[])
+}
+
+/// `GET /repos/{owner}/{repo}/collaborators`: outside collaborators and organization members
+/// alike.
+pub(super) fn read_collaborators(ctx: &ReadCtx<'_>, extra: Extra) -> Result<ReadOutput<'static>> {
+    read_repository_members(ctx, extra, "/collaborators", &[("affiliation", "all")])
+}
+
+/// `GET /repos/{owner}/{repo}/assignees`: a snapshot.
+pub(super) fn read_assignees(ctx: &ReadCtx<'_>, extra: Extra) -> Result<ReadOutput<'static>> {
+    read_repository_members(ctx, extra, "/assignees", &[])
+}
+
+/// Branches, collaborators or assignees of the repository (`rest` under it): snapshots.
+fn read_repository_members(
     ctx: &ReadCtx<'_>,
     extra: Extra,
+    rest: &str,
+    extra_query: &[(&str, &str)],
 ) -> Result<ReadOutput<'static>> {
-    let rest = match ctx.table {
-        Table::Branches => "/branches",
-        Table::Collaborators => "/collaborators",
-        _ => "/assignees",
-    };
     let path = ctx.settings.repo(ctx.table)?.path(rest);
     let mut request = ctx
         .client
         .get(&path)
         .query("per_page", ctx.settings.per_page);
-    if ctx.table == Table::Collaborators {
-        // Outside collaborators and organization members alike.
-        request = request.query("affiliation", "all");
+    for (name, value) in extra_query {
+        request = request.query(name, value);
     }
     let pages = GithubClient::pages(request, "");
     Ok(ReadOutput::streaming(
-        Snapshot::new(ctx.table, pages, extra),
+        Snapshot::new(&ctx.kit, pages, extra.decorator()),
         None,
     ))
 }
@@ -170,7 +177,7 @@ pub(super) fn read_stargazers(
 ) -> Result<Batch> {
     let path = ctx.settings.repo(ctx.table)?.path("/stargazers");
     let asc = Ascending {
-        ctx,
+        ctx: &ctx.kit,
         cursor: "starred_at",
         key: "user.id",
         keep: |_| true,

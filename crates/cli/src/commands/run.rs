@@ -20,7 +20,9 @@ pub struct RunArgs {
     /// Tables run at the same time.
     #[arg(long, default_value_t = 4, value_parser = at_least_one)]
     pub parallelism: usize,
-    /// Drop and reload these destination tables (all tables when none is named).
+    /// Reload these destination tables from the start (all tables when none is named): one
+    /// commit empties each table and resets its state, so a refresh killed at any point leaves
+    /// the table loadable, and a table whose Delta log is damaged is replaced.
     #[arg(long, num_args = 0.., value_name = "TABLE")]
     pub full_refresh: Option<Vec<String>>,
     /// Rows accumulated from several reads before one commit.

@@ -5,6 +5,7 @@ mod capture;
 mod common;
 mod fake_api;
 mod limits;
+mod oauth;
 mod pagination;
 mod retries;
 mod security;

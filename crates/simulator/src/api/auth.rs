@@ -11,10 +11,23 @@ use crate::http1::Request;
 
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) enum AuthScheme {
-    Bearer { token: String },
-    Basic { username: String, password: String },
-    ApiKeyHeader { header: String, value: String },
-    ApiKeyQuery { param: String, value: String },
+    Bearer {
+        token: String,
+    },
+    Basic {
+        username: String,
+        password: String,
+    },
+    ApiKeyHeader {
+        header: String,
+        value: String,
+    },
+    ApiKeyQuery {
+        param: String,
+        value: String,
+    },
+    /// An access token issued by the spec's OAuth server, checked by [`super::OAuthServer`].
+    OAuth,
 }
 
 // Written by hand so that credentials never reach logs through `{:?}`.
@@ -25,6 +38,7 @@ impl fmt::Debug for AuthScheme {
             Self::Basic { username, .. } => write!(f, "Basic({username}:<redacted>)"),
             Self::ApiKeyHeader { header, .. } => write!(f, "ApiKeyHeader({header}: <redacted>)"),
             Self::ApiKeyQuery { param, .. } => write!(f, "ApiKeyQuery({param}=<redacted>)"),
+            Self::OAuth => f.write_str("OAuth"),
         }
     }
 }
@@ -93,6 +107,10 @@ impl Auth {
                     Some(_) => Err(wrong()),
                 }
             }
+            // The service checks these against its OAuth server before calling here.
+            AuthScheme::OAuth => Err(ApiError::internal(
+                "OAuth access tokens are checked by the OAuth server",
+            )),
         }
     }
 }

@@ -4,6 +4,7 @@
 mod auth;
 mod cache;
 mod list;
+mod oauth;
 mod query;
 mod rate_limit;
 mod writes;
@@ -14,6 +15,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 pub(crate) use auth::{Auth, AuthScheme};
+pub use oauth::OAuthControl;
+pub(crate) use oauth::{OAuthServer, OAuthSpec};
 pub(crate) use query::ParsedQuery;
 
 use crate::corpus::{Clock, Store};
@@ -199,6 +202,8 @@ pub(crate) struct ApiService {
     /// Per endpoint (same index as `spec.endpoints`): records synthesised after "now".
     future: Vec<Vec<Arc<Value>>>,
     limiter: Option<RateLimiter>,
+    /// The authorization server, when the spec has `oauth:`.
+    oauth: Option<OAuthServer>,
     /// Filtered and sorted lists, so pages of a large corpus cost O(page); cleared by writes.
     cache: cache::ListCache,
 }
@@ -221,14 +226,21 @@ impl ApiService {
         let store = Store::new(std::mem::take(&mut spec.corpora));
         let future = list::synthesize_future(&spec, &store, clock.now());
         let limiter = spec.rate_limit.clone().map(RateLimiter::new);
+        let oauth = spec.oauth.clone().map(OAuthServer::new);
         Self {
             spec,
             store,
             clock,
             future,
             limiter,
+            oauth,
             cache: cache::ListCache::default(),
         }
+    }
+
+    /// The handle tests use to expire and revoke tokens, when the spec has `oauth:`.
+    pub(crate) fn oauth_control(&self) -> Option<OAuthControl> {
+        self.oauth.clone().map(OAuthControl)
     }
 
     /// Runs a write against the store, then forgets every cached list.
@@ -287,7 +299,10 @@ impl ApiService {
         ctx: &CallContext,
     ) -> Result<Response, ApiError> {
         if let Some(auth) = &endpoint.auth {
-            auth.check(request)?;
+            match (&auth.scheme, &self.oauth) {
+                (AuthScheme::OAuth, Some(server)) => server.check(request)?,
+                _ => auth.check(request)?,
+            }
         }
         match &endpoint.kind {
             Kind::List => self.list(index, endpoint, params, request, ctx),
@@ -325,6 +340,14 @@ impl ApiService {
 
 impl Service for ApiService {
     fn route(&self, request: &Request) -> Option<RouteInfo> {
+        if let Some(server) = &self.oauth
+            && server.token_path() == request.path
+        {
+            return Some(RouteInfo {
+                name: "oauth token".to_owned(),
+                template: server.token_path().to_owned(),
+            });
+        }
         match self.find(request) {
             Found::Endpoint(_, endpoint, _) => Some(RouteInfo {
                 name: endpoint.name.clone(),
@@ -339,6 +362,15 @@ impl Service for ApiService {
             Some(limiter) => limiter.check(),
             None => (Vec::new(), None),
         };
+        if let Some(server) = self
+            .oauth
+            .as_ref()
+            .filter(|server| server.token_path() == request.path)
+        {
+            let mut response = server.token(request);
+            response.headers.extend(limit_headers);
+            return response;
+        }
         let result = match exhausted {
             Some(error) => Err(error),
             None => match self.find(request) {

@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 pub(crate) use parse::{Files, parse_spec};
 pub(crate) use template::{PathTemplate, percent_decode};
 
-use crate::api::{Auth, ErrorFormat, SortSpec};
+use crate::api::{Auth, ErrorFormat, OAuthSpec, SortSpec};
 use crate::faults::FaultProfile;
 use crate::pagination::Paginator;
 use crate::value::FieldPath;
@@ -29,6 +29,8 @@ pub(crate) struct Spec {
     /// A fixed "now" for server stamps and future records; the real clock when absent.
     pub(crate) now: Option<DateTime<Utc>>,
     pub(crate) rate_limit: Option<RateLimitSpec>,
+    /// The authorization server issuing the access tokens endpoints take (`oauth:`).
+    pub(crate) oauth: Option<OAuthSpec>,
     pub(crate) errors: ErrorFormat,
     pub(crate) endpoints: Vec<Endpoint>,
     pub(crate) faults: BTreeMap<String, FaultProfile>,

@@ -12,7 +12,7 @@ use super::endpoint::parse_endpoint;
 use super::params::parse_auth_setting;
 use super::yaml::{self, Doc, join};
 use super::{RateLimitSpec, Spec};
-use crate::api::ErrorFormat;
+use crate::api::{Auth, AuthScheme, ErrorFormat, OAuthSpec};
 use crate::corpus;
 use crate::error::{Error, Result, SpecError};
 use crate::faults::FaultProfile;
@@ -103,6 +103,7 @@ struct RawSpec {
     description: Option<String>,
     now: Option<String>,
     auth: Option<Value>,
+    oauth: Option<Value>,
     rate_limit: Option<Value>,
     error_body: Option<Value>,
     endpoints: Vec<Value>,
@@ -149,9 +150,29 @@ pub(crate) fn parse_spec(file: &str, text: &str, files: &Files) -> Result<Spec> 
         })?),
         None => None,
     };
-    let auth = match &raw.auth {
-        Some(value) => parse_auth_setting(&ctx, value, "auth", "key `auth`")?,
+    let oauth = match &raw.oauth {
+        Some(value) => {
+            let spec: OAuthSpec = ctx.de(value, "oauth", "key `oauth`")?;
+            spec.validate()
+                .map_err(|message| ctx.error("oauth", "key `oauth`", message))?;
+            Some(spec)
+        }
         None => None,
+    };
+    let auth = match (&raw.auth, &oauth) {
+        (Some(_), Some(_)) => {
+            return Err(ctx.error(
+                "auth",
+                "key `auth`",
+                "`auth` and `oauth` exclude each other: with `oauth`, endpoints take the access tokens it issues",
+            ));
+        }
+        (Some(value), None) => parse_auth_setting(&ctx, value, "auth", "key `auth`")?,
+        (None, Some(_)) => Some(Auth {
+            scheme: AuthScheme::OAuth,
+            wrong_status: 401,
+        }),
+        (None, None) => None,
     };
     let rate_limit = raw
         .rate_limit
@@ -197,6 +218,7 @@ pub(crate) fn parse_spec(file: &str, text: &str, files: &Files) -> Result<Spec> 
         now,
         table_options,
         rate_limit,
+        oauth,
         errors,
         endpoints: Vec::new(),
         faults,

@@ -4,6 +4,7 @@ mod auth;
 mod faults;
 mod filters;
 mod list_cache;
+mod oauth;
 mod observability;
 mod pagination;
 mod record_replay;

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 pub use connector::{LOSSY_FLOAT, Memory};
 pub use flaw::Flaw;
-pub use opaque::OpaqueDeletes;
+pub use opaque::with_opaque_deletes;
 
 /// The first id (`id`, `seq`, `agent_id`) the write-back helper gives a new record; the seeded
 /// records all have smaller ones.

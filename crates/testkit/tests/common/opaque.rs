@@ -2,19 +2,16 @@
 //! value, as a source whose deletes feed pages with opaque tokens would have. Check 10 cannot
 //! move such an offset past now, so it leaves the deletes feed unchecked.
 
-use lakeflow_connect::arrow_schema::SchemaRef;
-use lakeflow_connect::{
-    Error, LakeflowConnect, Offset, PartitionedRead, PartitionedStream, ReadOutput, Result,
-    TableMetadata, TableOptions,
-};
+use lakeflow_connect::{Error, LakeflowConnect, Offset, ReadOutput, Result, TableOptions};
+use lakeflow_testkit::{Intercept, Wrapped};
 use serde_json::{Value, json};
 
 use super::Memory;
 
-/// Delegates to the wrapped connector; only deletes offsets change shape:
+/// Around a `memory` connector, only deletes offsets change shape:
 /// `{"cursor": C, "after_id": N}` is `{"token": "idN@C"}` outside.
 #[derive(Debug)]
-pub struct OpaqueDeletes(pub Memory);
+pub struct OpaqueDeletes;
 
 fn encode(offset: &Offset) -> Offset {
     let cursor = offset
@@ -44,49 +41,26 @@ fn decode(table: &str, offset: &Offset) -> Result<Offset> {
     Ok(inner.as_object().cloned().unwrap_or_default())
 }
 
-impl LakeflowConnect for OpaqueDeletes {
-    fn list_tables(&self) -> Result<Vec<String>> {
-        self.0.list_tables()
-    }
-
-    fn get_table_schema(&self, table: &str, options: &TableOptions) -> Result<SchemaRef> {
-        self.0.get_table_schema(table, options)
-    }
-
-    fn read_table_metadata(&self, table: &str, options: &TableOptions) -> Result<TableMetadata> {
-        self.0.read_table_metadata(table, options)
-    }
-
-    fn read_table(
-        &self,
+impl Intercept<Memory> for OpaqueDeletes {
+    fn read_table_deletes<'a>(
+        &'a self,
+        inner: &'a Memory,
         table: &str,
         start: Option<&Offset>,
         options: &TableOptions,
-    ) -> Result<ReadOutput<'_>> {
-        self.0.read_table(table, start, options)
-    }
-
-    fn read_table_deletes(
-        &self,
-        table: &str,
-        start: Option<&Offset>,
-        options: &TableOptions,
-    ) -> Result<ReadOutput<'_>> {
+    ) -> Result<ReadOutput<'a>> {
         // The table first: an unknown table is reported before anything about the offset.
-        self.0.table(table)?;
-        let inner = start.map(|o| decode(table, o)).transpose()?;
-        let output = self.0.read_table_deletes(table, inner.as_ref(), options)?;
+        inner.table(table)?;
+        let inner_start = start.map(|o| decode(table, o)).transpose()?;
+        let output = inner.read_table_deletes(table, inner_start.as_ref(), options)?;
         Ok(ReadOutput {
             records: output.records,
             end_offset: output.end_offset.as_ref().map(encode),
         })
     }
+}
 
-    fn partitioned_reads(&self) -> Option<&dyn PartitionedRead> {
-        self.0.partitioned_reads()
-    }
-
-    fn partitioned_streams(&self) -> Option<&dyn PartitionedStream> {
-        self.0.partitioned_streams()
-    }
+/// A `memory` connector with opaque deletes offsets.
+pub fn with_opaque_deletes(memory: Memory) -> Wrapped<Memory, OpaqueDeletes> {
+    Wrapped::new(memory, OpaqueDeletes)
 }

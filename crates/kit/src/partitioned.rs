@@ -1,7 +1,7 @@
-//! Partitioned streams over oldest-first `since` listings (issues and their comments): the
-//! changes between two offsets, split into time ranges that are read in parallel.
+//! Partitioned streams over oldest-first `since` listings: the changes between two offsets,
+//! split into time ranges that are read in parallel.
 //!
-//! Offsets are those of [`super::ascending`], so plain and partitioned reads continue each
+//! Offsets are those of [`crate::ascending`], so plain and partitioned reads continue each
 //! other. The latest offset is `{"cursor": T}`, `T` the newest cursor listed (never past the
 //! horizon). A partition is `{"through": T}` plus, for the first one, the start position's
 //! `cursor` and `keys_at_cursor`: the records after that position (from `start_date` without
@@ -11,17 +11,17 @@ use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Offset, Partition, Record, RecordStream, Result};
 use lakeflow_http::RequestBuilder;
 
-use super::ascending::{Ascending, CURSOR, KEYS, Mark, caught_up, parse};
-use super::offset::{Builder, Fields, position};
-use super::promise::{Order, Promise};
-use super::{Extra, Snapshot};
-use crate::client::{GithubClient, next_page, objects};
+use crate::ascending::{Ascending, CURSOR, KEYS, Mark, caught_up, parse};
+use crate::offset::{Builder, Fields, position};
+use crate::promise::{Order, Promise};
+use crate::snapshot::Snapshot;
+use crate::source::objects;
 use crate::time::{SECOND, floor_second};
 
 const THROUGH: &str = "through";
 
 /// Builds a listing's first request: `(since, newest_first, per_page)`.
-pub(crate) type SinceRequest<'a> = dyn Fn(Option<DateTime<Utc>>, bool, u64) -> RequestBuilder + 'a;
+pub type SinceRequest<'a> = dyn Fn(Option<DateTime<Utc>>, bool, u64) -> RequestBuilder + 'a;
 
 /// The cursor of the first entry the listing gives oldest first (from `since`).
 fn oldest_cursor(
@@ -30,28 +30,28 @@ fn oldest_cursor(
     since: Option<DateTime<Utc>>,
 ) -> Result<Option<DateTime<Utc>>> {
     let ctx = asc.ctx;
-    let mut pages = GithubClient::pages(request(since, false, 1), "");
-    let Some(page) = next_page(&mut pages, &ctx.context())? else {
+    let mut pages = ctx.pages(request(since, false, 1), "");
+    let Some(page) = ctx.next_page(&mut pages)? else {
         return Ok(None);
     };
     asc.promise(since).page(&page)?;
     objects(&ctx.context(), page.records)?
         .first()
-        .map(|first| Ok(position(ctx.table.name(), first, asc.cursor, asc.key)?.0))
+        .map(|first| Ok(position(ctx.table, first, asc.cursor, asc.key)?.0))
         .transpose()
 }
 
 /// `{"cursor": T}`: `T` is the newest cursor at or before the horizon of the table's records on
 /// the first page listed newest first (the horizon itself when there is none), so that while
 /// nothing changes the latest offset stays put. An empty listing gives `start_date` or the Unix epoch.
-pub(crate) fn latest_offset(asc: &Ascending<'_>, request: &SinceRequest<'_>) -> Result<Offset> {
+pub fn latest_offset(asc: &Ascending<'_>, request: &SinceRequest<'_>) -> Result<Offset> {
     let ctx = asc.ctx;
-    let mut pages = GithubClient::pages(request(None, true, ctx.settings.per_page), "");
-    let records = match next_page(&mut pages, &ctx.context())? {
+    let mut pages = ctx.pages(request(None, true, ctx.settings.per_page), "");
+    let records = match ctx.next_page(&mut pages)? {
         Some(page) => {
             // The newest entry is only the first one if the server sorted newest first; taken
             // on faith, an oldest-first answer would end every stream at the oldest change.
-            let promise = Promise::new(ctx.table.name(), asc.cursor, asc.key, Order::NewestFirst);
+            let promise = Promise::new(ctx, asc.cursor, asc.key, Order::NewestFirst);
             promise.keep(asc.keep).page(&page)?;
             objects(&ctx.context(), page.records)?
         }
@@ -59,7 +59,7 @@ pub(crate) fn latest_offset(asc: &Ascending<'_>, request: &SinceRequest<'_>) -> 
     };
     let mut at = None;
     for record in records.iter().filter(|r| (asc.keep)(r)) {
-        let (cursor, _) = position(ctx.table.name(), record, asc.cursor, asc.key)?;
+        let (cursor, _) = position(ctx.table, record, asc.cursor, asc.key)?;
         if cursor <= ctx.horizon {
             at = Some(cursor);
             break;
@@ -75,7 +75,7 @@ pub(crate) fn latest_offset(asc: &Ascending<'_>, request: &SinceRequest<'_>) -> 
 
 /// Splits the changes after `start` up to `end` into at most `count` time ranges of whole
 /// seconds. Nothing is due (no partitions) when `start` covers `end`.
-pub(crate) fn partitions_between(
+pub fn partitions_between(
     asc: &Ascending<'_>,
     request: &SinceRequest<'_>,
     start: Option<&Offset>,
@@ -83,7 +83,7 @@ pub(crate) fn partitions_between(
     count: usize,
 ) -> Result<Vec<Partition>> {
     let ctx = asc.ctx;
-    let table = ctx.table.name();
+    let table = ctx.table;
     let from = parse(table, start, &[CURSOR, KEYS])?;
     let end_fields = Fields::new(table, end, &[CURSOR])?;
     let through = end_fields.required_instant(CURSOR)?;
@@ -130,14 +130,14 @@ pub(crate) fn partitions_between(
 }
 
 /// The records of one partition, fetched page by page as the caller consumes them.
-pub(crate) fn read_partition(
+pub fn read_partition(
     asc: &Ascending<'_>,
     request: &SinceRequest<'_>,
     partition: &Partition,
-    extra: Extra,
+    decorate: impl Fn(&mut Record) + Send + 'static,
 ) -> Result<RecordStream<'static>> {
     let ctx = asc.ctx;
-    let table = ctx.table.name();
+    let table = ctx.table;
     let fields = Fields::new(table, partition, &[CURSOR, KEYS, THROUGH])?;
     let through = fields.required_instant(THROUGH)?;
     let from = if partition.contains_key(CURSOR) {
@@ -157,14 +157,15 @@ pub(crate) fn read_partition(
         Some(mark) => Some(mark.at - SECOND),
         None => floor.map(|at| at - SECOND),
     };
-    let pages = GithubClient::pages(request(since, false, ctx.settings.per_page), "");
-    let (cursor, key, keep) = (asc.cursor, asc.key, asc.keep);
+    let pages = ctx.pages(request(since, false, ctx.settings.per_page), "");
+    let (cursor, key, keep) = (asc.cursor.to_owned(), asc.key.to_owned(), asc.keep);
+    let table_name = table.to_owned();
     // `Some(deliver)`, or `None` once the listing is past the partition.
     let admit = move |record: &Record| -> Result<Option<bool>> {
         if !keep(record) {
             return Ok(Some(false));
         }
-        let (at, key) = position(table, record, cursor, key)?;
+        let (at, key) = position(&table_name, record, &cursor, &key)?;
         if at > through {
             return Ok(None);
         }
@@ -174,7 +175,7 @@ pub(crate) fn read_partition(
     };
     // The partition ends at the first record past `through`: only sound if the server sorts
     // and filters as asked, so every page is checked before its records are given.
-    let records = Snapshot::new(ctx.table, pages, extra)
+    let records = Snapshot::new(ctx, pages, decorate)
         .checked(asc.promise(since))
         .map(move |record| record.and_then(|r| Ok((admit(&r)?, r))))
         .take_while(|admitted| !matches!(admitted, Ok((None, _))))

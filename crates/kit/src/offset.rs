@@ -1,5 +1,6 @@
 //! Reading and writing offsets: JSON objects with named fields, checked on the way in so that an
-//! offset this connector did not produce is an error naming the table and the field.
+//! offset the connector did not produce is an error naming the table and the field; and where a
+//! record's cursor and key are (dot paths such as `commit.committer.date` or `user.id`).
 
 use chrono::{DateTime, Utc};
 use lakeflow_connect::{Error, Offset, Record, Result};
@@ -8,14 +9,14 @@ use serde_json::Value;
 use crate::time::{format_ts, parse_ts};
 
 /// The fields of an offset handed back to the connector, checked against the fields it may have.
-pub(crate) struct Fields<'a> {
+pub struct Fields<'a> {
     table: &'a str,
     offset: &'a Offset,
 }
 
 impl<'a> Fields<'a> {
     /// Checks that `offset` has no field outside `allowed`.
-    pub(crate) fn new(table: &'a str, offset: &'a Offset, allowed: &[&str]) -> Result<Self> {
+    pub fn new(table: &'a str, offset: &'a Offset, allowed: &[&str]) -> Result<Self> {
         if let Some(unknown) = offset.keys().find(|k| !allowed.contains(&k.as_str())) {
             return Err(Error::invalid_offset(
                 table,
@@ -28,12 +29,12 @@ impl<'a> Fields<'a> {
         Ok(Self { table, offset })
     }
 
-    pub(crate) fn invalid(&self, reason: String) -> Error {
+    pub fn invalid(&self, reason: String) -> Error {
         Error::invalid_offset(self.table, reason)
     }
 
     /// An RFC 3339 instant, if present.
-    pub(crate) fn instant(&self, name: &str) -> Result<Option<DateTime<Utc>>> {
+    pub fn instant(&self, name: &str) -> Result<Option<DateTime<Utc>>> {
         match self.offset.get(name) {
             None => Ok(None),
             Some(Value::String(text)) => parse_ts(text).map(Some).ok_or_else(|| {
@@ -44,13 +45,13 @@ impl<'a> Fields<'a> {
     }
 
     /// A required RFC 3339 instant.
-    pub(crate) fn required_instant(&self, name: &str) -> Result<DateTime<Utc>> {
+    pub fn required_instant(&self, name: &str) -> Result<DateTime<Utc>> {
         self.instant(name)?
             .ok_or_else(|| self.invalid(format!("`{name}` is missing")))
     }
 
     /// An array of keys (empty when absent).
-    pub(crate) fn keys(&self, name: &str) -> Result<Vec<Value>> {
+    pub fn keys(&self, name: &str) -> Result<Vec<Value>> {
         match self.offset.get(name) {
             None => Ok(Vec::new()),
             Some(Value::Array(keys)) if keys.iter().all(is_key) => Ok(keys.clone()),
@@ -61,7 +62,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A single key (a number or a string), if present.
-    pub(crate) fn key(&self, name: &str) -> Result<Option<Value>> {
+    pub fn key(&self, name: &str) -> Result<Option<Value>> {
         match self.offset.get(name) {
             None => Ok(None),
             Some(value) if is_key(value) => Ok(Some(value.clone())),
@@ -72,7 +73,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A non-negative integer, if present.
-    pub(crate) fn integer(&self, name: &str) -> Result<Option<u64>> {
+    pub fn integer(&self, name: &str) -> Result<Option<u64>> {
         match self.offset.get(name) {
             None => Ok(None),
             Some(value) => value.as_u64().map(Some).ok_or_else(|| {
@@ -84,7 +85,7 @@ impl<'a> Fields<'a> {
     }
 
     /// An object, if present.
-    pub(crate) fn object(&self, name: &str) -> Result<Option<&'a serde_json::Map<String, Value>>> {
+    pub fn object(&self, name: &str) -> Result<Option<&'a serde_json::Map<String, Value>>> {
         match self.offset.get(name) {
             None => Ok(None),
             Some(Value::Object(map)) => Ok(Some(map)),
@@ -99,33 +100,33 @@ fn is_key(value: &Value) -> bool {
 
 /// Builds an offset field by field.
 #[derive(Default)]
-pub(crate) struct Builder(Offset);
+pub struct Builder(Offset);
 
 impl Builder {
-    pub(crate) fn instant(mut self, name: &str, at: DateTime<Utc>) -> Self {
+    pub fn instant(mut self, name: &str, at: DateTime<Utc>) -> Self {
         self.0.insert(name.to_owned(), format_ts(at).into());
         self
     }
 
-    pub(crate) fn keys(mut self, name: &str, keys: &[Value]) -> Self {
+    pub fn keys(mut self, name: &str, keys: &[Value]) -> Self {
         if !keys.is_empty() {
             self.0.insert(name.to_owned(), Value::Array(keys.to_vec()));
         }
         self
     }
 
-    pub(crate) fn value(mut self, name: &str, value: Value) -> Self {
+    pub fn value(mut self, name: &str, value: Value) -> Self {
         self.0.insert(name.to_owned(), value);
         self
     }
 
-    pub(crate) fn build(self) -> Offset {
+    pub fn build(self) -> Offset {
         self.0
     }
 }
 
 /// The value at a dot-separated path of a record (`commit.committer.date`, `user.id`).
-pub(crate) fn value_at<'r>(record: &'r Record, path: &str) -> Option<&'r Value> {
+pub fn value_at<'r>(record: &'r Record, path: &str) -> Option<&'r Value> {
     let mut parts = path.split('.');
     let mut value = record.get(parts.next()?)?;
     for part in parts {
@@ -135,7 +136,7 @@ pub(crate) fn value_at<'r>(record: &'r Record, path: &str) -> Option<&'r Value> 
 }
 
 /// The instant at a dot path of a record; a record without one is a schema mismatch.
-pub(crate) fn instant_at(table: &str, record: &Record, path: &str) -> Result<DateTime<Utc>> {
+pub fn instant_at(table: &str, record: &Record, path: &str) -> Result<DateTime<Utc>> {
     value_at(record, path)
         .and_then(Value::as_str)
         .and_then(parse_ts)
@@ -143,14 +144,14 @@ pub(crate) fn instant_at(table: &str, record: &Record, path: &str) -> Result<Dat
             table: table.to_owned(),
             field: path.to_owned(),
             reason: format!(
-                "GitHub sent no RFC 3339 timestamp: {}",
+                "the source sent no RFC 3339 timestamp: {}",
                 value_at(record, path).unwrap_or(&Value::Null)
             ),
         })
 }
 
 /// A record's position in a listing: its cursor instant and its key.
-pub(crate) fn position(
+pub fn position(
     table: &str,
     record: &Record,
     cursor: &str,
@@ -164,7 +165,7 @@ pub(crate) fn position(
                 table: table.to_owned(),
                 field: key.to_owned(),
                 reason: format!(
-                    "GitHub sent a record without its key: {}",
+                    "the source sent a record without its key: {}",
                     other.unwrap_or(&Value::Null)
                 ),
             });

@@ -1,5 +1,5 @@
-//! Limit-on-the-fly over listings GitHub only sorts newest first and cannot filter by time
-//! (pull requests, issue events; the pull requests whose reviews are read).
+//! Newest first: limit-on-the-fly over listings the server only sorts newest first and cannot
+//! filter by time. An entry may be a record, or a parent whose children are the records.
 //!
 //! A *pass* delivers everything changed after the stored cursor, from the newest record down,
 //! and stops at the first record at or before the cursor. A batch that fills up ends the read
@@ -9,7 +9,7 @@
 //! - `{"cursor": C, "pass_top": T, "until": U, "keys_at_until": [..], "child": {..}, "page": P,
 //!   "per_page": N}`: a pass that started at `T`, newest first, and delivered everything after
 //!   `U` and the records at `U` with the listed keys; `child` is how far the records of a partly
-//!   read entry got (reviews); the batch stopped on page `P` of `N` records.
+//!   read entry got (its children); the batch stopped on page `P` of `N` records.
 //!
 //! The next read of the pass starts at page `P`, so a long pass costs about one request per page
 //! and one per batch rather than a walk from page 1 on every batch. The page is a hint, checked
@@ -27,10 +27,9 @@ use lakeflow_connect::{Offset, Record, Result};
 use lakeflow_http::{Page, Pages, RequestBuilder};
 use serde_json::{Map, Value};
 
-use super::ReadCtx;
-use super::offset::{Builder, Fields, position};
-use super::promise::{Order, Promise};
-use crate::client::{GithubClient, next_page, objects};
+use crate::offset::{Builder, Fields, position};
+use crate::promise::{Order, Promise};
+use crate::source::{ReadCtx, objects};
 
 const CURSOR: &str = "cursor";
 const TOP: &str = "pass_top";
@@ -42,22 +41,22 @@ const PER_PAGE: &str = "per_page";
 const FIELDS: [&str; 7] = [CURSOR, TOP, UNTIL, KEYS, CHILD, PAGE, PER_PAGE];
 
 /// How to read one newest-first listing.
-pub(crate) struct Descending<'a> {
+pub struct Descending<'a> {
     pub ctx: &'a ReadCtx<'a>,
     /// Dot path of the cursor field the listing is sorted by (`updated_at`, `created_at`).
-    pub cursor: &'static str,
+    pub cursor: &'a str,
     /// Dot path of the key.
-    pub key: &'static str,
+    pub key: &'a str,
 }
 
 /// Delivers one listed entry into the batch: the entry itself, or its children. Called with the
 /// entry, where a previous read left it (if it did), the batch, and how many records the batch
 /// still has room for.
-pub(crate) type Visitor<'v> =
+pub type Visitor<'v> =
     dyn FnMut(Record, Option<&Map<String, Value>>, &mut Vec<Record>, usize) -> Result<Visit> + 'v;
 
 /// What visiting one listed entry delivered.
-pub(crate) enum Visit {
+pub enum Visit {
     /// Everything it had.
     Done,
     /// The batch filled up first; the position within the entry, to resume from.
@@ -117,14 +116,14 @@ fn parse(table: &str, start: Option<&Offset>) -> Result<(Option<DateTime<Utc>>, 
 /// Reads one batch of a newest-first listing, starting with `request`. `visit` delivers an entry
 /// into the batch (the entry itself, or its children) with at most `room` records, given where a
 /// previous read left it (`child`).
-pub(crate) fn read_newest_first(
+pub fn read_newest_first(
     desc: &Descending<'_>,
     start: Option<&Offset>,
     request: &RequestBuilder,
     visit: &mut Visitor<'_>,
 ) -> Result<(Vec<Record>, Option<Offset>)> {
     let ctx = desc.ctx;
-    let table = ctx.table.name();
+    let table = ctx.table;
     let (cursor, pass) = parse(table, start)?;
     if pass.is_none() && cursor.is_some_and(|c| c >= ctx.horizon) {
         return Ok((Vec::new(), start.cloned()));
@@ -143,13 +142,14 @@ pub(crate) fn read_newest_first(
     let mut until = pass.as_ref().and_then(|p| p.until.clone());
     let mut child: Option<Map<String, Value>> = None;
     let mut complete = true;
+    // The cursor of the entry the batch filled up on.
+    let mut stopped_at = None;
     let context = ctx.context();
-    let (mut pages, first_page, mut current) =
-        open_at_hint(desc, pass.as_ref(), request, &context)?;
+    let (mut pages, first_page, mut current) = open_at_hint(desc, pass.as_ref(), request)?;
     let mut page_of_last = first_page;
     // A pass ends at the first entry at or before the cursor, and the page hint is trusted once
     // its first entry is covered: both only sound if the server lists newest first.
-    let mut promise = Promise::new(table, desc.cursor, desc.key, Order::NewestFirst);
+    let mut promise = Promise::new(ctx, desc.cursor, desc.key, Order::NewestFirst);
     'pages: while let Some(page) = current.take() {
         promise.page(&page)?;
         let number = first_page + u64::try_from(page.number).unwrap_or(1) - 1;
@@ -177,15 +177,25 @@ pub(crate) fn read_newest_first(
                     position.insert("key".to_owned(), key);
                     child = Some(position);
                     complete = false;
+                    stopped_at = Some(at);
                     break 'pages;
                 }
             }
             if records.len() >= max {
                 complete = false;
+                stopped_at = Some(at);
                 break 'pages;
             }
         }
-        current = next_page(&mut pages, &context)?;
+        current = ctx.next_page(&mut pages)?;
+    }
+    // A batch that fills up with entries at or before the cursor is re-reading the lookback:
+    // everything newer was delivered. Ending the pass there keeps a lookback wider than a batch
+    // from leaving every read unfinished (the reads would never catch up).
+    if !complete && stopped_at.zip(cursor).is_some_and(|(at, c)| at <= c) {
+        tracing::warn!(table, lookback = %lookback,
+            "more entries within the lookback than one batch holds; not re-reading the rest (raise max_records_per_batch or lower the lookback)");
+        complete = true;
     }
     let Some(top) = top else {
         // The pass found nothing after the cursor.
@@ -226,7 +236,6 @@ fn open_at_hint(
     desc: &Descending<'_>,
     pass: Option<&Pass>,
     request: &RequestBuilder,
-    context: &str,
 ) -> Result<(Pages, u64, Option<Page>)> {
     let ctx = desc.ctx;
     let per_page = ctx.settings.per_page.max(1);
@@ -238,10 +247,10 @@ fn open_at_hint(
     loop {
         let request = match hint {
             1 => request.clone(),
-            _ => request.clone().query("page", hint),
+            _ => ctx.source.at_page(request.clone(), hint),
         };
-        let mut pages = GithubClient::pages(request, "");
-        let first = next_page(&mut pages, context)?;
+        let mut pages = ctx.pages(request, "");
+        let first = ctx.next_page(&mut pages)?;
         if hint == 1 {
             return Ok((pages, hint, first));
         }
@@ -249,7 +258,7 @@ fn open_at_hint(
             .as_ref()
             .and_then(|p| p.records.first())
             .and_then(Value::as_object)
-            .map(|e| position(ctx.table.name(), e, desc.cursor, desc.key))
+            .map(|e| position(ctx.table, e, desc.cursor, desc.key))
             .transpose()?;
         let settled = lead
             .is_some_and(|(at, key)| at > ctx.horizon || pass.is_some_and(|p| p.covers(at, &key)));
@@ -261,7 +270,7 @@ fn open_at_hint(
 }
 
 /// The visit of a table whose entries are its records.
-pub(crate) fn deliver<'a>(decorate: &'a dyn Fn(&mut Record)) -> Box<Visitor<'a>> {
+pub fn deliver<'a>(decorate: &'a dyn Fn(&mut Record)) -> Box<Visitor<'a>> {
     Box::new(move |mut record, _, out, _| {
         decorate(&mut record);
         out.push(record);

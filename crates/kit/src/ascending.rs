@@ -1,5 +1,5 @@
-//! Limit-on-the-fly over listings sorted oldest first (issues, comments, stargazers), and over
-//! short listings read whole and sorted here (one pull request's reviews).
+//! Ascending cursors: limit-on-the-fly over listings sorted oldest first (filtered with `since`,
+//! or paged from a hint), and over short listings read whole and sorted here.
 //!
 //! Offset: `{"cursor": T}` means every record whose cursor is at or before `T` was delivered;
 //! `{"cursor": T, "keys_at_cursor": [..]}`, written when a batch stops inside a group of records
@@ -12,30 +12,29 @@ use lakeflow_connect::{Offset, Record, Result};
 use lakeflow_http::{Page, RequestBuilder};
 use serde_json::Value;
 
-use super::ReadCtx;
-use super::offset::{Builder, Fields, position};
-use super::promise::{Order, Promise};
-use crate::client::{GithubClient, next_page, objects};
+use crate::offset::{Builder, Fields, position};
+use crate::promise::{Order, Promise};
+use crate::source::{ReadCtx, objects};
 use crate::time::SECOND;
 
-pub(super) const CURSOR: &str = "cursor";
-pub(super) const KEYS: &str = "keys_at_cursor";
+pub const CURSOR: &str = "cursor";
+pub const KEYS: &str = "keys_at_cursor";
 const PAGE: &str = "page";
 const PER_PAGE: &str = "per_page";
 
 /// How to read one ascending listing.
-pub(crate) struct Ascending<'a> {
+pub struct Ascending<'a> {
     pub ctx: &'a ReadCtx<'a>,
     /// Dot path of the cursor field (`updated_at`, `starred_at`).
-    pub cursor: &'static str,
+    pub cursor: &'a str,
     /// Dot path of the key (`id`, `user.id`).
-    pub key: &'static str,
-    /// Whether a listed record belongs to the table: pull requests are left out of `issues`,
-    /// pending reviews (no `submitted_at` yet) out of `reviews`. Records left out do not count
-    /// towards the batch and do not move the position.
+    pub key: &'a str,
+    /// Whether a listed record belongs to the table (a listing may mix in records of another
+    /// table, or drafts without a cursor yet). Records left out do not count towards the batch
+    /// and do not move the position.
     pub keep: fn(&Record) -> bool,
-    /// Whether the listing's request applies `since` (issues and comments do; one pull
-    /// request's reviews are read whole), so that entries before it are a broken promise.
+    /// Whether the listing's request applies `since` (a listing read whole does not), so that
+    /// entries before it are a broken promise.
     pub filters_since: bool,
     /// Adds the connector's own fields (`repository_owner`, ...).
     pub decorate: &'a dyn Fn(&mut Record),
@@ -44,27 +43,22 @@ pub(crate) struct Ascending<'a> {
 impl Ascending<'_> {
     /// What the listing promises: oldest first by the cursor and, when it applies `since`, no
     /// entry before it.
-    pub(super) fn promise(&self, since: Option<DateTime<Utc>>) -> Promise {
-        Promise::new(
-            self.ctx.table.name(),
-            self.cursor,
-            self.key,
-            Order::OldestFirst,
-        )
-        .keep(self.keep)
-        .since(since.filter(|_| self.filters_since))
+    pub fn promise(&self, since: Option<DateTime<Utc>>) -> Promise {
+        Promise::new(self.ctx, self.cursor, self.key, Order::OldestFirst)
+            .keep(self.keep)
+            .since(since.filter(|_| self.filters_since))
     }
 }
 
 /// A position: records before `at` and, at `at`, those with `keys` (all of them when empty).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Mark {
+pub struct Mark {
     pub at: DateTime<Utc>,
     pub keys: Vec<Value>,
 }
 
 impl Mark {
-    pub(super) fn covers(&self, at: DateTime<Utc>, key: &Value) -> bool {
+    pub fn covers(&self, at: DateTime<Utc>, key: &Value) -> bool {
         at < self.at || (at == self.at && (self.keys.is_empty() || self.keys.contains(key)))
     }
 }
@@ -115,7 +109,7 @@ impl<'a> Scanner<'a> {
         if !(self.asc.keep)(&record) {
             return Ok(true);
         }
-        let (at, key) = position(ctx.table.name(), &record, self.asc.cursor, self.asc.key)?;
+        let (at, key) = position(ctx.table, &record, self.asc.cursor, self.asc.key)?;
         if at > ctx.horizon {
             self.scan.complete = true;
             return Ok(false);
@@ -162,7 +156,7 @@ impl<'a> Scanner<'a> {
     }
 }
 
-pub(super) fn parse(table: &str, start: Option<&Offset>, allowed: &[&str]) -> Result<Option<Mark>> {
+pub fn parse(table: &str, start: Option<&Offset>, allowed: &[&str]) -> Result<Option<Mark>> {
     let Some(offset) = start else { return Ok(None) };
     let fields = Fields::new(table, offset, allowed)?;
     Ok(Some(Mark {
@@ -172,7 +166,7 @@ pub(super) fn parse(table: &str, start: Option<&Offset>, allowed: &[&str]) -> Re
 }
 
 /// Whether a read from `mark` can find nothing: it is past the horizon.
-pub(super) fn caught_up(mark: Option<&Mark>, horizon: DateTime<Utc>) -> bool {
+pub fn caught_up(mark: Option<&Mark>, horizon: DateTime<Utc>) -> bool {
     mark.is_some_and(|m| m.at > horizon || (m.at == horizon && m.keys.is_empty()))
 }
 
@@ -192,14 +186,14 @@ fn end_offset(scan: &Scan, start: Option<&Offset>) -> Option<Offset> {
     }
 }
 
-/// Reads a listing that GitHub filters with an inclusive `since` and sorts oldest first.
+/// Reads a listing that the server filters with an inclusive `since` and sorts oldest first.
 /// `request(since)` builds its first request.
-pub(crate) fn read_since(
+pub fn read_since(
     asc: &Ascending<'_>,
     start: Option<&Offset>,
     request: &dyn Fn(Option<DateTime<Utc>>) -> RequestBuilder,
 ) -> Result<(Vec<Record>, Option<Offset>)> {
-    let table = asc.ctx.table.name();
+    let table = asc.ctx.table;
     let from = parse(table, start, &[CURSOR, KEYS])?;
     if caught_up(from.as_ref(), asc.ctx.horizon) {
         return Ok((Vec::new(), start.cloned()));
@@ -220,7 +214,7 @@ fn scan_since(
     lookback: TimeDelta,
     request: &dyn Fn(Option<DateTime<Utc>>) -> RequestBuilder,
 ) -> Result<Scan> {
-    // GitHub's `since` is inclusive. Where the rest of a second is still due (a tie group cut
+    // `since` is inclusive. Where the rest of a second is still due (a tie group cut
     // by the batch size, or `start_date`), ask from one second earlier, so those records come
     // back even from a server that reads `since` as exclusive; covered records are skipped.
     let since = match from {
@@ -230,12 +224,11 @@ fn scan_since(
         None => asc.ctx.settings.start_date.map(|at| at - SECOND),
     };
     let mut scanner = Scanner::new(asc, from, lookback > TimeDelta::zero());
-    let mut pages = GithubClient::pages(request(since), "");
-    let context = asc.ctx.context();
+    let mut pages = asc.ctx.pages(request(since), "");
     // The scan stops at the first record past the horizon and takes the rest as complete: only
     // sound if the server sorts and filters as asked.
     let mut promise = asc.promise(since);
-    while let Some(page) = next_page(&mut pages, &context)? {
+    while let Some(page) = asc.ctx.next_page(&mut pages)? {
         promise.page(&page)?;
         if !scanner.offer_all(page.records)? {
             return Ok(scanner.finish(false));
@@ -245,29 +238,29 @@ fn scan_since(
 }
 
 /// Reads a short listing whole and sorts it here by (cursor, key), for a listing the server does
-/// not sort by the cursor (one pull request's reviews are listed by id, and a review started
-/// early may be submitted after a later one). `check` vets each page for what the page walk
+/// not sort by the cursor (listed by id, say, where an entry created early may reach its cursor
+/// after a later one). `check` vets each page for what the page walk
 /// itself relies on.
 ///
 /// Offsets are those of [`read_since`] and mean the same (everything at or before `cursor`, and
 /// at it the `keys_at_cursor`), so offsets the table wrote before it sorted here still resume:
 /// they were only ever right where the listing happened to be in cursor order, and then they
 /// name the same records.
-pub(crate) fn read_whole(
+pub fn read_whole(
     asc: &Ascending<'_>,
     start: Option<&Offset>,
     request: RequestBuilder,
     check: &mut dyn FnMut(&Page) -> Result<()>,
 ) -> Result<(Vec<Record>, Option<Offset>)> {
-    let table = asc.ctx.table.name();
+    let table = asc.ctx.table;
     let from = parse(table, start, &[CURSOR, KEYS])?;
     if caught_up(from.as_ref(), asc.ctx.horizon) {
         return Ok((Vec::new(), start.cloned()));
     }
     let context = asc.ctx.context();
     let mut listed = Vec::new();
-    let mut pages = GithubClient::pages(request, "");
-    while let Some(page) = next_page(&mut pages, &context)? {
+    let mut pages = asc.ctx.pages(request, "");
+    while let Some(page) = asc.ctx.next_page(&mut pages)? {
         check(&page)?;
         for record in objects(&context, page.records)? {
             if (asc.keep)(&record) {
@@ -315,19 +308,19 @@ fn key_order(a: &Value, b: &Value) -> std::cmp::Ordering {
     }
 }
 
-/// Reads a listing sorted oldest first that takes no `since` (stargazers): pages are walked from
+/// Reads a listing sorted oldest first that takes no `since`: pages are walked from
 /// the page the previous read stopped on, kept in the offset as a hint.
 ///
-/// The hint is checked, not trusted: records only ever leave such a listing (a user unstars) or
+/// The hint is checked, not trusted: records only ever leave such a listing (an entry is removed) or
 /// join at its end, so a page whose first record was already delivered has only delivered
 /// records before it. If the first record is new, earlier records may have moved onto the page
 /// before, and the read steps back a page.
-pub(crate) fn read_paged(
+pub fn read_paged(
     asc: &Ascending<'_>,
     start: Option<&Offset>,
     request: &dyn Fn() -> RequestBuilder,
 ) -> Result<(Vec<Record>, Option<Offset>)> {
-    let table = asc.ctx.table.name();
+    let table = asc.ctx.table;
     let allowed = [CURSOR, KEYS, PAGE, PER_PAGE];
     let from = parse(table, start, &allowed)?;
     if caught_up(from.as_ref(), asc.ctx.horizon) {
@@ -344,10 +337,9 @@ pub(crate) fn read_paged(
         }
         None => 1,
     };
-    let context = asc.ctx.context();
     let (mut pages, first) = loop {
-        let mut pages = GithubClient::pages(request().query("page", hint), "");
-        let first = next_page(&mut pages, &context)?;
+        let mut pages = asc.ctx.pages(asc.ctx.source.at_page(request(), hint), "");
+        let first = asc.ctx.next_page(&mut pages)?;
         let settled = first
             .as_ref()
             .and_then(|p| p.records.first())
@@ -378,7 +370,7 @@ pub(crate) fn read_paged(
             exhausted = false;
             break;
         }
-        current = next_page(&mut pages, &context)?;
+        current = asc.ctx.next_page(&mut pages)?;
     }
     let scan = scanner.finish(exhausted);
     let end = end_offset(&scan, start).map(|mut offset| {

@@ -1,4 +1,4 @@
-//! Sliding time windows (commits, workflow runs): each query covers `[since, until]`, at most
+//! Sliding time windows: each query covers `[since, until]`, at most
 //! `window_seconds` wide and never past the horizon, so no query scans a repository's whole
 //! history. A read walks windows oldest first until its batch is full.
 //!
@@ -10,37 +10,35 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Record, Result};
-use lakeflow_http::{Page, Pages, RequestBuilder, json_path, parse_link_header};
+use lakeflow_http::{Page, Pages, RequestBuilder, json_path};
 use serde_json::Value;
 
-use super::ReadCtx;
-use super::offset::{Builder, Fields, instant_at, position};
-use super::promise::{Order, Promise};
-use crate::client::{GithubClient, next_page, objects, with_context};
+use crate::offset::{Builder, Fields, position};
+use crate::source::{ReadCtx, objects};
 use crate::time::{SECOND, floor_second};
 
-pub(crate) const SINCE: &str = "since";
-pub(crate) const UNTIL: &str = "until";
-pub(crate) const AFTER: &str = "after";
-pub(crate) const PAGE: &str = "page";
-pub(crate) const PER_PAGE: &str = "per_page";
+pub const SINCE: &str = "since";
+pub const UNTIL: &str = "until";
+pub const AFTER: &str = "after";
+pub const PAGE: &str = "page";
+pub const PER_PAGE: &str = "per_page";
 /// Every field a window position writes.
-pub(crate) const FIELDS: [&str; 5] = [SINCE, UNTIL, AFTER, PAGE, PER_PAGE];
+pub const FIELDS: [&str; 5] = [SINCE, UNTIL, AFTER, PAGE, PER_PAGE];
 
 /// How to read one windowed listing.
-pub(crate) struct Windowed<'a> {
+pub struct Windowed<'a> {
     pub ctx: &'a ReadCtx<'a>,
     /// Dot path of the field the window filters on (`commit.committer.date`, `created_at`).
-    pub cursor: &'static str,
+    pub cursor: &'a str,
     /// Dot path of the key.
-    pub key: &'static str,
+    pub key: &'a str,
     /// Where the records are in a response body (`""` for a bare array).
-    pub records_path: &'static str,
+    pub records_path: &'a str,
     /// The first request of the window `[since, until]` (both inclusive).
     pub request: &'a dyn Fn(DateTime<Utc>, DateTime<Utc>) -> RequestBuilder,
     /// The most results one query can page through, and where the body says how many matched
-    /// (workflow runs: 1000, `total_count`). Windows holding more are narrowed.
-    pub cap: Option<(u64, &'static str)>,
+    /// (say 1000, `total_count`). Windows holding more are narrowed.
+    pub cap: Option<(u64, &'a str)>,
     /// Where the history begins, when neither an offset nor `start_date` says.
     pub oldest: &'a dyn Fn() -> Result<Option<DateTime<Utc>>>,
     /// Adds the connector's own fields.
@@ -49,7 +47,7 @@ pub(crate) struct Windowed<'a> {
 
 /// A position in the windows.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct WindowPos {
+pub struct WindowPos {
     pub since: DateTime<Utc>,
     /// The window a batch filled up in, if any.
     pub open: Option<OpenWindow>,
@@ -57,7 +55,7 @@ pub(crate) struct WindowPos {
 
 /// A window read up to the record with key `after`, found on page `page` of `per_page`.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct OpenWindow {
+pub struct OpenWindow {
     pub until: DateTime<Utc>,
     pub after: Value,
     pub page: u64,
@@ -65,7 +63,7 @@ pub(crate) struct OpenWindow {
 }
 
 impl WindowPos {
-    pub(crate) fn parse(fields: &Fields<'_>) -> Result<Self> {
+    pub fn parse(fields: &Fields<'_>) -> Result<Self> {
         let since = fields.required_instant(SINCE)?;
         let open = match (fields.instant(UNTIL)?, fields.key(AFTER)?) {
             (Some(until), Some(after)) => Some(OpenWindow {
@@ -82,7 +80,7 @@ impl WindowPos {
         Ok(Self { since, open })
     }
 
-    pub(crate) fn write(&self, builder: Builder) -> Builder {
+    pub fn write(&self, builder: Builder) -> Builder {
         let builder = builder.instant(SINCE, self.since);
         match &self.open {
             Some(open) => builder
@@ -105,7 +103,7 @@ const MAX_WIDTH: TimeDelta = TimeDelta::days(3650);
 /// A window that lists nothing doubles the next one (up to ten years), so a quiet stretch of
 /// history costs a few requests rather than one per `window_seconds`; the next window with
 /// records brings the width back to `window_seconds`.
-pub(crate) fn read_windows(
+pub fn read_windows(
     w: &Windowed<'_>,
     pos: Option<WindowPos>,
     end: DateTime<Utc>,
@@ -199,7 +197,7 @@ fn scan_window(
     let mut listed = 0;
     for (attempt, (first_page, mut skip_to)) in attempts.iter().copied().enumerate() {
         if attempt > 0 && skip_to.is_none() {
-            tracing::warn!(table = ctx.table.name(), since = %since, until = %until,
+            tracing::warn!(table = ctx.table, since = %since, until = %until,
                 "the record a previous read stopped at is no longer listed (history rewritten?); reading its window again");
         }
         let (mut pages, first, narrowed) =
@@ -209,8 +207,8 @@ fn scan_window(
         while let Some(page) = current {
             let number = first_page + u64::try_from(page.number).unwrap_or(1) - 1;
             for record in objects(&context, page.records)? {
-                let (at, key) = position(ctx.table.name(), &record, w.cursor, w.key)?;
-                // GitHub filters these bounds itself; checking them again makes a window exact
+                let (at, key) = position(ctx.table, &record, w.cursor, w.key)?;
+                // The server filters these bounds itself; checking them again makes a window exact
                 // whatever the server does at its edges.
                 if at < since || at > until {
                     continue;
@@ -233,7 +231,7 @@ fn scan_window(
                     });
                 }
             }
-            current = next_page(&mut pages, &context)?;
+            current = ctx.next_page(&mut pages)?;
         }
         if skip_to.is_none() {
             break;
@@ -256,16 +254,15 @@ fn open_window(
     page: u64,
     may_narrow: bool,
 ) -> Result<(Pages, Option<Page>, DateTime<Utc>)> {
-    let context = w.ctx.context();
     let mut opened = None;
     let cap = w.cap.filter(|_| may_narrow).map(|c| c.0);
     let until = fit_window(since, until, cap, |s, u| {
         let mut request = (w.request)(s, u);
         if page > 1 {
-            request = request.query("page", page);
+            request = w.ctx.source.at_page(request, page);
         }
-        let mut pages = GithubClient::pages(request, w.records_path);
-        let first = next_page(&mut pages, &context)?;
+        let mut pages = w.ctx.pages(request, w.records_path);
+        let first = w.ctx.next_page(&mut pages)?;
         let total = match (w.cap, &first) {
             (Some((_, path)), Some(page)) => json_path(&page.body, path).and_then(Value::as_u64),
             _ => None,
@@ -279,7 +276,7 @@ fn open_window(
 
 /// The end of the first window from `since` no wider than `until` whose match count (`count`)
 /// is within `cap`: halved while over it, down to one second. Without a cap, `until` itself.
-pub(crate) fn fit_window(
+pub fn fit_window(
     since: DateTime<Utc>,
     mut until: DateTime<Utc>,
     cap: Option<u64>,
@@ -300,50 +297,6 @@ pub(crate) fn fit_window(
             _ => return Ok(until),
         }
     }
-}
-
-/// The cursor value of the oldest record of a newest-first listing: its last page, reached
-/// through `Link: rel="last"`, at one record per page. `None` when the listing is empty. `key`
-/// names entries in errors.
-pub(crate) fn oldest(
-    ctx: &ReadCtx<'_>,
-    request: RequestBuilder,
-    records_path: &str,
-    (cursor, key): (&'static str, &'static str),
-) -> Result<Option<DateTime<Utc>>> {
-    let context = ctx.context();
-    let request = request.query("per_page", 1);
-    let mut pages = GithubClient::pages(request, records_path);
-    let Some(first) = next_page(&mut pages, &context)? else {
-        return Ok(None);
-    };
-    let last = first
-        .response
-        .header_all("link")
-        .flat_map(parse_link_header)
-        .find(|(rel, _)| rel == "last")
-        .map(|(_, url)| url);
-    // The last entry is the oldest only if the server lists newest first: the first page's
-    // entry must not be older than the last page's, or windows would start too late.
-    let mut promise = Promise::new(ctx.table.name(), cursor, key, Order::NewestFirst);
-    promise.page(&first)?;
-    let records = match last {
-        None => first.records,
-        Some(url) => {
-            let last_page = GithubClient::pages(ctx.client.get(&url), records_path)
-                .next()
-                .transpose()
-                .map_err(|e| with_context(&context, e))?;
-            if let Some(page) = &last_page {
-                promise.page(page)?;
-            }
-            last_page.map(|p| p.records).unwrap_or_default()
-        }
-    };
-    let Some(record) = objects(&context, records)?.into_iter().last() else {
-        return Ok(None);
-    };
-    instant_at(ctx.table.name(), &record, cursor).map(Some)
 }
 
 #[cfg(test)]

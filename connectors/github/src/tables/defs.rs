@@ -1,0 +1,293 @@
+//! The table definitions: one entry of [`DEFS`] per table.
+
+use lakeflow_connect::IngestionType::{Append, Cdc};
+use lakeflow_connect::{Offset, ReadOutput, Record, Result};
+use lakeflow_kit::{TableDef, Tables};
+
+use super::{UpdatedListing, history, issues, pulls, repository};
+use crate::config::{
+    LOOKBACK, MAX_RECORDS, ORG, OWNER, PER_PAGE, PULL_NUMBER, REPO, SHA, START_DATE,
+    STREAM_PARTITIONS, TABLE_OPTIONS, WINDOW,
+};
+use crate::read::{Extra, ReadCtx};
+
+/// One batch of an incremental table, from `start`, records decorated with the extra fields.
+type BatchFn = fn(&ReadCtx<'_>, Option<&Offset>, &Extra) -> Result<(Vec<Record>, Option<Offset>)>;
+/// A whole snapshot table as a stream, records decorated with the extra fields.
+type SnapshotFn = fn(&ReadCtx<'_>, Extra) -> Result<ReadOutput<'static>>;
+
+/// How `read_table` reads a table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Read {
+    Batch(BatchFn),
+    Snapshot(SnapshotFn),
+}
+
+/// What a table definition says about reading it: the read, and the default width of its query
+/// windows (used by windowed tables only).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reader {
+    pub read: Read,
+    pub window_seconds: u64,
+}
+
+/// A week of commits per window unless a table says otherwise.
+const DEFAULT_WINDOW_SECONDS: u64 = 604_800;
+
+const fn batch(read: BatchFn) -> Reader {
+    Reader {
+        read: Read::Batch(read),
+        window_seconds: DEFAULT_WINDOW_SECONDS,
+    }
+}
+
+const fn snapshot(read: SnapshotFn) -> Reader {
+    Reader {
+        read: Read::Snapshot(read),
+        window_seconds: DEFAULT_WINDOW_SECONDS,
+    }
+}
+
+pub(crate) type Def = TableDef<Reader, &'static UpdatedListing>;
+
+/// Every table, in the order `list_tables` gives them. Options are listed in the order of
+/// [`crate::config::TABLE_OPTION_CATALOGUE`], which error messages list them in.
+pub(crate) const DEFS: &[Def] = &[
+    TableDef::new(
+        "issues",
+        Cdc,
+        &["id"],
+        Some("updated_at"),
+        issues::issues_schema,
+        batch(issues::read_updated),
+    )
+    .options(&[
+        OWNER,
+        REPO,
+        START_DATE,
+        LOOKBACK,
+        MAX_RECORDS,
+        PER_PAGE,
+        STREAM_PARTITIONS,
+    ])
+    .stream(&issues::ISSUES),
+    TableDef::new(
+        "pull_requests",
+        Cdc,
+        &["id"],
+        Some("updated_at"),
+        pulls::pull_requests_schema,
+        batch(pulls::read_pull_requests),
+    )
+    .options(&[OWNER, REPO, START_DATE, LOOKBACK, MAX_RECORDS, PER_PAGE]),
+    TableDef::new(
+        "issue_comments",
+        Cdc,
+        &["id"],
+        Some("updated_at"),
+        issues::issue_comments_schema,
+        batch(issues::read_updated),
+    )
+    .options(&[
+        OWNER,
+        REPO,
+        START_DATE,
+        LOOKBACK,
+        MAX_RECORDS,
+        PER_PAGE,
+        STREAM_PARTITIONS,
+    ])
+    .stream(&issues::ISSUE_COMMENTS),
+    TableDef::new(
+        "review_comments",
+        Cdc,
+        &["id"],
+        Some("updated_at"),
+        issues::review_comments_schema,
+        batch(issues::read_updated),
+    )
+    .options(&[
+        OWNER,
+        REPO,
+        START_DATE,
+        LOOKBACK,
+        MAX_RECORDS,
+        PER_PAGE,
+        STREAM_PARTITIONS,
+    ])
+    .stream(&issues::REVIEW_COMMENTS),
+    TableDef::new(
+        "reviews",
+        Cdc,
+        &["id"],
+        Some("submitted_at"),
+        pulls::reviews_schema,
+        batch(pulls::read_reviews),
+    )
+    .options(&[
+        OWNER,
+        REPO,
+        START_DATE,
+        LOOKBACK,
+        MAX_RECORDS,
+        PER_PAGE,
+        PULL_NUMBER,
+    ]),
+    TableDef::new(
+        "commits",
+        Append,
+        &["sha"],
+        Some("commit.committer.date"),
+        history::commits_schema,
+        batch(history::read_commits),
+    )
+    .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE, WINDOW, SHA]),
+    TableDef::new(
+        "issue_events",
+        Append,
+        &["id"],
+        Some("created_at"),
+        issues::issue_events_schema,
+        batch(issues::read_issue_events),
+    )
+    .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE]),
+    TableDef::snapshot(
+        "releases",
+        &["id"],
+        history::releases_schema,
+        snapshot(history::read_releases),
+    )
+    .options(&[OWNER, REPO, PER_PAGE]),
+    // A day of workflow runs per window: busy repositories start hundreds a day.
+    TableDef::new(
+        "workflow_runs",
+        Cdc,
+        &["id"],
+        Some("updated_at"),
+        history::workflow_runs_schema,
+        Reader {
+            window_seconds: 86_400,
+            ..batch(history::read_workflow_runs)
+        },
+    )
+    .options(&[
+        OWNER,
+        REPO,
+        START_DATE,
+        LOOKBACK,
+        MAX_RECORDS,
+        PER_PAGE,
+        WINDOW,
+    ]),
+    TableDef::snapshot(
+        "repositories",
+        &["id"],
+        repository::repositories_schema,
+        snapshot(repository::read_repositories),
+    )
+    .options(&[PER_PAGE, ORG]),
+    TableDef::snapshot(
+        "branches",
+        &["owner", "repo", "name"],
+        repository::branches_schema,
+        snapshot(repository::read_branches),
+    )
+    .options(&[OWNER, REPO, PER_PAGE]),
+    TableDef::snapshot(
+        "collaborators",
+        &["owner", "repo", "id"],
+        repository::collaborators_schema,
+        snapshot(repository::read_collaborators),
+    )
+    .options(&[OWNER, REPO, PER_PAGE]),
+    TableDef::snapshot(
+        "assignees",
+        &["owner", "repo", "id"],
+        repository::assignees_schema,
+        snapshot(repository::read_assignees),
+    )
+    .options(&[OWNER, REPO, PER_PAGE]),
+    TableDef::new(
+        "stargazers",
+        Append,
+        &["user.id"],
+        Some("starred_at"),
+        repository::stargazers_schema,
+        batch(repository::read_stargazers),
+    )
+    .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE]),
+];
+
+/// The registry of [`DEFS`].
+pub(crate) static TABLES: Tables<Reader, &'static UpdatedListing> =
+    Tables::new(DEFS, TABLE_OPTIONS);
+
+#[cfg(test)]
+mod tests {
+    use lakeflow_connect::MAX_RECORDS_PER_BATCH;
+
+    use super::*;
+
+    /// The tables each option applied to when the list was written by hand: the derived list
+    /// must say the same.
+    #[test]
+    fn declared_options_are_the_hand_written_ones() {
+        const REPOSITORY: &[&str] = &[
+            "issues",
+            "pull_requests",
+            "issue_comments",
+            "review_comments",
+            "reviews",
+            "commits",
+            "issue_events",
+            "releases",
+            "workflow_runs",
+            "branches",
+            "collaborators",
+            "assignees",
+            "stargazers",
+        ];
+        const INCREMENTAL: &[&str] = &[
+            "issues",
+            "pull_requests",
+            "issue_comments",
+            "review_comments",
+            "reviews",
+            "commits",
+            "issue_events",
+            "workflow_runs",
+            "stargazers",
+        ];
+        const CDC: &[&str] = &[
+            "issues",
+            "pull_requests",
+            "issue_comments",
+            "review_comments",
+            "reviews",
+            "workflow_runs",
+        ];
+        let expected: [(&str, bool, &[&str]); 11] = [
+            ("owner", true, REPOSITORY),
+            ("repo", true, REPOSITORY),
+            ("start_date", false, INCREMENTAL),
+            ("lookback_seconds", false, CDC),
+            (MAX_RECORDS_PER_BATCH, false, INCREMENTAL),
+            ("per_page", false, &[]),
+            (
+                "stream_partitions",
+                false,
+                &["issues", "issue_comments", "review_comments"],
+            ),
+            ("window_seconds", false, &["commits", "workflow_runs"]),
+            ("org", false, &["repositories"]),
+            ("pull_number", false, &["reviews"]),
+            ("sha", false, &["commits"]),
+        ];
+        let declared: Vec<(&str, bool, &[&str])> = TABLE_OPTIONS
+            .iter()
+            .map(|spec| (spec.name, spec.required, spec.tables))
+            .collect();
+        assert_eq!(declared, expected);
+        assert_eq!(TABLES.declared_options(), TABLE_OPTIONS);
+    }
+}

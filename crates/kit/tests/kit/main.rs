@@ -1,0 +1,10 @@
+//! The kit's strategies against a real HTTP server on 127.0.0.1: the simulator serving
+//! `tests/simulator/spec.yaml` over a corpus with runs of equal cursor values.
+
+mod ascending;
+mod common;
+mod descending;
+mod partitioned;
+mod promise;
+mod snapshot;
+mod window;
