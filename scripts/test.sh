@@ -28,3 +28,10 @@ LAKEFLOW_AZURITE_BLOB="$node_dir/node_modules/.bin/azurite-blob" \
 grep -q "test result: ok. 3 passed" "$log" || { echo "the 3 object-store tests did not all run" >&2; exit 1; }
 rm -f "$log"
 scripts/test-python.sh  # the PySpark data source: wheel, test dependencies, pytest
+# Last: `lakeflow new demo` in a scratch copy of the workspace must build and pass conformance
+# (the template must not rot). It rebuilds the workspace crates from that copy, so nothing runs
+# after it; the count is checked as above.
+log="$(mktemp)"
+cargo test -p lakeflow-cli --locked --test cli -- --ignored a_generated_connector 2>&1 | tee "$log"
+grep -q "test result: ok. 1 passed" "$log" || { echo "the lakeflow new template test did not run" >&2; exit 1; }
+rm -f "$log"

@@ -28,6 +28,7 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
         MAX_RECORDS_PER_BATCH,
         "records per read",
     )],
+    auth: &[],
     constructor: |options| Ok(Box::new(Synthetic::new(options)?)),
     simulator: None,
 };

@@ -47,7 +47,9 @@ mod source;
 mod tables;
 mod time;
 
-use lakeflow_connect::{ConnectionOptions, ConnectorDescriptor, LakeflowConnect, Result};
+use lakeflow_connect::{
+    AuthKind, AuthMethod, ConnectionOptions, ConnectorDescriptor, LakeflowConnect, Result,
+};
 
 pub use connector::ExampleConnector;
 pub use options::{CONNECTION_OPTIONS, ClientConfig, TABLE_OPTIONS};
@@ -56,6 +58,14 @@ pub use source::{
     SourceConfig,
 };
 
+/// How the connector authenticates: an optional API key that the simulated store checks when
+/// one is set.
+pub const AUTH_METHODS: &[AuthMethod] = &[AuthMethod::new(
+    AuthKind::ApiKey,
+    &["api_key"],
+    "Optional dummy API key sent with every call (the simulated store checks it when set).",
+)];
+
 /// What the registry lists about the `example` connector.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     name: "example",
@@ -63,6 +73,7 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
                   for trying and testing Lakeflow without a network.",
     connection_options: CONNECTION_OPTIONS,
     table_options: TABLE_OPTIONS,
+    auth: AUTH_METHODS,
     constructor: construct,
     simulator: None,
 };

@@ -60,7 +60,8 @@ mod tables;
 mod time;
 
 use lakeflow_connect::{
-    ConnectionOptions, ConnectorDescriptor, EmbeddedSimulatorSpec, LakeflowConnect, Result,
+    AuthKind, AuthMethod, ConnectionOptions, ConnectorDescriptor, EmbeddedSimulatorSpec,
+    LakeflowConnect, Result,
 };
 
 pub use config::{CONNECTION_OPTIONS, ClientSettings, DEFAULT_BASE_URL, TABLE_OPTIONS};
@@ -112,6 +113,15 @@ pub static SIMULATOR: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {
     ],
 };
 
+/// How the connector authenticates: a token (personal access token or app installation token)
+/// sent as `Authorization: Bearer`.
+pub const AUTH_METHODS: &[AuthMethod] = &[AuthMethod::new(
+    AuthKind::ApiToken,
+    &["token"],
+    "Personal access token (fine-grained or classic) or app installation token, sent as \
+     `Authorization: Bearer`.",
+)];
+
 /// What the registry lists about the `github` connector.
 pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     name: "github",
@@ -119,6 +129,7 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
                   releases, workflow runs, repositories, branches, people and stargazers.",
     connection_options: CONNECTION_OPTIONS,
     table_options: TABLE_OPTIONS,
+    auth: AUTH_METHODS,
     constructor: construct,
     simulator: Some(&SIMULATOR),
 };

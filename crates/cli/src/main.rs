@@ -14,8 +14,8 @@ use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::commands::{
-    query::QueryArgs, read::ReadArgs, run::RunArgs, schema::SchemaArgs, simulate::SimulateArgs,
-    status::StatusArgs, tables::TablesArgs, test::TestArgs,
+    new::NewArgs, query::QueryArgs, read::ReadArgs, run::RunArgs, schema::SchemaArgs,
+    simulate::SimulateArgs, status::StatusArgs, tables::TablesArgs, test::TestArgs,
 };
 use crate::output::ListFormat;
 use crate::pipeline::PipelineArgs;
@@ -71,6 +71,9 @@ enum Command {
     /// Prints one row per check and table (pass, fail or skip, with the evidence) and exits
     /// non-zero if any check failed.
     Test(TestArgs),
+    /// Create a connector crate from the template: `connectors/<NAME>/`, registered in the
+    /// workspace, ready for `lakeflow test <NAME>` against its simulator.
+    New(NewArgs),
 }
 
 /// The log filter without `LAKEFLOW_LOG`: our own warnings only. The Delta crates log internal
@@ -129,6 +132,7 @@ fn main() -> ExitCode {
         Command::Query(args) => commands::query::run(&args),
         Command::Simulate(args) => commands::simulate::run(&args),
         Command::Test(args) => commands::test::run(&args),
+        Command::New(args) => commands::new::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

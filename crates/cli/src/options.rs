@@ -273,6 +273,7 @@ mod tests {
         description: "a source for option tests",
         connection_options: CONNECTION,
         table_options: TABLE,
+        auth: &[],
         constructor: construct,
         simulator: None,
     };

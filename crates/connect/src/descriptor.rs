@@ -3,7 +3,8 @@
 use std::fmt;
 
 use crate::{
-    ConnectionOptions, Error, LakeflowConnect, OptionSpec, Redactor, Result, check_options,
+    AuthMethod, ConnectionOptions, Error, LakeflowConnect, OptionSpec, Redactor, Result,
+    check_options,
 };
 
 /// Builds a connector from its connection options.
@@ -20,6 +21,9 @@ pub struct ConnectorDescriptor {
     pub connection_options: &'static [OptionSpec],
     /// The table options it understands (each may apply to some tables only).
     pub table_options: &'static [OptionSpec],
+    /// The ways it can authenticate (each naming the connection options it reads); empty for
+    /// test-only sources.
+    pub auth: &'static [AuthMethod],
     /// Builds the connector.
     pub constructor: Constructor,
     /// The simulator spec and corpus its tests run against, compiled in so that
@@ -42,6 +46,7 @@ impl fmt::Debug for ConnectorDescriptor {
         f.debug_struct("ConnectorDescriptor")
             .field("name", &self.name)
             .field("description", &self.description)
+            .field("auth", &self.auth)
             .finish_non_exhaustive()
     }
 }
@@ -72,6 +77,31 @@ impl ConnectorDescriptor {
         self.connection_options.iter().any(|o| o.name == name)
     }
 
+    /// What is wrong with the auth declarations, one line each (empty when they are sound): an
+    /// option an auth method names that is not a declared connection option, or a method kind
+    /// declared twice. The registry's tests check every connector with it.
+    pub fn auth_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (i, method) in self.auth.iter().enumerate() {
+            if self.auth[..i].iter().any(|m| m.kind == method.kind) {
+                problems.push(format!(
+                    "{}: auth method `{}` is declared more than once",
+                    self.name, method.kind
+                ));
+            }
+            for option in method.options {
+                if !self.is_connection_option(option) {
+                    problems.push(format!(
+                        "{}: auth method `{}` names option `{option}`, which is not a declared \
+                         connection option",
+                        self.name, method.kind
+                    ));
+                }
+            }
+        }
+        problems
+    }
+
     /// Whether `name` is a declared table option (for any table).
     pub fn is_table_option(&self, name: &str) -> bool {
         self.table_options.iter().any(|o| o.name == name)
@@ -90,4 +120,76 @@ pub fn find_connector<'a>(
             name: name.to_owned(),
             available: registry.iter().map(|d| d.name.to_owned()).collect(),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::AuthKind;
+
+    fn refuse(_: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {
+        Err(Error::invalid_option("token", "", "test descriptor"))
+    }
+
+    const OPTIONS: &[OptionSpec] = &[
+        OptionSpec::required("token", "API token").secret(),
+        OptionSpec::optional("base_url", "API root"),
+    ];
+
+    fn with_auth(auth: &'static [AuthMethod]) -> ConnectorDescriptor {
+        ConnectorDescriptor {
+            name: "demo",
+            description: "test",
+            connection_options: OPTIONS,
+            table_options: &[],
+            auth,
+            constructor: refuse,
+            simulator: None,
+        }
+    }
+
+    #[test]
+    fn auth_methods_naming_declared_options_are_sound() {
+        const AUTH: &[AuthMethod] = &[
+            AuthMethod::new(AuthKind::ApiToken, &["token"], "bearer token"),
+            AuthMethod::new(AuthKind::None, &[], "no credential"),
+        ];
+        assert_eq!(with_auth(AUTH).auth_problems(), Vec::<String>::new());
+        assert!(with_auth(&[]).auth_problems().is_empty());
+    }
+
+    #[test]
+    fn an_auth_method_naming_an_undeclared_option_is_reported() {
+        const AUTH: &[AuthMethod] = &[AuthMethod::new(
+            AuthKind::OauthRefreshToken,
+            &["client_id", "token"],
+            "oauth",
+        )];
+        assert_eq!(
+            with_auth(AUTH).auth_problems(),
+            [
+                "demo: auth method `oauth_refresh_token` names option `client_id`, which is not a \
+              declared connection option"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_auth_kind_declared_twice_is_reported() {
+        const AUTH: &[AuthMethod] = &[
+            AuthMethod::new(AuthKind::ApiToken, &["token"], "one"),
+            AuthMethod::new(AuthKind::ApiToken, &["token"], "two"),
+        ];
+        assert_eq!(
+            with_auth(AUTH).auth_problems(),
+            ["demo: auth method `api_token` is declared more than once"]
+        );
+    }
+
+    #[test]
+    fn debug_shows_the_auth_methods() {
+        const AUTH: &[AuthMethod] = &[AuthMethod::new(AuthKind::Basic, &["token"], "basic")];
+        let debug = format!("{:?}", with_auth(AUTH));
+        assert!(debug.contains("Basic"), "{debug}");
+    }
 }

@@ -20,6 +20,7 @@
 //! assert_eq!(serde_json::to_string(&meta.ingestion_type).unwrap(), "\"cdc\"");
 //! ```
 
+mod auth;
 mod connector;
 mod descriptor;
 mod error;
@@ -28,6 +29,7 @@ mod metadata;
 mod options;
 mod redact;
 
+pub use auth::{AuthKind, AuthMethod};
 pub use connector::{
     LakeflowConnect, Namespaces, Offset, Partition, PartitionedRead, PartitionedStream, ReadOutput,
     Record, RecordStream,

@@ -428,6 +428,7 @@ mod tests {
         description: "echoes its base URL",
         connection_options: OPTIONS,
         table_options: &[],
+        auth: &[],
         constructor: construct,
         simulator: None,
     };

@@ -47,6 +47,28 @@ fn every_registered_connector_has_a_conformance_test() {
     assert!(!CONNECTORS.is_empty());
 }
 
+/// `lakeflow sources` shows how each source authenticates, and users configure it with the
+/// options the method names: every registered connector declares at least one auth method, and
+/// each option a method names is one of its connection options.
+#[test]
+fn every_registered_connector_declares_sound_auth_methods() {
+    let mut problems = Vec::new();
+    for descriptor in CONNECTORS {
+        if descriptor.auth.is_empty() {
+            problems.push(format!(
+                "{}: declares no auth method (use `AuthKind::None` when it needs none)",
+                descriptor.name
+            ));
+        }
+        problems.extend(descriptor.auth_problems());
+    }
+    assert!(
+        problems.is_empty(),
+        "unsound auth declarations:\n{}",
+        problems.join("\n")
+    );
+}
+
 /// The entries of [`REQUIRED`] that the code of `source` (without comments) lacks.
 fn lacking(source: &str) -> Vec<&'static str> {
     let code = without_comments(source);

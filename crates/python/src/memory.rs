@@ -34,6 +34,7 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
         OptionSpec::optional("partition_rows", "Rows per partition (default 250).")
             .for_tables(&["items"]),
     ],
+    auth: &[],
     constructor: |options| Ok(Box::new(Memory::new(options)?)),
     simulator: None,
 };

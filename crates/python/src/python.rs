@@ -298,7 +298,8 @@ fn option_specs(specs: &[OptionSpec]) -> Value {
         .collect()
 }
 
-/// The sources this module serves, as JSON: name, description, connection and table options.
+/// The sources this module serves, as JSON: name, description, auth methods, connection and
+/// table options.
 #[pyfunction]
 fn sources_json() -> String {
     registry::all()
@@ -307,6 +308,7 @@ fn sources_json() -> String {
             json!({
                 "name": d.name,
                 "description": d.description,
+                "auth": d.auth,
                 "connection_options": option_specs(d.connection_options),
                 "table_options": option_specs(d.table_options),
             })

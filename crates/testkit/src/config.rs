@@ -376,6 +376,7 @@ mod tests {
             OptionSpec::optional("base_url", "url"),
         ],
         table_options: &[],
+        auth: &[],
         constructor: construct,
         simulator: None,
     };

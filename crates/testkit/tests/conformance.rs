@@ -622,6 +622,7 @@ fn a_secret_in_debug_output_fails_secrets() {
 /// only has a `dyn LakeflowConnect`).
 static LEAKY: ConnectorDescriptor = ConnectorDescriptor {
     name: "leaky",
+    auth: &[],
     constructor: leaky,
     ..DESCRIPTOR
 };

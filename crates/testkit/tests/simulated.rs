@@ -90,6 +90,7 @@ static DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     description: "Items over HTTP, for the suite's simulator tests.",
     connection_options: CONNECTION,
     table_options: TABLE_OPTIONS,
+    auth: &[],
     constructor: construct,
     simulator: Some(&WITH_FAULTS),
 };

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod new;
 pub mod query;
 pub mod read;
 pub mod run;

@@ -1,7 +1,7 @@
 //! `lakeflow sources`: the connectors of the registry.
 
 use anyhow::Result;
-use lakeflow_connect::OptionSpec;
+use lakeflow_connect::{AuthMethod, OptionSpec};
 use serde::Serialize;
 
 use crate::output::{ListFormat, print_json, print_text_table};
@@ -10,6 +10,8 @@ use crate::output::{ListFormat, print_json, print_text_table};
 struct SourceInfo {
     name: &'static str,
     description: &'static str,
+    /// How the source authenticates: `{method, options, description}` each.
+    auth: &'static [AuthMethod],
     connection_options: Vec<OptionInfo>,
     table_options: Vec<OptionInfo>,
 }
@@ -42,6 +44,7 @@ pub fn run(format: ListFormat) -> Result<()> {
         .map(|d| SourceInfo {
             name: d.name,
             description: d.description,
+            auth: d.auth,
             connection_options: d.connection_options.iter().map(Into::into).collect(),
             table_options: d.table_options.iter().map(Into::into).collect(),
         })
@@ -65,11 +68,26 @@ pub fn run(format: ListFormat) -> Result<()> {
                         } else {
                             required.join(", ")
                         },
+                        auth_column(s.auth),
                         s.description.to_owned(),
                     ]
                 })
                 .collect();
-            print_text_table(&["SOURCE", "REQUIRED OPTIONS", "DESCRIPTION"], &rows)
+            print_text_table(
+                &["SOURCE", "REQUIRED OPTIONS", "AUTH", "DESCRIPTION"],
+                &rows,
+            )
         }
     }
+}
+
+/// The AUTH cell: the method names (`api_token, oauth_refresh_token`), `-` when none is declared.
+fn auth_column(auth: &[AuthMethod]) -> String {
+    if auth.is_empty() {
+        return "-".to_owned();
+    }
+    auth.iter()
+        .map(|m| m.kind.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 mod inputs;
 mod inspect;
 mod kill;
+mod new;
 mod object_store;
 mod secrets;
 mod simulate;
@@ -99,6 +100,27 @@ fn sources_lists_the_example_source() {
             .iter()
             .any(|o| o["name"] == "max_records_per_batch")
     );
+}
+
+#[test]
+fn sources_shows_how_github_authenticates() {
+    let text = stdout_of(&["sources"]);
+    let header = text.lines().next().unwrap_or_default();
+    assert!(header.contains(" AUTH "), "{text}");
+    let github = text
+        .lines()
+        .find(|l| l.starts_with("github "))
+        .unwrap_or_else(|| panic!("github listed: {text}"));
+    assert!(github.contains("api_token"), "{github}");
+    let json: Value = serde_json::from_str(&stdout_of(&["sources", "--format", "json"])).unwrap();
+    let github = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "github")
+        .expect("github listed");
+    assert_eq!(github["auth"][0]["method"], "api_token", "{github}");
+    assert_eq!(github["auth"][0]["options"], serde_json::json!(["token"]));
 }
 
 #[test]

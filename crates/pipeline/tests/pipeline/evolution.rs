@@ -26,6 +26,7 @@ const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
     description: "test",
     connection_options: &[],
     table_options: &[],
+    auth: &[],
     constructor: |_| Err(Error::not_supported("t", "construct")),
     simulator: None,
 };

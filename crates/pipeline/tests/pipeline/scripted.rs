@@ -27,6 +27,7 @@ pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
         MAX_RECORDS_PER_BATCH,
         "Most records one read returns (default: all).",
     )],
+    auth: &[],
     constructor: not_constructible,
     simulator: None,
 };

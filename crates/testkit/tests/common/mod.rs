@@ -118,6 +118,7 @@ pub static DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
         "Most records per read (default 10).",
     )
     .for_tables(BATCHED)],
+    auth: &[],
     constructor: construct,
     simulator: None,
 };

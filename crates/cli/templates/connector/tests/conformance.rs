@@ -1,0 +1,67 @@
+//! The generic conformance suite (`lakeflow_testkit`) on the `{{name}}` connector, offline
+//! against its simulator, and live against the API when `LAKEFLOW_{{NAME}}_API_TOKEN` and
+//! `LAKEFLOW_{{NAME}}_BASE_URL` are set.
+
+use lakeflow_connect::LakeflowConnect;
+use {{crate}}::{DESCRIPTOR, {{Name}}Connector};
+use lakeflow_testkit::{Check, Conformance, Outcome, live_connection};
+
+#[test]
+fn the_{{name}}_connector_passes_every_check() {
+    // As `lakeflow test` runs it: the suite starts the simulator, hands its URL over as
+    // `base_url` and sets `api_token` to the fake secret the spec accepts.
+    let report = Conformance::new(&DESCRIPTOR).run();
+    println!("{report}");
+    report.assert_passed();
+    for table in ["items", "categories"] {
+        for check in [
+            Check::Schema,
+            Check::Metadata,
+            Check::FirstRead,
+            Check::ColumnCoverage,
+            Check::Termination,
+            Check::Faults,
+        ] {
+            assert_eq!(
+                report.outcome(Some(table), check),
+                Some(Outcome::Pass),
+                "{table} {check}"
+            );
+        }
+    }
+    for check in [Check::BatchBounds, Check::Resume, Check::FarFutureOffset] {
+        assert_eq!(
+            report.outcome(Some("items"), check),
+            Some(Outcome::Pass),
+            "items {check}"
+        );
+    }
+    assert_eq!(report.outcome(None, Check::Secrets), Some(Outcome::Pass));
+}
+
+#[test]
+fn the_token_never_shows_in_debug() {
+    let options = [
+        ("base_url", "http://127.0.0.1:9"),
+        ("api_token", "not-to-be-printed"),
+    ]
+    .into_iter()
+    .collect();
+    let connector = {{Name}}Connector::new(&options).unwrap();
+    assert!(!format!("{connector:?}").contains("not-to-be-printed"));
+    assert_eq!(connector.list_tables().unwrap(), ["items", "categories"]);
+}
+
+#[test]
+fn conformance_live() {
+    // Only with the connection options set as `LAKEFLOW_{{NAME}}_<OPTION>` environment variables.
+    let Some(options) = live_connection(&DESCRIPTOR) else {
+        return;
+    };
+    Conformance::new(&DESCRIPTOR)
+        .live()
+        .connection(options)
+        .may_be_empty("items")
+        .run()
+        .assert_passed();
+}
