@@ -98,41 +98,16 @@ pub(crate) fn next_page(pages: &mut Pages, context: &str) -> Result<Option<Page>
     }
 }
 
-/// An HTTP error as a connector error whose message starts with what was being read.
+/// An HTTP error as a connector error whose message starts with what was being read: the kit's
+/// wording, with a hint on a 404.
 pub(crate) fn with_context(context: &str, error: lakeflow_http::Error) -> Error {
-    match Error::from(error) {
-        Error::Auth { message } => Error::Auth {
-            message: format!("{context}: {message}"),
-        },
-        Error::RateLimited {
-            retry_after,
-            message,
-        } => Error::RateLimited {
-            retry_after,
-            message: format!("{context}: {message}"),
-        },
-        Error::Transport {
-            status,
-            message,
-            retriable,
-        } => {
-            // GitHub answers 404, not 403, for a private repository the token cannot see.
-            let hint = if status == Some(404) {
-                " (no such repository or resource, or the token cannot see it)"
-            } else {
-                ""
-            };
-            Error::Transport {
-                status,
-                message: format!("{context}{hint}: {message}"),
-                retriable,
-            }
-        }
-        Error::Protocol { message } => Error::Protocol {
-            message: format!("{context}: {message}"),
-        },
-        other => other,
+    // GitHub answers 404, not 403, for a private repository the token cannot see.
+    if error.status() == Some(404) {
+        let context =
+            format!("{context} (no such repository or resource, or the token cannot see it)");
+        return lakeflow_kit::with_context(&context, error);
     }
+    lakeflow_kit::with_context(context, error)
 }
 
 pub(crate) use lakeflow_kit::objects;
