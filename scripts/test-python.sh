@@ -25,3 +25,6 @@ export PYSPARK_PYTHON="$venv/bin/python"
 # From the repository root, so the wheel is imported, not python/lakeflow_connect (which lacks the
 # compiled module). The conftest fails the run when fewer tests are collected than expected.
 "$venv/bin/pytest" -q -p no:cacheprovider python/tests "$@"
+# The host that runs the original's Python connectors (`python` source), on its own: its
+# protocol, the interface and pyspark stand-ins, and the installed packages winning over them.
+"$venv/bin/pytest" -q -p no:cacheprovider crates/pyhost/host/tests

@@ -18,7 +18,7 @@ Where the code runs:
 from __future__ import annotations
 
 import json
-from typing import Iterator, Optional, Sequence
+from typing import Dict, Iterator, Optional, Sequence
 
 import pyarrow as pa
 from pyspark.sql.datasource import (
@@ -69,10 +69,15 @@ class LakeflowDataSource(DataSource):
 
     #: The source used when the options name none; set by ``register(spark, source)``.
     default_source: Optional[str] = None
+    #: Options of the default source (a Python connector's ``class``), under the read's own.
+    default_options: Dict[str, str] = {}
 
     def __init__(self, options) -> None:
         super().__init__(options)
-        self.connector = Connector(dict(options), self.default_source)
+        given = dict(options)
+        if self.default_options and not any(k.lower() == "source" for k in given):
+            given = {**self.default_options, **given}
+        self.connector = Connector(given, self.default_source)
 
     @classmethod
     def name(cls) -> str:

@@ -3,8 +3,7 @@
 
 use lakeflow_connect::{Error, Result};
 use lakeflow_http::{
-    Auth, HttpClient, HttpConfig, Page, Pages, Pagination, RateLimitHeaders, RequestBuilder,
-    RetryPolicy,
+    Auth, HttpClient, HttpConfig, Pages, Pagination, RateLimitHeaders, RequestBuilder, RetryPolicy,
 };
 
 use crate::config::ClientSettings;
@@ -86,15 +85,6 @@ impl lakeflow_kit::PageSource for GithubClient {
 
     fn errors(&self) -> lakeflow_kit::ErrorMap {
         with_context
-    }
-}
-
-/// Pulls the next page, naming `context` (the table) in errors.
-pub(crate) fn next_page(pages: &mut Pages, context: &str) -> Result<Option<Page>> {
-    match pages.next() {
-        None => Ok(None),
-        Some(Ok(page)) => Ok(Some(page)),
-        Some(Err(error)) => Err(with_context(context, error)),
     }
 }
 

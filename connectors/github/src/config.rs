@@ -3,15 +3,13 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use lakeflow_connect::{
-    ConnectionOptions, Error, MAX_RECORDS_PER_BATCH, OptionSpec, Result, Secret, TableOptions,
-    check_options, parse_option, positive_option,
+    ConnectionOptions, Error, OptionSpec, Result, Secret, TableOptions, check_options, parse_option,
 };
-use lakeflow_kit::{OptionUse, declare};
+use lakeflow_kit::options::{Limits, base_url, required_secret, value};
+use lakeflow_kit::{OptionUse, ReadSettings, declare};
 
 use crate::tables::{DEFS, Table};
-use crate::time::parse_ts;
 
 /// The public GitHub API.
 pub const DEFAULT_BASE_URL: &str = "https://api.github.com";
@@ -43,35 +41,16 @@ pub const CONNECTION_OPTIONS: &[OptionSpec] = &[
 ];
 
 // The table options. Each table's definition (`crate::tables::DEFS`) lists the ones it takes;
-// which tables an option applies to is derived from those lists.
+// which tables an option applies to is derived from those lists. The kit declares and parses
+// the ones every strategy reads by; these are GitHub's own.
+
+pub(crate) use lakeflow_kit::options::{
+    LOOKBACK, MAX_RECORDS, PER_PAGE, START_DATE, STREAM_PARTITIONS, WINDOW,
+};
 
 pub(crate) const OWNER: OptionSpec =
     OptionSpec::required("owner", "Repository owner: a user or organization login.");
 pub(crate) const REPO: OptionSpec = OptionSpec::required("repo", "Repository name.");
-pub(crate) const START_DATE: OptionSpec = OptionSpec::optional(
-    "start_date",
-    "Read nothing older than this on the first read: RFC 3339 (2024-01-01T00:00:00Z) or a \
-     date (2024-01-01).",
-);
-pub(crate) const LOOKBACK: OptionSpec = OptionSpec::optional(
-    "lookback_seconds",
-    "Re-read changes this many seconds before the stored position (default 0); never stored.",
-);
-pub(crate) const MAX_RECORDS: OptionSpec = OptionSpec::optional(
-    MAX_RECORDS_PER_BATCH,
-    "Most records one read returns (default 1000).",
-);
-pub(crate) const PER_PAGE: OptionSpec =
-    OptionSpec::optional("per_page", "Records per API page, 1-100 (default 100).");
-pub(crate) const STREAM_PARTITIONS: OptionSpec = OptionSpec::optional(
-    "stream_partitions",
-    "Time ranges a partitioned stream splits the changes between two offsets into, to be \
-     read in parallel (default 4).",
-);
-pub(crate) const WINDOW: OptionSpec = OptionSpec::optional(
-    "window_seconds",
-    "Width of one query window over time (default: commits 604800, workflow_runs 86400).",
-);
 pub(crate) const ORG: OptionSpec = OptionSpec::optional(
     "org",
     "List this organization's repositories instead of the authenticated user's.",
@@ -107,8 +86,7 @@ static TABLE_OPTION_USE: OptionUse<{ DEFS.len() }, { TABLE_OPTION_CATALOGUE.len(
 /// The table options the connector reads, each with the tables it applies to.
 pub const TABLE_OPTIONS: &[OptionSpec] = &declare(TABLE_OPTION_CATALOGUE, &TABLE_OPTION_USE);
 
-const DEFAULT_MAX_RECORDS: u64 = 1000;
-const DEFAULT_STREAM_PARTITIONS: u64 = 4;
+/// GitHub serves at most 100 records a page.
 const MAX_PER_PAGE: u64 = 100;
 const DEFAULT_RATE_LIMIT_WAIT: u64 = 60;
 const DEFAULT_MAX_RETRY: u64 = 3900;
@@ -132,35 +110,12 @@ impl ClientSettings {
     /// # Errors
     /// [`Error::MissingOption`] without a token; [`Error::InvalidOption`] naming an unusable value.
     pub fn from_options(options: &ConnectionOptions) -> Result<Self> {
-        let token = options
-            .secret("token")
-            .ok_or_else(|| Error::MissingOption {
-                option: "token".to_owned(),
-                table: None,
-            })?;
-        if token.expose().trim().is_empty() {
-            // The value is blank, so echoing it reveals nothing.
-            return Err(Error::invalid_option("token", "", "must not be empty"));
-        }
-        let base_url = options
-            .get("base_url")
-            .unwrap_or(DEFAULT_BASE_URL)
-            .trim()
-            .trim_end_matches('/')
-            .to_owned();
-        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
-            return Err(Error::invalid_option(
-                "base_url",
-                &base_url,
-                "must be an http(s) URL such as https://api.github.com",
-            ));
-        }
         let seconds = |name: &str, default: u64| {
             parse_option(options.get(name), name, default).map(Duration::from_secs)
         };
         Ok(Self {
-            base_url,
-            token,
+            base_url: base_url(options, "base_url", Some(DEFAULT_BASE_URL))?,
+            token: required_secret(options, "token")?,
             rate_limit_wait: seconds("rate_limit_wait_seconds", DEFAULT_RATE_LIMIT_WAIT)?,
             max_retry: seconds("max_retry_seconds", DEFAULT_MAX_RETRY)?,
         })
@@ -184,42 +139,22 @@ impl Repo {
 /// The table options of one call, checked against the declarations and parsed.
 #[derive(Debug, Clone)]
 pub(crate) struct TableSettings {
+    /// What the kit's strategies read by (`start_date`, `per_page`, ...).
+    pub read: ReadSettings,
     pub repo: Option<Repo>,
-    pub max_records: usize,
-    pub per_page: u64,
-    pub stream_partitions: usize,
-    pub lookback: TimeDelta,
-    pub window: TimeDelta,
-    pub start_date: Option<DateTime<Utc>>,
     pub org: Option<String>,
     pub pull_number: Option<u64>,
     pub sha: Option<String>,
 }
 
 impl TableSettings {
-    /// The settings the kit's read strategies go by.
-    pub(crate) fn read_settings(&self) -> lakeflow_kit::ReadSettings {
-        lakeflow_kit::ReadSettings {
-            start_date: self.start_date,
-            lookback: self.lookback,
-            max_records: self.max_records,
-            per_page: self.per_page,
-            window: self.window,
-        }
-    }
-
     pub(crate) fn parse(table: Table, options: &TableOptions) -> Result<Self> {
         check_options(
             options.keys().map(String::as_str),
             table.options(),
             Some(table.name()),
         )?;
-        let get = |name: &str| {
-            options
-                .get(name)
-                .map(|v| v.trim())
-                .filter(|v| !v.is_empty())
-        };
+        let get = |name: &str| value(options, name);
         let repo = match (get("owner"), get("repo")) {
             (Some(owner), Some(name)) => Some(Repo {
                 owner: login("owner", owner)?,
@@ -230,30 +165,10 @@ impl TableSettings {
             (_, None) if table.is_repository_scoped() => return Err(missing("repo", table)),
             _ => None,
         };
-        let per_page = parse_option(get("per_page"), "per_page", MAX_PER_PAGE)?;
-        if !(1..=MAX_PER_PAGE).contains(&per_page) {
-            return Err(Error::invalid_option(
-                "per_page",
-                get("per_page").unwrap_or_default(),
-                "must be between 1 and 100",
-            ));
-        }
-        let max_records = positive_option(options, MAX_RECORDS_PER_BATCH, DEFAULT_MAX_RECORDS)?;
-        let stream_partitions =
-            positive_option(options, "stream_partitions", DEFAULT_STREAM_PARTITIONS)?;
-        let lookback = parse_option(get("lookback_seconds"), "lookback_seconds", 0_u64)?;
-        let window = positive_option(options, "window_seconds", table.default_window_seconds())?;
-        let start_date = get("start_date")
-            .map(|raw| {
-                parse_date(raw).ok_or_else(|| {
-                    Error::invalid_option(
-                        "start_date",
-                        raw,
-                        "expected RFC 3339 (2024-01-01T00:00:00Z) or a date (2024-01-01)",
-                    )
-                })
-            })
-            .transpose()?;
+        let limits = Limits {
+            max_per_page: MAX_PER_PAGE,
+            window: table.default_window(),
+        };
         let pull_number = get("pull_number")
             .map(|raw| {
                 raw.parse::<u64>()
@@ -263,13 +178,8 @@ impl TableSettings {
             })
             .transpose()?;
         Ok(Self {
+            read: ReadSettings::from_options(options, limits)?,
             repo,
-            max_records: usize::try_from(max_records).unwrap_or(usize::MAX),
-            per_page,
-            stream_partitions: usize::try_from(stream_partitions).unwrap_or(usize::MAX),
-            lookback: seconds("lookback_seconds", lookback)?,
-            window: seconds("window_seconds", window)?,
-            start_date,
             org: get("org").map(|org| login("org", org)).transpose()?,
             pull_number,
             sha: get("sha").map(ref_name).transpose()?,
@@ -320,25 +230,10 @@ fn ref_name(value: &str) -> Result<String> {
     Ok(value.to_owned())
 }
 
-/// RFC 3339, or a plain date meaning its midnight UTC.
-fn parse_date(raw: &str) -> Option<DateTime<Utc>> {
-    parse_ts(raw).or_else(|| {
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .ok()
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|naive| naive.and_utc())
-    })
-}
-
-fn seconds(option: &str, value: u64) -> Result<TimeDelta> {
-    i64::try_from(value)
-        .ok()
-        .and_then(TimeDelta::try_seconds)
-        .ok_or_else(|| Error::invalid_option(option, &value.to_string(), "too large"))
-}
-
 #[cfg(test)]
 mod tests {
+    use chrono::TimeDelta;
+
     use super::*;
 
     fn table(name: &str) -> Table {
@@ -376,20 +271,23 @@ mod tests {
     }
 
     #[test]
-    fn values_are_checked_and_named() {
+    fn github_values_are_checked_and_named() {
         let base = [("owner", "acme"), ("repo", "rover")];
         for (option, value, expected) in [
             ("owner", "acme/other", "only letters"),
             ("repo", "..", "only letters"),
+            ("pull_number", "x", "not a PR number"),
+            ("sha", "a b", "no spaces"),
             ("per_page", "101", "between 1 and 100"),
-            ("per_page", "many", "invalid digit"),
-            (MAX_RECORDS_PER_BATCH, "0", "at least 1"),
-            ("start_date", "yesterday", "RFC 3339"),
-            ("lookback_seconds", "-5", "invalid digit"),
         ] {
             let mut given = options(&base);
             given.insert(option.to_owned(), value.to_owned());
-            let err = TableSettings::parse(table("issues"), &given)
+            let table = if option == "pull_number" {
+                "reviews"
+            } else {
+                "commits"
+            };
+            let err = TableSettings::parse(Table::parse(table).unwrap(), &given)
                 .unwrap_err()
                 .to_string();
             assert!(
@@ -398,21 +296,16 @@ mod tests {
             );
         }
         let mut given = options(&base);
-        given.insert("pull_number".into(), "x".into());
-        let err = TableSettings::parse(table("reviews"), &given)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("pull_number"), "{err}");
         given.insert("pull_number".into(), "12".into());
-        given.insert("start_date".into(), "2024-03-01".into());
         let settings = TableSettings::parse(table("reviews"), &given).unwrap();
         assert_eq!(settings.pull_number, Some(12));
+        let commits = TableSettings::parse(table("commits"), &options(&base)).unwrap();
+        let runs = TableSettings::parse(table("workflow_runs"), &options(&base)).unwrap();
         assert_eq!(
-            settings.start_date,
-            parse_ts("2024-03-01T00:00:00Z"),
-            "a date is its midnight UTC"
+            (commits.read.window, runs.read.window),
+            (TimeDelta::weeks(1), TimeDelta::days(1)),
+            "each table's own default window"
         );
-        assert_eq!((settings.per_page, settings.max_records), (100, 1000));
     }
 
     #[test]

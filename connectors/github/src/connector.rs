@@ -12,7 +12,7 @@ use crate::client::GithubClient;
 use crate::config::{CONNECTION_OPTIONS, ClientSettings, TableSettings};
 use crate::read::ReadCtx;
 use crate::tables::{self, Rechecked, TABLES, Table};
-use crate::time::horizon;
+use lakeflow_kit::time::horizon;
 
 /// The `github` connector.
 ///
@@ -68,19 +68,17 @@ impl GithubConnector {
         with: impl FnOnce(&ReadCtx<'_>) -> Result<T>,
     ) -> Result<T> {
         let settings = TableSettings::parse(table, options)?;
-        let horizon = horizon(self.init);
         with(&ReadCtx {
-            client: &self.client,
-            table,
-            settings: &settings,
-            horizon,
-            rechecked: &self.rechecked,
             kit: lakeflow_kit::ReadCtx {
                 table: table.name(),
                 source: &self.client,
-                settings: settings.read_settings(),
-                horizon,
+                settings: settings.read,
+                horizon: horizon(self.init),
             },
+            client: &self.client,
+            table,
+            settings: &settings,
+            rechecked: &self.rechecked,
         })
     }
 }

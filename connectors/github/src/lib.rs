@@ -57,7 +57,6 @@ mod connector;
 mod read;
 mod schema;
 mod tables;
-mod time;
 
 use lakeflow_connect::{
     AuthKind, AuthMethod, ConnectionOptions, ConnectorDescriptor, EmbeddedSimulatorSpec,

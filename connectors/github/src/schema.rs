@@ -1,222 +1,213 @@
-//! Arrow building blocks for GitHub's objects. Nested objects stay structs (a user, a label, a
-//! milestone, a branch ref), ids are `Int64`, instants are `Timestamp(Microsecond, UTC)`.
+//! The tables' schemas, in Spark DDL (see [`lakeflow_kit::schema`]), from GitHub's objects:
+//! nested objects stay structs (a user, a label, a milestone, a branch ref), ids are `BIGINT`,
+//! instants `TIMESTAMP`.
 //!
-//! Every field is nullable unless GitHub always sends it: the converter rejects a record that
+//! Every column is nullable unless GitHub always sends it: the converter rejects a record that
 //! lacks a non-nullable field, and GitHub omits or nulls many fields depending on the token's
 //! permissions and the object's state.
 
-use std::sync::Arc;
-
-use lakeflow_connect::arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
-
-pub(crate) fn text(name: &str) -> Field {
-    Field::new(name, DataType::Utf8, true)
-}
-
-pub(crate) fn int(name: &str) -> Field {
-    Field::new(name, DataType::Int64, true)
-}
-
-pub(crate) fn flag(name: &str) -> Field {
-    Field::new(name, DataType::Boolean, true)
-}
-
-pub(crate) fn instant(name: &str) -> Field {
-    Field::new(
-        name,
-        DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-        true,
-    )
-}
-
-/// A key column: always present.
-pub(crate) fn required(field: Field) -> Field {
-    field.with_nullable(false)
-}
-
-pub(crate) fn object(name: &str, fields: Vec<Field>) -> Field {
-    Field::new(name, DataType::Struct(Fields::from(fields)), true)
-}
-
-pub(crate) fn list(name: &str, item: DataType) -> Field {
-    Field::new(
-        name,
-        DataType::List(Arc::new(Field::new("item", item, true))),
-        true,
-    )
-}
-
-pub(crate) fn schema(fields: Vec<Field>) -> SchemaRef {
-    Arc::new(Schema::new(fields))
-}
-
-fn struct_of(field: &Field) -> DataType {
-    field.data_type().clone()
-}
+use lakeflow_connect::arrow_schema::SchemaRef;
+use lakeflow_kit::schema::ddl;
 
 /// GitHub's "simple user": the account behind an author, assignee, actor, owner, ...
-pub(crate) fn user(name: &str) -> Field {
-    object(
-        name,
-        vec![
-            text("login"),
-            int("id"),
-            text("node_id"),
-            text("avatar_url"),
-            text("url"),
-            text("html_url"),
-            text("type"),
-            flag("site_admin"),
-        ],
-    )
-}
-
-pub(crate) fn users(name: &str) -> Field {
-    list(name, struct_of(&user("item")))
-}
-
-/// The user fields themselves, for tables whose records are users (assignees, collaborators).
-pub(crate) fn user_columns() -> Vec<Field> {
-    match user("").data_type() {
-        DataType::Struct(fields) => fields
-            .iter()
-            .map(|f| {
-                let f = f.as_ref().clone();
-                if f.name() == "id" || f.name() == "login" {
-                    required(f)
-                } else {
-                    f
-                }
-            })
-            .collect(),
-        _ => unreachable!("a user is a struct"),
-    }
-}
-
-pub(crate) fn labels(name: &str) -> Field {
-    let label = object(
-        "item",
-        vec![
-            int("id"),
-            text("node_id"),
-            text("url"),
-            text("name"),
-            text("description"),
-            text("color"),
-            flag("default"),
-        ],
-    );
-    list(name, struct_of(&label))
-}
-
-pub(crate) fn milestone(name: &str) -> Field {
-    object(
-        name,
-        vec![
-            text("url"),
-            text("html_url"),
-            int("id"),
-            text("node_id"),
-            int("number"),
-            text("title"),
-            text("description"),
-            user("creator"),
-            int("open_issues"),
-            int("closed_issues"),
-            text("state"),
-            instant("created_at"),
-            instant("updated_at"),
-            instant("due_on"),
-            instant("closed_at"),
-        ],
-    )
-}
-
+const USER: &str = "STRUCT<login STRING, id BIGINT, node_id STRING, avatar_url STRING, \
+    url STRING, html_url STRING, type STRING, site_admin BOOLEAN>";
+/// The user fields as columns, for tables whose records are users.
+const USER_COLUMNS: &str = "login STRING NOT NULL, id BIGINT NOT NULL, node_id STRING, \
+    avatar_url STRING, url STRING, html_url STRING, type STRING, site_admin BOOLEAN";
+const LABELS: &str = "ARRAY<STRUCT<id BIGINT, node_id STRING, url STRING, name STRING, \
+    description STRING, color STRING, default BOOLEAN>>";
 /// Reaction counts; GitHub names two of them `+1` and `-1`, and so do we.
-pub(crate) fn reactions(name: &str) -> Field {
-    object(
-        name,
-        vec![
-            text("url"),
-            int("total_count"),
-            int("+1"),
-            int("-1"),
-            int("laugh"),
-            int("hooray"),
-            int("confused"),
-            int("heart"),
-            int("rocket"),
-            int("eyes"),
-        ],
-    )
-}
-
-pub(crate) fn teams(name: &str) -> Field {
-    let team = object(
-        "item",
-        vec![
-            int("id"),
-            text("node_id"),
-            text("url"),
-            text("html_url"),
-            text("name"),
-            text("slug"),
-            text("description"),
-            text("privacy"),
-            text("notification_setting"),
-            text("permission"),
-        ],
-    );
-    list(name, struct_of(&team))
-}
+const REACTIONS: &str = "STRUCT<url STRING, total_count BIGINT, `+1` BIGINT, `-1` BIGINT, \
+    laugh BIGINT, hooray BIGINT, confused BIGINT, heart BIGINT, rocket BIGINT, eyes BIGINT>";
+const PERMISSIONS: &str =
+    "STRUCT<admin BOOLEAN, maintain BOOLEAN, push BOOLEAN, triage BOOLEAN, pull BOOLEAN>";
+/// Which repository a record was read from.
+const REPOSITORY_COLUMNS: &str = "repository_owner STRING NOT NULL, \
+    repository_name STRING NOT NULL";
 
 /// The repository summary nested in pull request refs and workflow runs.
-pub(crate) fn repository_summary(name: &str) -> Field {
-    object(
-        name,
-        vec![
-            int("id"),
-            text("node_id"),
-            text("name"),
-            text("full_name"),
-            flag("private"),
-            user("owner"),
-            text("html_url"),
-            text("description"),
-            flag("fork"),
-            text("url"),
-        ],
+fn repository_summary() -> String {
+    format!(
+        "STRUCT<id BIGINT, node_id STRING, name STRING, full_name STRING, private BOOLEAN, \
+         owner {USER}, html_url STRING, description STRING, fork BOOLEAN, url STRING>"
     )
 }
 
-/// `{"href": ...}` link objects under their relation names (`_links` of comments and reviews).
-pub(crate) fn links(name: &str, relations: &[&str]) -> Field {
-    object(
-        name,
-        relations
-            .iter()
-            .map(|rel| object(rel, vec![text("href")]))
-            .collect(),
+fn milestone() -> String {
+    format!(
+        "STRUCT<url STRING, html_url STRING, id BIGINT, node_id STRING, number BIGINT, \
+         title STRING, description STRING, creator {USER}, open_issues BIGINT, \
+         closed_issues BIGINT, state STRING, created_at TIMESTAMP, updated_at TIMESTAMP, \
+         due_on TIMESTAMP, closed_at TIMESTAMP>"
     )
 }
 
-/// `repository_owner` and `repository_name`: which repository a record was read from.
-pub(crate) fn repository_columns() -> Vec<Field> {
-    vec![
-        required(text("repository_owner")),
-        required(text("repository_name")),
-    ]
+pub(crate) fn issues() -> SchemaRef {
+    let milestone = milestone();
+    ddl(&format!(
+        "id BIGINT NOT NULL, node_id STRING, url STRING, repository_url STRING, html_url STRING,
+         number BIGINT, state STRING, state_reason STRING, title STRING, body STRING,
+         user {USER}, labels {LABELS}, assignee {USER}, assignees ARRAY<{USER}>,
+         milestone {milestone}, locked BOOLEAN, active_lock_reason STRING, comments BIGINT,
+         created_at TIMESTAMP, updated_at TIMESTAMP NOT NULL, closed_at TIMESTAMP,
+         author_association STRING, reactions {REACTIONS}, timeline_url STRING,
+         {REPOSITORY_COLUMNS}"
+    ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) fn pull_requests() -> SchemaRef {
+    let (milestone, repo) = (milestone(), repository_summary());
+    let branch = format!("STRUCT<label STRING, ref STRING, sha STRING, user {USER}, repo {repo}>");
+    ddl(&format!(
+        "id BIGINT NOT NULL, node_id STRING, url STRING, html_url STRING, diff_url STRING,
+         patch_url STRING, issue_url STRING, number BIGINT, state STRING, locked BOOLEAN,
+         title STRING, user {USER}, body STRING, labels {LABELS}, milestone {milestone},
+         active_lock_reason STRING, created_at TIMESTAMP, updated_at TIMESTAMP NOT NULL,
+         closed_at TIMESTAMP, merged_at TIMESTAMP, merge_commit_sha STRING, assignee {USER},
+         assignees ARRAY<{USER}>, requested_reviewers ARRAY<{USER}>,
+         requested_teams ARRAY<STRUCT<id BIGINT, node_id STRING, url STRING, html_url STRING,
+             name STRING, slug STRING, description STRING, privacy STRING,
+             notification_setting STRING, permission STRING>>,
+         head {branch}, base {branch}, author_association STRING,
+         auto_merge STRUCT<enabled_by {USER}, merge_method STRING, commit_title STRING,
+             commit_message STRING>,
+         draft BOOLEAN, {REPOSITORY_COLUMNS}"
+    ))
+}
 
-    #[test]
-    fn users_as_columns_keep_their_keys_required() {
-        let columns = user_columns();
-        let names: Vec<&str> = columns.iter().map(|f| f.name().as_str()).collect();
-        assert_eq!(names[..2], ["login", "id"]);
-        assert!(!columns[1].is_nullable() && columns[2].is_nullable());
-    }
+pub(crate) fn issue_comments() -> SchemaRef {
+    ddl(&format!(
+        "id BIGINT NOT NULL, node_id STRING, url STRING, html_url STRING, issue_url STRING,
+         body STRING, user {USER}, created_at TIMESTAMP, updated_at TIMESTAMP NOT NULL,
+         author_association STRING, reactions {REACTIONS}, {REPOSITORY_COLUMNS}"
+    ))
+}
+
+pub(crate) fn review_comments() -> SchemaRef {
+    ddl(&format!(
+        "id BIGINT NOT NULL, node_id STRING, url STRING, pull_request_review_id BIGINT,
+         diff_hunk STRING, path STRING, commit_id STRING, original_commit_id STRING,
+         in_reply_to_id BIGINT, user {USER}, body STRING, created_at TIMESTAMP,
+         updated_at TIMESTAMP NOT NULL, html_url STRING, pull_request_url STRING,
+         author_association STRING,
+         _links STRUCT<self STRUCT<href STRING>, html STRUCT<href STRING>,
+             pull_request STRUCT<href STRING>>,
+         start_line BIGINT, original_start_line BIGINT, start_side STRING, line BIGINT,
+         original_line BIGINT, side STRING, subject_type STRING, reactions {REACTIONS},
+         {REPOSITORY_COLUMNS}"
+    ))
+}
+
+pub(crate) fn reviews() -> SchemaRef {
+    ddl(&format!(
+        "id BIGINT NOT NULL, node_id STRING, user {USER}, body STRING, state STRING,
+         html_url STRING, pull_request_url STRING,
+         _links STRUCT<html STRUCT<href STRING>, pull_request STRUCT<href STRING>>,
+         submitted_at TIMESTAMP NOT NULL, commit_id STRING, author_association STRING,
+         pull_number BIGINT NOT NULL, {REPOSITORY_COLUMNS}"
+    ))
+}
+
+pub(crate) fn commits() -> SchemaRef {
+    let person = "STRUCT<name STRING, email STRING, date TIMESTAMP>";
+    ddl(&format!(
+        "sha STRING NOT NULL, node_id STRING,
+         commit STRUCT<author {person}, committer {person}, message STRING,
+             tree STRUCT<sha STRING, url STRING>, url STRING, comment_count BIGINT,
+             verification STRUCT<verified BOOLEAN, reason STRING, signature STRING,
+                 payload STRING, verified_at TIMESTAMP>>,
+         url STRING, html_url STRING, comments_url STRING, author {USER}, committer {USER},
+         parents ARRAY<STRUCT<sha STRING, url STRING, html_url STRING>>, {REPOSITORY_COLUMNS}"
+    ))
+}
+
+pub(crate) fn issue_events() -> SchemaRef {
+    ddl(&format!(
+        "id BIGINT NOT NULL, node_id STRING, url STRING, actor {USER}, event STRING,
+         commit_id STRING, commit_url STRING, created_at TIMESTAMP NOT NULL,
+         issue STRUCT<id BIGINT, node_id STRING, url STRING, html_url STRING, number BIGINT,
+             title STRING, state STRING>,
+         label STRUCT<name STRING, color STRING>, assignee {USER}, assigner {USER},
+         milestone STRUCT<title STRING>, rename STRUCT<from STRING, to STRING>,
+         review_requester {USER}, requested_reviewer {USER}, lock_reason STRING,
+         {REPOSITORY_COLUMNS}"
+    ))
+}
+
+pub(crate) fn releases() -> SchemaRef {
+    ddl(&format!(
+        "id BIGINT NOT NULL, node_id STRING, url STRING, html_url STRING, assets_url STRING,
+         upload_url STRING, tarball_url STRING, zipball_url STRING, tag_name STRING,
+         target_commitish STRING, name STRING, body STRING, draft BOOLEAN, prerelease BOOLEAN,
+         created_at TIMESTAMP, published_at TIMESTAMP, author {USER},
+         assets ARRAY<STRUCT<url STRING, browser_download_url STRING, id BIGINT,
+             node_id STRING, name STRING, label STRING, state STRING, content_type STRING,
+             size BIGINT, download_count BIGINT, created_at TIMESTAMP, updated_at TIMESTAMP,
+             uploader {USER}>>,
+         reactions {REACTIONS}, {REPOSITORY_COLUMNS}"
+    ))
+}
+
+pub(crate) fn workflow_runs() -> SchemaRef {
+    let repo = repository_summary();
+    let run_ref = "STRUCT<ref STRING, sha STRING, repo STRUCT<id BIGINT, url STRING, name STRING>>";
+    let git_person = "STRUCT<name STRING, email STRING>";
+    ddl(&format!(
+        "id BIGINT NOT NULL, name STRING, node_id STRING, head_branch STRING, head_sha STRING,
+         path STRING, display_title STRING, run_number BIGINT, event STRING, status STRING,
+         conclusion STRING, workflow_id BIGINT, check_suite_id BIGINT,
+         check_suite_node_id STRING, url STRING, html_url STRING,
+         pull_requests ARRAY<STRUCT<id BIGINT, number BIGINT, url STRING, head {run_ref},
+             base {run_ref}>>,
+         created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL, actor {USER},
+         triggering_actor {USER}, run_attempt BIGINT, run_started_at TIMESTAMP,
+         jobs_url STRING, logs_url STRING, check_suite_url STRING, artifacts_url STRING,
+         cancel_url STRING, rerun_url STRING, previous_attempt_url STRING,
+         workflow_url STRING,
+         head_commit STRUCT<id STRING, tree_id STRING, message STRING, timestamp TIMESTAMP,
+             author {git_person}, committer {git_person}>,
+         repository {repo}, head_repository {repo}, {REPOSITORY_COLUMNS}"
+    ))
+}
+
+pub(crate) fn repositories() -> SchemaRef {
+    ddl(&format!(
+        "id BIGINT NOT NULL, node_id STRING, name STRING, full_name STRING, private BOOLEAN,
+         owner {USER}, html_url STRING, description STRING, fork BOOLEAN, url STRING,
+         homepage STRING, language STRING, forks_count BIGINT, stargazers_count BIGINT,
+         watchers_count BIGINT, size BIGINT, default_branch STRING, open_issues_count BIGINT,
+         is_template BOOLEAN, topics ARRAY<STRING>, has_issues BOOLEAN, has_projects BOOLEAN,
+         has_wiki BOOLEAN, has_pages BOOLEAN, has_discussions BOOLEAN, archived BOOLEAN,
+         disabled BOOLEAN, visibility STRING, pushed_at TIMESTAMP, created_at TIMESTAMP,
+         updated_at TIMESTAMP, permissions {PERMISSIONS},
+         license STRUCT<key STRING, name STRING, spdx_id STRING, url STRING, node_id STRING>,
+         allow_forking BOOLEAN, web_commit_signoff_required BOOLEAN"
+    ))
+}
+
+pub(crate) fn branches() -> SchemaRef {
+    ddl(&format!(
+        "owner STRING NOT NULL, repo STRING NOT NULL, name STRING NOT NULL,
+         commit STRUCT<sha STRING, url STRING>, protected BOOLEAN, {REPOSITORY_COLUMNS}"
+    ))
+}
+
+pub(crate) fn collaborators() -> SchemaRef {
+    ddl(&format!(
+        "owner STRING NOT NULL, repo STRING NOT NULL, {USER_COLUMNS},
+         permissions {PERMISSIONS}, role_name STRING, {REPOSITORY_COLUMNS}"
+    ))
+}
+
+pub(crate) fn assignees() -> SchemaRef {
+    ddl(&format!(
+        "owner STRING NOT NULL, repo STRING NOT NULL, {USER_COLUMNS}, {REPOSITORY_COLUMNS}"
+    ))
+}
+
+pub(crate) fn stargazers() -> SchemaRef {
+    ddl(&format!(
+        "starred_at TIMESTAMP NOT NULL, user {USER}, {REPOSITORY_COLUMNS}"
+    ))
 }

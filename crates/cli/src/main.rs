@@ -24,6 +24,13 @@ use crate::pipeline::PipelineArgs;
 #[derive(Debug, Parser)]
 #[command(name = "lakeflow", version, about, long_about = None, propagate_version = true)]
 struct Cli {
+    /// Log the connectors' debug details too (a Python connector's traceback, each retry).
+    #[arg(long, short = 'v', global = true)]
+    verbose: bool,
+    /// The interpreter that runs Python connectors (source `python`) whose connection names
+    /// none (default: $LAKEFLOW_PYTHON, else `python3` on PATH).
+    #[arg(long, global = true, value_name = "PATH")]
+    python: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -81,19 +88,21 @@ enum Command {
 /// as warnings and errors that are no concern of the user's. A target matches every target it is
 /// a prefix of, so `lakeflow` covers each `lakeflow_*` crate; the connector crates come from the
 /// registry, so a connector with another name is covered too.
-fn default_log_filter() -> String {
+fn default_log_filter(verbose: bool) -> String {
+    let level = if verbose { "debug" } else { "warn" };
     std::iter::once("lakeflow")
         .chain(lakeflow_connectors::CONNECTOR_CRATES.iter().copied())
-        .map(|target| format!("{target}=warn"))
+        .map(|target| format!("{target}={level}"))
         .collect::<Vec<_>>()
         .join(",")
 }
 
 /// Logs go to stderr, filtered by `LAKEFLOW_LOG` (e.g. `LAKEFLOW_LOG=lakeflow_http=debug` shows
-/// every HTTP request, with secrets redacted); warnings only by default. Retries, whatever the
-/// filter, go to the returned [`waiting::Waiting`], for progress lines.
-fn init_logging() -> waiting::Waiting {
-    let user = std::env::var("LAKEFLOW_LOG").unwrap_or_else(|_| default_log_filter());
+/// every HTTP request, with secrets redacted); warnings only by default, our debug lines too
+/// with `--verbose`. Retries, whatever the filter, go to the returned [`waiting::Waiting`], for
+/// progress lines.
+fn init_logging(verbose: bool) -> waiting::Waiting {
+    let user = std::env::var("LAKEFLOW_LOG").unwrap_or_else(|_| default_log_filter(verbose));
     // The transport's own debug lines carry raw URLs and headers: always keep them quiet so
     // that no verbosity setting can print a credential.
     let filter = tracing_subscriber::EnvFilter::try_new(format!(
@@ -120,7 +129,10 @@ fn main() -> ExitCode {
         lakeflow_pipeline::bound_allocator_arenas();
     }
     lakeflow_pipeline::quiet_recovered_storage_panics();
-    let waiting = init_logging();
+    if let Some(python) = &cli.python {
+        lakeflow_pyhost::set_interpreter(python);
+    }
+    let waiting = init_logging(cli.verbose);
     let result = match cli.command {
         Command::Sources { format } => commands::sources::run(format),
         Command::Tables(args) => commands::tables::run(&args),
@@ -245,7 +257,7 @@ mod tests {
 
     #[test]
     fn the_default_log_filter_shows_our_warnings_only_and_names_every_connector_crate() {
-        let filter = super::default_log_filter();
+        let filter = super::default_log_filter(false);
         for krate in lakeflow_connectors::CONNECTOR_CRATES {
             assert!(
                 filter.split(',').any(|d| d == format!("{krate}=warn")),

@@ -23,6 +23,10 @@ pub struct SourceOptions {
     /// environment variable; `@@` and `@env:` start a literal value with `@` or `env:`.
     #[arg(long = "option", short = 'o', value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub options: Vec<(String, OptionValue)>,
+    /// A table option, `key=value` (repeatable): for sources that take any option both ways
+    /// (source `python`), where `--option` goes to the connection. Written like `--option`.
+    #[arg(long = "table-option", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub table_options: Vec<(String, OptionValue)>,
 }
 
 /// An `-o` value as written: the value itself, or where to read it from.
@@ -142,6 +146,17 @@ impl SourceOptions {
     ) -> Result<RoutedOptions> {
         let mut connection = ConnectionOptions::new();
         let mut table = TableOptions::new();
+        for (key, written) in &self.table_options {
+            if !descriptor.is_table_option(key) {
+                let known: Vec<&str> = descriptor.table_options.iter().map(|o| o.name).collect();
+                bail!(
+                    "unknown table option `{key}` for source `{}`; known table options: {}",
+                    descriptor.name,
+                    known.join(", ")
+                );
+            }
+            table.insert(key.clone(), written.resolve(key, env)?);
+        }
         for (key, written) in &self.options {
             let is_connection = descriptor.is_connection_option(key);
             if is_connection || descriptor.is_table_option(key) {
@@ -280,11 +295,35 @@ mod tests {
 
     fn route(raw: &[&str], env: &dyn Fn(&str) -> Option<OsString>) -> Result<RoutedOptions> {
         let options = raw.iter().map(|r| parse_key_value(r).unwrap()).collect();
-        SourceOptions { options }.route_with_env(&DESCRIPTOR, env)
+        SourceOptions {
+            options,
+            table_options: Vec::new(),
+        }
+        .route_with_env(&DESCRIPTOR, env)
     }
 
     fn no_env(_: &str) -> Option<OsString> {
         None
+    }
+
+    #[test]
+    fn table_options_given_as_such_go_to_the_table_and_must_be_declared() {
+        let given = SourceOptions {
+            options: vec![parse_key_value("token=t").unwrap()],
+            table_options: vec![parse_key_value("owner=acme").unwrap()],
+        };
+        let routed = given.route_with_env(&DESCRIPTOR, &no_env).unwrap();
+        assert_eq!(routed.table["owner"], "acme");
+        assert_eq!(routed.connection.get("token"), Some("t"));
+        let given = SourceOptions {
+            options: Vec::new(),
+            table_options: vec![parse_key_value("token=t").unwrap()],
+        };
+        let err = given.route_with_env(&DESCRIPTOR, &no_env).err().unwrap();
+        assert!(
+            err.to_string().starts_with("unknown table option `token`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -74,7 +74,7 @@ impl ConnectorDescriptor {
 
     /// Whether `name` is a declared connection option.
     pub fn is_connection_option(&self, name: &str) -> bool {
-        self.connection_options.iter().any(|o| o.name == name)
+        self.connection_options.iter().any(|o| o.accepts(name))
     }
 
     /// What is wrong with the auth declarations, one line each (empty when they are sound): an
@@ -104,7 +104,7 @@ impl ConnectorDescriptor {
 
     /// Whether `name` is a declared table option (for any table).
     pub fn is_table_option(&self, name: &str) -> bool {
-        self.table_options.iter().any(|o| o.name == name)
+        self.table_options.iter().any(|o| o.accepts(name))
     }
 }
 

@@ -112,6 +112,14 @@ pub enum Error {
         /// What was unexpected.
         message: String,
     },
+    /// The connector's own code failed: an exception raised by a Python connector, a connector
+    /// process that crashed or stopped answering. The message names the connector, the method
+    /// and the table.
+    #[error("{message}")]
+    Connector {
+        /// What failed, where.
+        message: String,
+    },
     /// The connector does not implement this operation for this table.
     #[error("`{operation}` is not supported for table `{table}`")]
     NotSupported {

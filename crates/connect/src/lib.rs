@@ -38,8 +38,8 @@ pub use descriptor::{ConnectorDescriptor, Constructor, EmbeddedSimulatorSpec, fi
 pub use error::{Error, Result};
 pub use metadata::{IngestionType, TableMetadata, field_at_path};
 pub use options::{
-    ConnectionOptions, MAX_RECORDS_PER_BATCH, OptionSpec, Secret, TableOptions, check_options,
-    parse_option, positive_option,
+    ANY_OPTION, ConnectionOptions, MAX_RECORDS_PER_BATCH, OptionSpec, Secret, TableOptions,
+    check_options, parse_option, positive_option,
 };
 pub use redact::{MIN_REDACTED_CHARS, Redactor};
 

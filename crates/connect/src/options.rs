@@ -12,6 +12,9 @@ pub type TableOptions = BTreeMap<String, String>;
 /// The option every incremental table honours: the most records one read returns.
 pub const MAX_RECORDS_PER_BATCH: &str = "max_records_per_batch";
 
+/// The name of the declaration that accepts any option ([`OptionSpec::any`]).
+pub const ANY_OPTION: &str = "*";
+
 /// A string that must never be shown: tokens, passwords, API keys.
 ///
 /// `Debug` and `Display` print `***`; the value is reachable only through [`Secret::expose`], so
@@ -90,6 +93,18 @@ impl OptionSpec {
             secret: true,
             ..self
         }
+    }
+
+    /// Any option not declared otherwise: for connectors that pass options through to code
+    /// that declares none (Python connectors written for the original take any string
+    /// options). Its name is [`ANY_OPTION`].
+    pub const fn any(description: &'static str) -> Self {
+        Self::optional(ANY_OPTION, description)
+    }
+
+    /// Whether this declaration accepts the option `name`: it names it, or accepts any.
+    pub fn accepts(&self, name: &str) -> bool {
+        self.name == name || self.name == ANY_OPTION
     }
 
     /// Restricts a table option to the given tables.
@@ -242,7 +257,7 @@ pub fn check_options<'a>(
         .collect();
     let given: Vec<&str> = given.into_iter().collect();
     for name in &given {
-        if !applicable.iter().any(|s| s.name == *name) {
+        if !applicable.iter().any(|s| s.accepts(name)) {
             return Err(Error::UnknownOption {
                 option: (*name).to_owned(),
                 table: table.map(str::to_owned),
@@ -265,6 +280,23 @@ pub fn check_options<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_catch_all_declaration_accepts_undeclared_options_but_keeps_required_ones() {
+        let specs = [
+            OptionSpec::required("class", "The connector."),
+            OptionSpec::any("Passed to the connector."),
+        ];
+        check_options(["class", "api_key", "region"], &specs, None).unwrap();
+        let err = check_options(["api_key"], &specs, None)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "missing required option `class`");
+        let err = check_options(["x"], &specs[..1], Some("t"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("unknown option `x` for table `t`"), "{err}");
+    }
 
     #[test]
     fn secret_is_redacted_everywhere() {

@@ -166,6 +166,9 @@ impl Redactor {
             Error::Protocol { message } => Error::Protocol {
                 message: s(message),
             },
+            Error::Connector { message } => Error::Connector {
+                message: s(message),
+            },
             Error::NotSupported { table, operation } => Error::NotSupported {
                 table: s(table),
                 operation: s(operation),

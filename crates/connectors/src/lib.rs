@@ -26,7 +26,7 @@ macro_rules! registry {
 }
 
 // One crate per connector: its `DESCRIPTOR` is registered under the crate's name.
-registry!(lakeflow_example, lakeflow_github);
+registry!(lakeflow_example, lakeflow_github, lakeflow_pyhost);
 
 /// The descriptor named `name`, or an error listing the known sources.
 pub fn find(name: &str) -> Result<&'static ConnectorDescriptor> {
@@ -46,8 +46,10 @@ mod tests {
         assert_eq!(CONNECTOR_CRATES.len(), CONNECTORS.len());
         // In the same order: the crate of `example` is `lakeflow_example`.
         for (descriptor, krate) in CONNECTORS.iter().zip(CONNECTOR_CRATES) {
+            // The `python` source lives in `lakeflow_pyhost` (`lakeflow_python` is the wheel).
+            let python = (descriptor.name, *krate) == ("python", "lakeflow_pyhost");
             assert!(
-                krate.ends_with(descriptor.name),
+                krate.ends_with(descriptor.name) || python,
                 "{krate} {}",
                 descriptor.name
             );

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use lakeflow_connectors::CONNECTORS;
+use lakeflow_connectors::{CONNECTOR_CRATES, CONNECTORS};
 
 /// What the code of a conformance test must contain: building the suite and asserting its
 /// report. Comments are left out before searching, so a mention in a comment does not count.
@@ -15,11 +15,18 @@ fn every_registered_connector_has_a_conformance_test() {
     // crates/connectors -> the workspace root.
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut missing = Vec::new();
-    for descriptor in CONNECTORS {
+    for (descriptor, krate) in CONNECTORS.iter().zip(CONNECTOR_CRATES) {
+        // `connectors/<name>`, or for a source built into the framework (`python`: the
+        // `lakeflow_pyhost` crate) `crates/<crate without lakeflow_>`.
+        let builtin = root
+            .join("crates")
+            .join(krate.trim_start_matches("lakeflow_"))
+            .join("tests/conformance.rs");
         let path = root
             .join("connectors")
             .join(descriptor.name)
             .join("tests/conformance.rs");
+        let path = if path.exists() { path } else { builtin };
         match std::fs::read_to_string(&path) {
             Ok(text) => {
                 let lacking = lacking(&text);

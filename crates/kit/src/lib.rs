@@ -30,11 +30,12 @@
 //! and paginated with `Link` headers:
 //!
 //! ```no_run
-//! use chrono::{DateTime, TimeDelta, Utc};
-//! use lakeflow_connect::{Offset, Record, Result};
+//! use chrono::{DateTime, Utc};
+//! use lakeflow_connect::{Offset, Record, Result, TableOptions};
 //! use lakeflow_http::{HttpClient, HttpConfig, Pages, Pagination, RequestBuilder};
 //! use lakeflow_kit::ascending::{Ascending, read_since};
 //! use lakeflow_kit::time::{format_ts, horizon};
+//! use lakeflow_kit::options::Limits;
 //! use lakeflow_kit::{PageSource, ReadCtx, ReadSettings};
 //!
 //! struct Client(HttpClient);
@@ -49,14 +50,13 @@
 //!     }
 //! }
 //!
-//! fn read_items(client: &Client, start: Option<&Offset>) -> Result<(Vec<Record>, Option<Offset>)> {
-//!     let settings = ReadSettings {
-//!         start_date: None,
-//!         lookback: TimeDelta::zero(),
-//!         max_records: 1000,
-//!         per_page: 100,
-//!         window: TimeDelta::days(1),
-//!     };
+//! fn read_items(
+//!     client: &Client,
+//!     start: Option<&Offset>,
+//!     options: &TableOptions,
+//! ) -> Result<(Vec<Record>, Option<Offset>)> {
+//!     // `start_date`, `max_records_per_batch`, ... from the table's options.
+//!     let settings = ReadSettings::from_options(options, Limits::per_page(100))?;
 //!     let ctx = ReadCtx { table: "items", source: client, settings, horizon: horizon(Utc::now()) };
 //!     let asc = Ascending {
 //!         ctx: &ctx,
@@ -77,14 +77,16 @@
 //! }
 //!
 //! let client = Client(HttpClient::new(HttpConfig::default().base_url("https://api.example.com")).unwrap());
-//! let (records, offset) = read_items(&client, None).unwrap();
+//! let (records, offset) = read_items(&client, None, &TableOptions::new()).unwrap();
 //! ```
 
 pub mod ascending;
 pub mod descending;
 pub mod offset;
+pub mod options;
 pub mod partitioned;
 pub mod promise;
+pub mod schema;
 pub mod snapshot;
 mod source;
 pub mod tables;

@@ -1,8 +1,8 @@
 //! Plain snapshot listings: every record of a listing, fetched page by page as the caller
 //! consumes them, so a snapshot never holds the whole table in memory.
 
-use lakeflow_connect::{Record, Result};
-use lakeflow_http::Pages;
+use lakeflow_connect::{ReadOutput, Record, Result};
+use lakeflow_http::{Pages, RequestBuilder};
 use serde_json::Value;
 
 use crate::promise::Promise;
@@ -36,6 +36,18 @@ impl Snapshot {
             decorate: Box::new(decorate),
             promise: None,
         }
+    }
+
+    /// A whole table: every record `request` lists (at `records_path` of each body), as the
+    /// output of a snapshot read (no offset).
+    pub fn read(
+        ctx: &ReadCtx<'_>,
+        request: RequestBuilder,
+        records_path: &str,
+        decorate: impl Fn(&mut Record) + Send + 'static,
+    ) -> ReadOutput<'static> {
+        let pages = ctx.pages(request, records_path);
+        ReadOutput::streaming(Self::new(ctx, pages, decorate), None)
     }
 
     /// Checks every page against `promise`; the first page that breaks it ends the stream with

@@ -45,6 +45,8 @@ pub struct ReadSettings {
     pub per_page: u64,
     /// The width of a time window.
     pub window: TimeDelta,
+    /// The time ranges a partitioned stream splits its changes into.
+    pub stream_partitions: usize,
 }
 
 /// Everything one read of a table needs.

@@ -29,6 +29,7 @@ pub(crate) fn ctx(table: &str) -> ReadCtx<'_> {
             max_records: 100,
             per_page: 100,
             window: TimeDelta::days(1),
+            stream_partitions: 4,
         },
         horizon: Utc::now(),
     }

@@ -10,10 +10,11 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Record, Result};
-use lakeflow_http::{Page, Pages, RequestBuilder, json_path};
+use lakeflow_http::{Page, Pages, RequestBuilder, json_path, parse_link_header};
 use serde_json::Value;
 
-use crate::offset::{Builder, Fields, position};
+use crate::offset::{Builder, Fields, instant_at, position};
+use crate::promise::{Order, Promise};
 use crate::source::{ReadCtx, objects};
 use crate::time::{SECOND, floor_second};
 
@@ -297,6 +298,83 @@ pub fn fit_window(
             _ => return Ok(until),
         }
     }
+}
+
+/// The records within `lookback_seconds` before `pos`, read again: for listings whose records
+/// change after their window was read without moving to a later window (a re-run keeps its
+/// creation time). Only when `pos` lies between windows with new windows due (a read from a
+/// caught-up offset stays empty, so reading from returned offsets still ends); the stored
+/// position never moves back.
+///
+/// If the re-read alone fills the batch, it is dropped: a batch of nothing but re-read records
+/// would leave the position where it was, and every later read would stop there again.
+pub fn read_lookback(w: &Windowed<'_>, pos: Option<&WindowPos>) -> Result<Vec<Record>> {
+    let ctx = w.ctx;
+    let lookback = ctx.settings.lookback;
+    let due = pos.filter(|p| p.open.is_none() && p.since <= ctx.horizon);
+    let Some(pos) = due.filter(|_| lookback > TimeDelta::zero()) else {
+        return Ok(Vec::new());
+    };
+    let back = WindowPos {
+        since: floor_second(pos.since - lookback),
+        open: None,
+    };
+    let mut again = Vec::new();
+    read_windows(w, Some(back), pos.since - SECOND, &mut again)?;
+    if again.len() >= ctx.settings.max_records {
+        tracing::warn!(
+            table = ctx.table,
+            lookback_seconds = lookback.num_seconds(),
+            "more records within the lookback than one batch holds; not re-reading them (raise max_records_per_batch or lower lookback_seconds)"
+        );
+        again.clear();
+    }
+    Ok(again)
+}
+
+/// The cursor of the oldest record of a newest-first listing, where windows start when neither
+/// an offset nor `start_date` says: the record on its last page, reached through
+/// `Link: rel="last"` and fetched with `follow`. `request` should ask for one record a page.
+/// `None` when the listing is empty.
+///
+/// The last entry is the oldest only if the server lists newest first, so the first page's
+/// entry must not be older than the last page's (else windows would start too late).
+pub fn oldest_on_last_page(
+    ctx: &ReadCtx<'_>,
+    request: RequestBuilder,
+    follow: &dyn Fn(&str) -> RequestBuilder,
+    records_path: &str,
+    (cursor, key): (&str, &str),
+) -> Result<Option<DateTime<Utc>>> {
+    let mut pages = ctx.pages(request, records_path);
+    let Some(first) = ctx.next_page(&mut pages)? else {
+        return Ok(None);
+    };
+    let last = first
+        .response
+        .header_all("link")
+        .flat_map(parse_link_header)
+        .find(|(rel, _)| rel == "last")
+        .map(|(_, url)| url);
+    let mut promise = Promise::new(ctx, cursor, key, Order::NewestFirst);
+    promise.page(&first)?;
+    let records = match last {
+        None => first.records,
+        Some(url) => {
+            let mut pages = ctx.pages(follow(&url), records_path);
+            match ctx.next_page(&mut pages)? {
+                Some(page) => {
+                    promise.page(&page)?;
+                    page.records
+                }
+                None => Vec::new(),
+            }
+        }
+    };
+    let Some(record) = objects(&ctx.context(), records)?.pop() else {
+        return Ok(None);
+    };
+    instant_at(ctx.table, &record, cursor).map(Some)
 }
 
 #[cfg(test)]

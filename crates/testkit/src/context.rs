@@ -284,7 +284,7 @@ impl Run {
             .descriptor
             .table_options
             .iter()
-            .any(|o| o.name == MAX_RECORDS_PER_BATCH && o.applies_to(&t.name))
+            .any(|o| o.accepts(MAX_RECORDS_PER_BATCH) && o.applies_to(&t.name))
     }
 
     /// The pass at `max_records_per_batch = small_batch` (`None` when the table does not declare

@@ -188,7 +188,7 @@ fn select_tables(run: &Run, rows: &mut Vec<Row>) -> Vec<TableCtx> {
                     .descriptor
                     .table_options
                     .iter()
-                    .any(|o| o.name == key.as_str() && o.applies_to(&name))
+                    .any(|o| o.accepts(key) && o.applies_to(&name))
             })
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();

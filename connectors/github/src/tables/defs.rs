@@ -1,7 +1,8 @@
 //! The table definitions: one entry of [`DEFS`] per table.
 
+use chrono::TimeDelta;
 use lakeflow_connect::IngestionType::{Append, Cdc};
-use lakeflow_connect::{Offset, ReadOutput, Record, Result};
+use lakeflow_connect::{Offset, OptionSpec, ReadOutput, Record, Result};
 use lakeflow_kit::{TableDef, Tables};
 
 use super::{UpdatedListing, history, issues, pulls, repository};
@@ -10,6 +11,7 @@ use crate::config::{
     STREAM_PARTITIONS, TABLE_OPTIONS, WINDOW,
 };
 use crate::read::{Extra, ReadCtx};
+use crate::schema;
 
 /// One batch of an incremental table, from `start`, records decorated with the extra fields.
 type BatchFn = fn(&ReadCtx<'_>, Option<&Offset>, &Extra) -> Result<(Vec<Record>, Option<Offset>)>;
@@ -21,6 +23,11 @@ type SnapshotFn = fn(&ReadCtx<'_>, Extra) -> Result<ReadOutput<'static>>;
 pub(crate) enum Read {
     Batch(BatchFn),
     Snapshot(SnapshotFn),
+    /// Every record of `GET /repos/{owner}/{repo}{rest}?{query}`: a snapshot.
+    Listing {
+        rest: &'static str,
+        query: &'static [(&'static str, &'static str)],
+    },
 }
 
 /// What a table definition says about reading it: the read, and the default width of its query
@@ -28,27 +35,45 @@ pub(crate) enum Read {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Reader {
     pub read: Read,
-    pub window_seconds: u64,
+    pub window: TimeDelta,
 }
 
 /// A week of commits per window unless a table says otherwise.
-const DEFAULT_WINDOW_SECONDS: u64 = 604_800;
+const DEFAULT_WINDOW: TimeDelta = TimeDelta::weeks(1);
 
 const fn batch(read: BatchFn) -> Reader {
     Reader {
         read: Read::Batch(read),
-        window_seconds: DEFAULT_WINDOW_SECONDS,
+        window: DEFAULT_WINDOW,
     }
 }
 
 const fn snapshot(read: SnapshotFn) -> Reader {
     Reader {
         read: Read::Snapshot(read),
-        window_seconds: DEFAULT_WINDOW_SECONDS,
+        window: DEFAULT_WINDOW,
+    }
+}
+
+const fn listing(rest: &'static str, query: &'static [(&'static str, &'static str)]) -> Reader {
+    Reader {
+        read: Read::Listing { rest, query },
+        window: DEFAULT_WINDOW,
     }
 }
 
 pub(crate) type Def = TableDef<Reader, &'static UpdatedListing>;
+
+/// The options of the tables read from an `updated` listing, with partitioned streams.
+const UPDATED_LISTING: &[OptionSpec] = &[
+    OWNER,
+    REPO,
+    START_DATE,
+    LOOKBACK,
+    MAX_RECORDS,
+    PER_PAGE,
+    STREAM_PARTITIONS,
+];
 
 /// Every table, in the order `list_tables` gives them. Options are listed in the order of
 /// [`crate::config::TABLE_OPTION_CATALOGUE`], which error messages list them in.
@@ -58,25 +83,17 @@ pub(crate) const DEFS: &[Def] = &[
         Cdc,
         &["id"],
         Some("updated_at"),
-        issues::issues_schema,
+        schema::issues,
         batch(issues::read_updated),
     )
-    .options(&[
-        OWNER,
-        REPO,
-        START_DATE,
-        LOOKBACK,
-        MAX_RECORDS,
-        PER_PAGE,
-        STREAM_PARTITIONS,
-    ])
+    .options(UPDATED_LISTING)
     .stream(&issues::ISSUES),
     TableDef::new(
         "pull_requests",
         Cdc,
         &["id"],
         Some("updated_at"),
-        pulls::pull_requests_schema,
+        schema::pull_requests,
         batch(pulls::read_pull_requests),
     )
     .options(&[OWNER, REPO, START_DATE, LOOKBACK, MAX_RECORDS, PER_PAGE]),
@@ -85,43 +102,27 @@ pub(crate) const DEFS: &[Def] = &[
         Cdc,
         &["id"],
         Some("updated_at"),
-        issues::issue_comments_schema,
+        schema::issue_comments,
         batch(issues::read_updated),
     )
-    .options(&[
-        OWNER,
-        REPO,
-        START_DATE,
-        LOOKBACK,
-        MAX_RECORDS,
-        PER_PAGE,
-        STREAM_PARTITIONS,
-    ])
+    .options(UPDATED_LISTING)
     .stream(&issues::ISSUE_COMMENTS),
     TableDef::new(
         "review_comments",
         Cdc,
         &["id"],
         Some("updated_at"),
-        issues::review_comments_schema,
+        schema::review_comments,
         batch(issues::read_updated),
     )
-    .options(&[
-        OWNER,
-        REPO,
-        START_DATE,
-        LOOKBACK,
-        MAX_RECORDS,
-        PER_PAGE,
-        STREAM_PARTITIONS,
-    ])
+    .options(UPDATED_LISTING)
     .stream(&issues::REVIEW_COMMENTS),
     TableDef::new(
         "reviews",
         Cdc,
         &["id"],
         Some("submitted_at"),
-        pulls::reviews_schema,
+        schema::reviews,
         batch(pulls::read_reviews),
     )
     .options(&[
@@ -138,7 +139,7 @@ pub(crate) const DEFS: &[Def] = &[
         Append,
         &["sha"],
         Some("commit.committer.date"),
-        history::commits_schema,
+        schema::commits,
         batch(history::read_commits),
     )
     .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE, WINDOW, SHA]),
@@ -147,15 +148,15 @@ pub(crate) const DEFS: &[Def] = &[
         Append,
         &["id"],
         Some("created_at"),
-        issues::issue_events_schema,
+        schema::issue_events,
         batch(issues::read_issue_events),
     )
     .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE]),
     TableDef::snapshot(
         "releases",
         &["id"],
-        history::releases_schema,
-        snapshot(history::read_releases),
+        schema::releases,
+        listing("/releases", &[]),
     )
     .options(&[OWNER, REPO, PER_PAGE]),
     // A day of workflow runs per window: busy repositories start hundreds a day.
@@ -164,9 +165,9 @@ pub(crate) const DEFS: &[Def] = &[
         Cdc,
         &["id"],
         Some("updated_at"),
-        history::workflow_runs_schema,
+        schema::workflow_runs,
         Reader {
-            window_seconds: 86_400,
+            window: TimeDelta::days(1),
             ..batch(history::read_workflow_runs)
         },
     )
@@ -182,29 +183,29 @@ pub(crate) const DEFS: &[Def] = &[
     TableDef::snapshot(
         "repositories",
         &["id"],
-        repository::repositories_schema,
+        schema::repositories,
         snapshot(repository::read_repositories),
     )
     .options(&[PER_PAGE, ORG]),
     TableDef::snapshot(
         "branches",
         &["owner", "repo", "name"],
-        repository::branches_schema,
-        snapshot(repository::read_branches),
+        schema::branches,
+        listing("/branches", &[]),
     )
     .options(&[OWNER, REPO, PER_PAGE]),
     TableDef::snapshot(
         "collaborators",
         &["owner", "repo", "id"],
-        repository::collaborators_schema,
-        snapshot(repository::read_collaborators),
+        schema::collaborators,
+        listing("/collaborators", &[("affiliation", "all")]),
     )
     .options(&[OWNER, REPO, PER_PAGE]),
     TableDef::snapshot(
         "assignees",
         &["owner", "repo", "id"],
-        repository::assignees_schema,
-        snapshot(repository::read_assignees),
+        schema::assignees,
+        listing("/assignees", &[]),
     )
     .options(&[OWNER, REPO, PER_PAGE]),
     TableDef::new(
@@ -212,7 +213,7 @@ pub(crate) const DEFS: &[Def] = &[
         Append,
         &["user.id"],
         Some("starred_at"),
-        repository::stargazers_schema,
+        schema::stargazers,
         batch(repository::read_stargazers),
     )
     .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE]),

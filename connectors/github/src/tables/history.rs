@@ -3,20 +3,17 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
 
-use chrono::{DateTime, TimeDelta, Utc};
-use lakeflow_connect::arrow_schema::{Field, SchemaRef};
-use lakeflow_connect::{Offset, ReadOutput, Record, Result};
+use chrono::{DateTime, Utc};
+use lakeflow_connect::{Offset, Record, Result};
 use serde_json::{Map, Value};
 
-use crate::client::{GithubClient, with_context};
+use crate::client::with_context;
 use crate::read::offset::{Builder, Fields, instant_at};
-use crate::read::window::{FIELDS, WindowPos, Windowed, read_windows};
-use crate::read::{Extra, ReadCtx, Snapshot, oldest};
-use crate::schema::{
-    flag, instant, int, list, object, reactions, repository_columns, repository_summary, required,
-    schema, text, user,
+use crate::read::window::{
+    FIELDS, WindowPos, Windowed, oldest_on_last_page, read_lookback, read_windows,
 };
-use crate::time::{SECOND, floor_second, format_ts};
+use crate::read::{Extra, ReadCtx};
+use lakeflow_kit::time::{format_ts, parse_ts};
 
 type Batch = (Vec<Record>, Option<Offset>);
 
@@ -25,164 +22,6 @@ const RUNS_CAP: u64 = 1000;
 /// Unfinished runs whose later changes are watched for; beyond this, the oldest are dropped.
 const MAX_PENDING: usize = 200;
 const PENDING: &str = "pending";
-
-fn person(name: &str) -> Field {
-    object(name, vec![text("name"), text("email"), instant("date")])
-}
-
-pub(super) fn commits_schema() -> SchemaRef {
-    let commit = object(
-        "commit",
-        vec![
-            person("author"),
-            person("committer"),
-            text("message"),
-            object("tree", vec![text("sha"), text("url")]),
-            text("url"),
-            int("comment_count"),
-            object(
-                "verification",
-                vec![
-                    flag("verified"),
-                    text("reason"),
-                    text("signature"),
-                    text("payload"),
-                    instant("verified_at"),
-                ],
-            ),
-        ],
-    );
-    let parent = object("item", vec![text("sha"), text("url"), text("html_url")]);
-    let mut fields = vec![
-        required(text("sha")),
-        text("node_id"),
-        commit,
-        text("url"),
-        text("html_url"),
-        text("comments_url"),
-        user("author"),
-        user("committer"),
-        list("parents", parent.data_type().clone()),
-    ];
-    fields.extend(repository_columns());
-    schema(fields)
-}
-
-pub(super) fn releases_schema() -> SchemaRef {
-    let asset = object(
-        "item",
-        vec![
-            text("url"),
-            text("browser_download_url"),
-            int("id"),
-            text("node_id"),
-            text("name"),
-            text("label"),
-            text("state"),
-            text("content_type"),
-            int("size"),
-            int("download_count"),
-            instant("created_at"),
-            instant("updated_at"),
-            user("uploader"),
-        ],
-    );
-    let mut fields = vec![
-        required(int("id")),
-        text("node_id"),
-        text("url"),
-        text("html_url"),
-        text("assets_url"),
-        text("upload_url"),
-        text("tarball_url"),
-        text("zipball_url"),
-        text("tag_name"),
-        text("target_commitish"),
-        text("name"),
-        text("body"),
-        flag("draft"),
-        flag("prerelease"),
-        instant("created_at"),
-        instant("published_at"),
-        user("author"),
-        list("assets", asset.data_type().clone()),
-        reactions("reactions"),
-    ];
-    fields.extend(repository_columns());
-    schema(fields)
-}
-
-pub(super) fn workflow_runs_schema() -> SchemaRef {
-    let run_ref = |name: &str| {
-        object(
-            name,
-            vec![
-                text("ref"),
-                text("sha"),
-                object("repo", vec![int("id"), text("url"), text("name")]),
-            ],
-        )
-    };
-    let pull = object(
-        "item",
-        vec![
-            int("id"),
-            int("number"),
-            text("url"),
-            run_ref("head"),
-            run_ref("base"),
-        ],
-    );
-    let git_person = |name: &str| object(name, vec![text("name"), text("email")]);
-    let mut fields = vec![
-        required(int("id")),
-        text("name"),
-        text("node_id"),
-        text("head_branch"),
-        text("head_sha"),
-        text("path"),
-        text("display_title"),
-        int("run_number"),
-        text("event"),
-        text("status"),
-        text("conclusion"),
-        int("workflow_id"),
-        int("check_suite_id"),
-        text("check_suite_node_id"),
-        text("url"),
-        text("html_url"),
-        list("pull_requests", pull.data_type().clone()),
-        required(instant("created_at")),
-        required(instant("updated_at")),
-        user("actor"),
-        user("triggering_actor"),
-        int("run_attempt"),
-        instant("run_started_at"),
-        text("jobs_url"),
-        text("logs_url"),
-        text("check_suite_url"),
-        text("artifacts_url"),
-        text("cancel_url"),
-        text("rerun_url"),
-        text("previous_attempt_url"),
-        text("workflow_url"),
-        object(
-            "head_commit",
-            vec![
-                text("id"),
-                text("tree_id"),
-                text("message"),
-                instant("timestamp"),
-                git_person("author"),
-                git_person("committer"),
-            ],
-        ),
-        repository_summary("repository"),
-        repository_summary("head_repository"),
-    ];
-    fields.extend(repository_columns());
-    schema(fields)
-}
 
 /// `GET /repos/{owner}/{repo}/commits?since=A&until=B[&sha=...]`, in windows of
 /// `window_seconds` by committer date. Without an offset or `start_date`, the first window
@@ -208,7 +47,7 @@ pub(super) fn read_commits(
         listing()
             .query("since", format_ts(since))
             .query("until", format_ts(until))
-            .query("per_page", ctx.settings.per_page)
+            .query("per_page", ctx.kit.settings.per_page)
     };
     let cursor = "commit.committer.date";
     let windowed = Windowed {
@@ -218,31 +57,26 @@ pub(super) fn read_commits(
         records_path: "",
         request: &request,
         cap: None,
-        oldest: &|| oldest(ctx, listing(), "", (cursor, "sha")),
+        oldest: &|| {
+            let one = listing().query("per_page", 1);
+            oldest_on_last_page(
+                &ctx.kit,
+                one,
+                &|url| ctx.client.get(url),
+                "",
+                (cursor, "sha"),
+            )
+        },
         decorate: &|record| extra.apply(record),
     };
     let mut records = Vec::new();
-    let end = read_windows(&windowed, pos.clone(), ctx.horizon, &mut records)?;
+    let end = read_windows(&windowed, pos.clone(), ctx.kit.horizon, &mut records)?;
     let end = if end == pos {
         start.cloned()
     } else {
         end.map(|p| p.write(Builder::default()).build())
     };
     Ok((records, end))
-}
-
-/// `GET /repos/{owner}/{repo}/releases`, newest first: a snapshot.
-pub(super) fn read_releases(ctx: &ReadCtx<'_>, extra: Extra) -> Result<ReadOutput<'static>> {
-    let path = ctx.settings.repo(ctx.table)?.path("/releases");
-    let request = ctx
-        .client
-        .get(&path)
-        .query("per_page", ctx.settings.per_page);
-    let pages = GithubClient::pages(request, "");
-    Ok(ReadOutput::streaming(
-        Snapshot::new(&ctx.kit, pages, extra.decorator()),
-        None,
-    ))
 }
 
 /// `GET /repos/{owner}/{repo}/actions/runs?created=A..B`, in windows of `window_seconds` by
@@ -287,7 +121,7 @@ pub(super) fn read_workflow_runs(
         ctx.client
             .get(&path)
             .query("created", range)
-            .query("per_page", ctx.settings.per_page)
+            .query("per_page", ctx.kit.settings.per_page)
     };
     let windowed = Windowed {
         ctx: &ctx.kit,
@@ -297,20 +131,27 @@ pub(super) fn read_workflow_runs(
         request: &request,
         cap: Some((RUNS_CAP, "total_count")),
         oldest: &|| {
-            let listing = ctx.client.get(&path);
-            oldest(ctx, listing, "workflow_runs", ("created_at", "id"))
+            let one = ctx.client.get(&path).query("per_page", 1);
+            let follow = |url: &str| ctx.client.get(url);
+            oldest_on_last_page(
+                &ctx.kit,
+                one,
+                &follow,
+                "workflow_runs",
+                ("created_at", "id"),
+            )
         },
         decorate: &|record| extra.apply(record),
     };
-    let mut records = look_back(&windowed, pos.as_ref())?;
-    let end = read_windows(&windowed, pos, ctx.horizon, &mut records)?;
+    let mut records = read_lookback(&windowed, pos.as_ref())?;
+    let end = read_windows(&windowed, pos, ctx.kit.horizon, &mut records)?;
     for run in &records {
         watch(ctx, run, &mut pending)?;
     }
     let Some(end) = end else {
         return Ok((records, start.cloned()));
     };
-    if end.open.is_none() && end.since > ctx.horizon {
+    if end.open.is_none() && end.since > ctx.kit.horizon {
         let delivered: Vec<Value> = records
             .iter()
             .filter_map(|r| r.get("id").cloned())
@@ -332,38 +173,6 @@ pub(super) fn read_workflow_runs(
     Ok((records, Some(builder.build())))
 }
 
-/// The runs created within `lookback_seconds` before `pos`, read again when `pos` lies between
-/// windows and new windows are due (a read from a caught-up offset stays empty, so reading from
-/// returned offsets still ends).
-///
-/// If the re-read alone fills the batch, it is dropped: a batch of nothing but re-read runs
-/// would leave the position where it was, and every later read would stop there again.
-fn look_back(w: &Windowed<'_>, pos: Option<&WindowPos>) -> Result<Vec<Record>> {
-    let ctx = w.ctx;
-    let lookback = ctx.settings.lookback;
-    let Some(pos) = pos.filter(|p| p.open.is_none() && p.since <= ctx.horizon) else {
-        return Ok(Vec::new());
-    };
-    if lookback <= TimeDelta::zero() {
-        return Ok(Vec::new());
-    }
-    let back = WindowPos {
-        since: floor_second(pos.since - lookback),
-        open: None,
-    };
-    let mut again = Vec::new();
-    read_windows(w, Some(back), pos.since - SECOND, &mut again)?;
-    if again.len() >= ctx.settings.max_records {
-        tracing::warn!(
-            table = ctx.table,
-            lookback_seconds = lookback.num_seconds(),
-            "more runs within the lookback than one batch holds; not re-reading them (raise max_records_per_batch or lower lookback_seconds)"
-        );
-        again.clear();
-    }
-    Ok(again)
-}
-
 fn parse_pending(fields: &Fields<'_>) -> Result<BTreeMap<u64, DateTime<Utc>>> {
     let Some(map) = fields.object(PENDING)? else {
         return Ok(BTreeMap::new());
@@ -371,7 +180,7 @@ fn parse_pending(fields: &Fields<'_>) -> Result<BTreeMap<u64, DateTime<Utc>>> {
     map.iter()
         .map(|(id, at)| {
             let id = id.parse::<u64>().ok();
-            let at = at.as_str().and_then(crate::time::parse_ts);
+            let at = at.as_str().and_then(parse_ts);
             match (id, at) {
                 (Some(id), Some(at)) => Ok((id, at)),
                 _ => Err(fields.invalid(format!(
@@ -437,9 +246,9 @@ fn recheck_pending(
     out: &mut Vec<Record>,
 ) -> Result<()> {
     let repo = ctx.settings.repo(ctx.table)?;
-    let context = ctx.context();
+    let context = ctx.kit.context();
     for &(id, delivered_at) in due {
-        if out.len() >= ctx.settings.max_records {
+        if out.len() >= ctx.kit.settings.max_records {
             break;
         }
         let path = repo.path(&format!("/actions/runs/{id}"));
@@ -465,7 +274,7 @@ fn recheck_pending(
             continue;
         };
         let updated = instant_at(ctx.table.name(), &run, "updated_at")?;
-        if updated <= delivered_at || updated > ctx.horizon {
+        if updated <= delivered_at || updated > ctx.kit.horizon {
             continue;
         }
         extra.apply(&mut run);

@@ -1,7 +1,6 @@
 //! Issues, their comments, review comments and the issue event log.
 
 use chrono::{DateTime, Utc};
-use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{Error, Offset, Record, Result};
 use lakeflow_http::RequestBuilder;
 
@@ -10,129 +9,9 @@ use crate::read::ReadCtx;
 use crate::read::ascending::{Ascending, read_since};
 use crate::read::descending::{Descending, deliver, read_newest_first};
 use crate::read::partitioned::SinceRequest;
-use crate::schema::{
-    flag, instant, int, labels, links, milestone, object, reactions, repository_columns, required,
-    schema, text, user, users,
-};
-use crate::time::format_ts;
+use lakeflow_kit::time::format_ts;
 
 type Batch = (Vec<Record>, Option<Offset>);
-
-pub(super) fn issues_schema() -> SchemaRef {
-    let mut fields = vec![
-        required(int("id")),
-        text("node_id"),
-        text("url"),
-        text("repository_url"),
-        text("html_url"),
-        int("number"),
-        text("state"),
-        text("state_reason"),
-        text("title"),
-        text("body"),
-        user("user"),
-        labels("labels"),
-        user("assignee"),
-        users("assignees"),
-        milestone("milestone"),
-        flag("locked"),
-        text("active_lock_reason"),
-        int("comments"),
-        instant("created_at"),
-        required(instant("updated_at")),
-        instant("closed_at"),
-        text("author_association"),
-        reactions("reactions"),
-        text("timeline_url"),
-    ];
-    fields.extend(repository_columns());
-    schema(fields)
-}
-
-pub(super) fn issue_comments_schema() -> SchemaRef {
-    let mut fields = vec![
-        required(int("id")),
-        text("node_id"),
-        text("url"),
-        text("html_url"),
-        text("issue_url"),
-        text("body"),
-        user("user"),
-        instant("created_at"),
-        required(instant("updated_at")),
-        text("author_association"),
-        reactions("reactions"),
-    ];
-    fields.extend(repository_columns());
-    schema(fields)
-}
-
-pub(super) fn review_comments_schema() -> SchemaRef {
-    let mut fields = vec![
-        required(int("id")),
-        text("node_id"),
-        text("url"),
-        int("pull_request_review_id"),
-        text("diff_hunk"),
-        text("path"),
-        text("commit_id"),
-        text("original_commit_id"),
-        int("in_reply_to_id"),
-        user("user"),
-        text("body"),
-        instant("created_at"),
-        required(instant("updated_at")),
-        text("html_url"),
-        text("pull_request_url"),
-        text("author_association"),
-        links("_links", &["self", "html", "pull_request"]),
-        int("start_line"),
-        int("original_start_line"),
-        text("start_side"),
-        int("line"),
-        int("original_line"),
-        text("side"),
-        text("subject_type"),
-        reactions("reactions"),
-    ];
-    fields.extend(repository_columns());
-    schema(fields)
-}
-
-pub(super) fn issue_events_schema() -> SchemaRef {
-    let mut fields = vec![
-        required(int("id")),
-        text("node_id"),
-        text("url"),
-        user("actor"),
-        text("event"),
-        text("commit_id"),
-        text("commit_url"),
-        required(instant("created_at")),
-        object(
-            "issue",
-            vec![
-                int("id"),
-                text("node_id"),
-                text("url"),
-                text("html_url"),
-                int("number"),
-                text("title"),
-                text("state"),
-            ],
-        ),
-        object("label", vec![text("name"), text("color")]),
-        user("assignee"),
-        user("assigner"),
-        object("milestone", vec![text("title")]),
-        object("rename", vec![text("from"), text("to")]),
-        user("review_requester"),
-        user("requested_reviewer"),
-        text("lock_reason"),
-    ];
-    fields.extend(repository_columns());
-    schema(fields)
-}
 
 /// A listing of the repository under `path` sorted by `updated`, oldest first unless
 /// `newest_first`, filtered by `since`, `per_page` records a page.
@@ -219,7 +98,7 @@ pub(super) fn read_updated(
     start: Option<&Offset>,
     extra: &Extra,
 ) -> Result<Batch> {
-    let per_page = ctx.settings.per_page;
+    let per_page = ctx.kit.settings.per_page;
     with_updated_listing(ctx, extra, |asc, request| {
         read_since(asc, start, &|since| request(since, false, per_page))
     })
@@ -242,7 +121,7 @@ pub(super) fn read_issue_events(
     let request = ctx
         .client
         .get(&path)
-        .query("per_page", ctx.settings.per_page);
+        .query("per_page", ctx.kit.settings.per_page);
     let desc = Descending {
         ctx: &ctx.kit,
         cursor: "created_at",

@@ -74,8 +74,8 @@ impl Table {
     }
 
     /// The width of one query window when `window_seconds` is not given.
-    pub(crate) const fn default_window_seconds(self) -> u64 {
-        self.0.read.window_seconds
+    pub(crate) const fn default_window(self) -> chrono::TimeDelta {
+        self.0.read.window
     }
 
     /// The `since` listing of a table with partitioned streams.
@@ -149,6 +149,7 @@ pub(crate) fn read_with(
             Ok(ReadOutput::from_records(records, end))
         }
         Read::Snapshot(read) => read(ctx, extra),
+        Read::Listing { rest, query } => repository::read_listing(ctx, extra, rest, query),
     }
 }
 
@@ -163,7 +164,7 @@ pub(crate) fn partitions_between(
     start: Option<&Offset>,
     end: &Offset,
 ) -> Result<Vec<Partition>> {
-    let count = ctx.settings.stream_partitions;
+    let count = ctx.kit.settings.stream_partitions;
     issues::with_updated_listing(ctx, &Extra::default(), |asc, request| {
         partitioned::partitions_between(asc, request, start, end, count)
     })

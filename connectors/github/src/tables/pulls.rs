@@ -1,97 +1,14 @@
 //! Pull requests and their reviews.
 
-use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{Offset, Record, Result};
 use serde_json::{Map, Value};
 
-use crate::client::{GithubClient, next_page, objects};
+use crate::client::objects;
 use crate::read::ascending::{Ascending, read_whole};
 use crate::read::descending::{Descending, Visit, deliver, read_newest_first};
 use crate::read::{Extra, ReadCtx};
-use crate::schema::{
-    flag, instant, int, labels, links, milestone, object, repository_columns, repository_summary,
-    required, schema, teams, text, user, users,
-};
 
 type Batch = (Vec<Record>, Option<Offset>);
-
-/// A branch ref (`head`, `base`).
-fn branch_ref(name: &str) -> lakeflow_connect::arrow_schema::Field {
-    object(
-        name,
-        vec![
-            text("label"),
-            text("ref"),
-            text("sha"),
-            user("user"),
-            repository_summary("repo"),
-        ],
-    )
-}
-
-pub(super) fn pull_requests_schema() -> SchemaRef {
-    let mut fields = vec![
-        required(int("id")),
-        text("node_id"),
-        text("url"),
-        text("html_url"),
-        text("diff_url"),
-        text("patch_url"),
-        text("issue_url"),
-        int("number"),
-        text("state"),
-        flag("locked"),
-        text("title"),
-        user("user"),
-        text("body"),
-        labels("labels"),
-        milestone("milestone"),
-        text("active_lock_reason"),
-        instant("created_at"),
-        required(instant("updated_at")),
-        instant("closed_at"),
-        instant("merged_at"),
-        text("merge_commit_sha"),
-        user("assignee"),
-        users("assignees"),
-        users("requested_reviewers"),
-        teams("requested_teams"),
-        branch_ref("head"),
-        branch_ref("base"),
-        text("author_association"),
-        object(
-            "auto_merge",
-            vec![
-                user("enabled_by"),
-                text("merge_method"),
-                text("commit_title"),
-                text("commit_message"),
-            ],
-        ),
-        flag("draft"),
-    ];
-    fields.extend(repository_columns());
-    schema(fields)
-}
-
-pub(super) fn reviews_schema() -> SchemaRef {
-    let mut fields = vec![
-        required(int("id")),
-        text("node_id"),
-        user("user"),
-        text("body"),
-        text("state"),
-        text("html_url"),
-        text("pull_request_url"),
-        links("_links", &["html", "pull_request"]),
-        required(instant("submitted_at")),
-        text("commit_id"),
-        text("author_association"),
-        required(int("pull_number")),
-    ];
-    fields.extend(repository_columns());
-    schema(fields)
-}
 
 /// `GET /repos/{owner}/{repo}/pulls?state=all&sort=updated&direction=desc`: GitHub has no
 /// `since` for pull requests, so a read walks down from the most recently updated one and stops
@@ -123,7 +40,7 @@ fn pulls_by_update(ctx: &ReadCtx<'_>) -> Result<lakeflow_http::RequestBuilder> {
         .query("state", "all")
         .query("sort", "updated")
         .query("direction", "desc")
-        .query("per_page", ctx.settings.per_page))
+        .query("per_page", ctx.kit.settings.per_page))
 }
 
 /// Reviews have no listing of their own: they are read per pull request
@@ -152,7 +69,7 @@ pub(super) fn read_reviews(
         let request = ctx
             .client
             .get(&path)
-            .query("per_page", ctx.settings.per_page);
+            .query("per_page", ctx.kit.settings.per_page);
         let mut ids = IdsAscend::new(ctx);
         return read_whole(&asc, start, request, &mut |page| ids.page(page));
     }
@@ -197,13 +114,13 @@ fn visit_reviews(
     let request = ctx
         .client
         .get(&path)
-        .query("per_page", ctx.settings.per_page);
-    let context = ctx.context();
-    let mut pages = GithubClient::pages(request, "");
+        .query("per_page", ctx.kit.settings.per_page);
+    let context = ctx.kit.context();
+    let mut pages = ctx.kit.pages(request, "");
     let mut taken = 0;
     // Resuming after a review id is only sound if the listing is in id order.
     let mut ids = IdsAscend::new(ctx);
-    while let Some(page) = next_page(&mut pages, &context)? {
+    while let Some(page) = ctx.kit.next_page(&mut pages)? {
         ids.page(&page)?;
         for mut review in objects(&context, page.records)? {
             let id = review.get("id").and_then(Value::as_u64);

@@ -9,6 +9,7 @@ mod inspect;
 mod kill;
 mod new;
 mod object_store;
+mod python;
 mod secrets;
 mod simulate;
 mod storage;

@@ -111,6 +111,7 @@ pub fn settings(max_records: usize) -> ReadSettings {
         max_records,
         per_page: 2,
         window: TimeDelta::days(1),
+        stream_partitions: 4,
     }
 }
 

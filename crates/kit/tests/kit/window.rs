@@ -9,7 +9,9 @@ use lakeflow_connect::{Offset, Record, Result};
 use lakeflow_kit::ReadSettings;
 use lakeflow_kit::offset::{Builder, Fields};
 use lakeflow_kit::time::format_ts;
-use lakeflow_kit::window::{FIELDS, WindowPos, Windowed, read_windows};
+use lakeflow_kit::window::{
+    FIELDS, WindowPos, Windowed, oldest_on_last_page, read_lookback, read_windows,
+};
 use serde_json::json;
 
 use crate::common::{ALL, Items, at, ctx, horizon, ids, offset, range, requests, simulator};
@@ -49,6 +51,11 @@ impl<'a> Reader<'a> {
         end: DateTime<Utc>,
         out: &mut Vec<Record>,
     ) -> Option<WindowPos> {
+        self.windowed(|w| read_windows(w, pos, end, out).unwrap())
+    }
+
+    /// `with` on the windowed listing this reader reads.
+    fn windowed<T>(&self, with: impl FnOnce(&Windowed<'_>) -> T) -> T {
         let ctx = ctx(self.source, self.settings);
         let request = |since: DateTime<Utc>, until: DateTime<Utc>| {
             self.asked.borrow_mut().push((since, until));
@@ -60,7 +67,7 @@ impl<'a> Reader<'a> {
                 .query("per_page", self.settings.per_page)
         };
         let oldest = || -> Result<Option<DateTime<Utc>>> { Ok(Some(at("2024-01-01T00:00:00Z"))) };
-        let w = Windowed {
+        with(&Windowed {
             ctx: &ctx,
             cursor: "updated_at",
             key: "id",
@@ -69,8 +76,7 @@ impl<'a> Reader<'a> {
             cap: self.cap.map(|cap| (cap, "total_count")),
             oldest: &oldest,
             decorate: &|_| {},
-        };
-        read_windows(&w, pos, end, out).unwrap()
+        })
     }
 
     fn run(&self, start: Option<Offset>) -> (Vec<u64>, Vec<Offset>) {
@@ -255,4 +261,69 @@ fn a_lookback_re_read_ends_the_second_before_the_stored_position() {
             open: None
         })
     );
+}
+
+#[test]
+fn read_lookback_reads_again_before_a_position_between_windows_only() {
+    let sim = simulator();
+    let source = Items::numbered(&sim, 2);
+    let mut with_lookback = settings(100);
+    with_lookback.lookback = TimeDelta::seconds(2);
+    let stored = WindowPos {
+        since: at("2024-01-01T00:00:05Z"),
+        open: None,
+    };
+    let reader = Reader::new(&source, with_lookback);
+    let again = reader.windowed(|w| read_lookback(w, Some(&stored)).unwrap());
+    assert_eq!(ids(&again), vec![7, 8, 9], "[since - 2s, since - 1s] again");
+    // Inside an open window, before any position, or without a lookback: nothing.
+    let mut small = with_lookback;
+    small.max_records = 1;
+    let cut = Reader::new(&source, small);
+    let open_pos = cut
+        .batch(None)
+        .1
+        .map(|o| WindowPos::parse(&Fields::new("items", &o, &FIELDS).unwrap()).unwrap());
+    assert!(open_pos.as_ref().is_some_and(|p| p.open.is_some()));
+    assert!(
+        reader
+            .windowed(|w| read_lookback(w, open_pos.as_ref()).unwrap())
+            .is_empty()
+    );
+    assert!(
+        reader
+            .windowed(|w| read_lookback(w, None).unwrap())
+            .is_empty()
+    );
+    let plain = Reader::new(&source, settings(100));
+    assert!(
+        plain
+            .windowed(|w| read_lookback(w, Some(&stored)).unwrap())
+            .is_empty()
+    );
+    // A re-read that alone would fill the batch is dropped, so the position can still move.
+    let mut two = with_lookback;
+    two.max_records = 3;
+    let full = Reader::new(&source, two);
+    assert!(
+        full.windowed(|w| read_lookback(w, Some(&stored)).unwrap())
+            .is_empty()
+    );
+}
+
+#[test]
+fn the_oldest_record_is_found_on_the_last_page_of_a_newest_first_listing() {
+    let sim = simulator();
+    let source = Items::new(&sim);
+    let ctx = ctx(&source, settings(100));
+    let follow = |url: &str| source.client.get(url);
+    let one = source.client.get("/items/newest").query("per_page", 1);
+    let oldest = oldest_on_last_page(&ctx, one, &follow, "", ("updated_at", "id")).unwrap();
+    assert_eq!(oldest, Some(at("2024-01-01T00:00:00Z")));
+    // A listing that is not newest first would make windows start too late: refused.
+    let ascending = source.client.get("/items").query("per_page", 1);
+    let err = oldest_on_last_page(&ctx, ascending, &follow, "", ("updated_at", "id"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("items"), "{err}");
 }

@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 
 use super::common::runtime;
 use super::scripted::{
-    Script, ScriptedConnector, land_runs, query_rows, record, run_scripted, strip_nulls,
+    Script, ScriptedConnector, land_runs, land_runs_with, query_rows, record, run_scripted,
+    strip_nulls,
 };
 
 /// One change delivered by the connector. `n` is its position in the generated sequence, which
@@ -179,9 +180,24 @@ fn render(rows: &[Value]) -> String {
     rows.iter().map(|r| format!("\n    {r}")).collect()
 }
 
+/// Who serves the scripted changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The in-process `ScriptedConnector`.
+    Scripted,
+    /// A Python connector written for the original (`scripted_source.py`), through the
+    /// `python` source.
+    Python,
+}
+
 /// Lands `case` run after run, then compares the table with the model and checks that one more
 /// run with nothing new commits nothing.
-fn check(rt: &tokio::runtime::Runtime, variant: Variant, case: &Case) -> Result<(), TestCaseError> {
+fn check(
+    rt: &tokio::runtime::Runtime,
+    variant: Variant,
+    source: Source,
+    case: &Case,
+) -> Result<(), TestCaseError> {
     let dir = tempfile::tempdir().unwrap();
     let warehouse = Warehouse::new(dir.path().to_str().unwrap()).unwrap();
     let ingestion_type = match variant {
@@ -193,15 +209,22 @@ fn check(rt: &tokio::runtime::Runtime, variant: Variant, case: &Case) -> Result<
         commit_rows: case.commit_rows,
         ..RunOptions::default()
     };
-    land_runs(
-        rt,
-        &yaml,
-        &warehouse,
-        &options,
-        &case.runs,
-        case.changes.len(),
-        |served| script(ingestion_type, &case.changes[..served]),
-    )?;
+    let script_for = |served| script(ingestion_type, &case.changes[..served]);
+    match source {
+        Source::Scripted => land_runs(
+            rt,
+            &yaml,
+            &warehouse,
+            &options,
+            &case.runs,
+            case.changes.len(),
+            script_for,
+        )?,
+        Source::Python => land_runs_with(&case.runs, case.changes.len(), |served| {
+            let script = script_for(served);
+            run_python(rt, &yaml, &script, dir.path(), &warehouse, &options)
+        })?,
+    }
     let sql = "SELECT id, seq, value, meta FROM items ORDER BY id";
     let mut actual = query_rows(rt, &warehouse, sql);
     let expected = match variant {
@@ -232,6 +255,10 @@ fn cases(default: u32) -> u32 {
 }
 
 fn check_random(variant: Variant, default_cases: u32, max_changes: usize) {
+    check_random_from(variant, Source::Scripted, default_cases, max_changes);
+}
+
+fn check_random_from(variant: Variant, source: Source, default_cases: u32, max_changes: usize) {
     let rt = runtime();
     let mut runner = TestRunner::new(Config {
         cases: cases(default_cases),
@@ -242,11 +269,55 @@ fn check_random(variant: Variant, default_cases: u32, max_changes: usize) {
         ..Config::default()
     });
     let result = runner.run(&case_strategy(max_changes), |case| {
-        check(&rt, variant, &case)
+        check(&rt, variant, source, &case)
     });
     if let Err(e) = result {
-        panic!("{variant:?}: {e}");
+        panic!("{variant:?} ({source:?}): {e}");
     }
+}
+
+/// The `script` served by the Python test connector `scripted_source.py`, landed as `yaml`.
+fn run_python(
+    rt: &tokio::runtime::Runtime,
+    yaml: &str,
+    script: &Script,
+    dir: &std::path::Path,
+    warehouse: &Warehouse,
+    options: &RunOptions,
+) -> Vec<lakeflow_pipeline::TableSummary> {
+    let file = dir.join("script.json");
+    let body = json!({
+        "ingestion_type": script.metadata.ingestion_type.as_str(),
+        "upserts": script.upserts,
+        "deletes": script.deletes,
+    });
+    std::fs::write(&file, body.to_string()).unwrap();
+    let class = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../pyhost/host/tests/connectors/scripted_source.py"
+    );
+    let connection: lakeflow_connect::ConnectionOptions =
+        [("class", class), ("script", file.to_str().unwrap())]
+            .into_iter()
+            .collect();
+    let descriptor = &lakeflow_pyhost::DESCRIPTOR;
+    let connector: std::sync::Arc<dyn lakeflow_connect::LakeflowConnect> =
+        std::sync::Arc::from(descriptor.connect(&connection).unwrap());
+    let spec = lakeflow_spec::PipelineSpec::parse(yaml, "test.yaml").unwrap();
+    let plans = lakeflow_pipeline::plan(&spec, connector.as_ref(), descriptor, warehouse).unwrap();
+    rt.block_on(lakeflow_pipeline::run(
+        plans,
+        connector,
+        options,
+        std::sync::Arc::new(lakeflow_pipeline::NoProgress),
+    ))
+}
+
+#[test]
+fn a_python_connector_lands_what_the_models_say() {
+    // Fewer cases: each run starts a Python process.
+    check_random_from(Variant::CdcWithDeletes, Source::Python, 6, 16);
+    check_random_from(Variant::AppendOnly, Source::Python, 4, 16);
 }
 
 #[test]

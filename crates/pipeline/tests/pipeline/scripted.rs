@@ -310,11 +310,23 @@ pub fn land_runs(
     total: usize,
     script_for: impl Fn(usize) -> Script,
 ) -> Result<(), proptest::test_runner::TestCaseError> {
+    land_runs_with(runs, total, |served| {
+        let connector = ScriptedConnector::default().with("items", script_for(served));
+        run_scripted(rt, yaml, &connector, warehouse, options)
+    })
+}
+
+/// [`land_runs`] with each run made by `run_served` (given how many changes the source serves):
+/// every run succeeds, and the last, with nothing new, reads and commits nothing.
+pub fn land_runs_with(
+    runs: &[usize],
+    total: usize,
+    run_served: impl Fn(usize) -> Vec<TableSummary>,
+) -> Result<(), proptest::test_runner::TestCaseError> {
     let mut runs = runs.to_vec();
     runs.push(total);
     for (i, &served) in runs.iter().enumerate() {
-        let connector = ScriptedConnector::default().with("items", script_for(served));
-        let summaries = run_scripted(rt, yaml, &connector, warehouse, options);
+        let summaries = run_served(served);
         proptest::prop_assert_eq!(summaries.len(), 1);
         let summary = &summaries[0];
         proptest::prop_assert!(!summary.failed(), "run {}: {:?}", i, summary);

@@ -3,6 +3,7 @@
 
 use lakeflow_connect::{ConnectionOptions, Error, Result};
 use lakeflow_http::{Auth, HttpClient, HttpConfig, Pages, Pagination, RequestBuilder};
+use lakeflow_kit::options::{base_url, required_secret};
 
 const USER_AGENT: &str = concat!("lakeflow-{{kebab}}/", env!("CARGO_PKG_VERSION"));
 
@@ -15,20 +16,14 @@ pub(crate) struct {{Name}}Client {
 impl {{Name}}Client {
     /// Builds the client from `base_url` and `api_token`.
     pub(crate) fn new(options: &ConnectionOptions) -> Result<Self> {
-        let base_url = options.require("base_url")?;
-        let token = options
-            .secret("api_token")
-            .ok_or_else(|| Error::MissingOption {
-                option: "api_token".to_owned(),
-                table: None,
-            })?;
+        let base_url = base_url(options, "base_url", None)?;
         let config = HttpConfig::default()
-            .base_url(base_url)
-            .auth(Auth::bearer(token))
+            .base_url(base_url.clone())
+            .auth(Auth::bearer(required_secret(options, "api_token")?))
             .header("Accept", "application/json")
             .user_agent(USER_AGENT);
         let http = HttpClient::new(config)
-            .map_err(|e| Error::invalid_option("base_url", base_url, e.to_string()))?;
+            .map_err(|e| Error::invalid_option("base_url", &base_url, e.to_string()))?;
         Ok(Self { http })
     }
 

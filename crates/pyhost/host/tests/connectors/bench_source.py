@@ -1,0 +1,64 @@
+"""A cheap in-memory connector for the throughput benchmark: `rows` records
+(default 200000) of 10 fields, paged by `max_records_per_batch` (default 50000)."""
+
+from databricks.labs.community_connector.interface import LakeflowConnect
+from pyspark.sql.types import (
+    BooleanType, DoubleType, LongType, StringType, StructField, StructType,
+)
+
+SCHEMA = StructType(
+    [StructField("id", LongType(), False)]
+    + [StructField(f"s{i}", StringType()) for i in range(4)]
+    + [StructField("n1", LongType()), StructField("n2", LongType()),
+       StructField("x", DoubleType()), StructField("b", BooleanType()),
+       StructField("opt", StringType())]
+)
+
+
+class BenchSource(LakeflowConnect):
+    def __init__(self, options):
+        super().__init__(options)
+        self.rows = int(options.get("rows", "200000"))
+        # mode=api: records are decoded from a JSON page body, as a connector
+        # reading a REST API does (the body is prebuilt: no network).
+        self.api = options.get("mode") == "api"
+        self._pages = {}
+
+    def list_tables(self):
+        return ["bench"]
+
+    def get_table_schema(self, table_name, table_options):
+        return SCHEMA
+
+    def read_table_metadata(self, table_name, table_options):
+        return {"primary_keys": ["id"], "cursor_field": "id", "ingestion_type": "append"}
+
+    def read_table(self, table_name, start_offset, table_options):
+        after = (start_offset or {}).get("id", 0)
+        end = min(self.rows, after + int(table_options.get("max_records_per_batch", "50000")))
+
+        if self.api:
+            key = (after, end)
+            if key not in self._pages:
+                self._pages[key] = __import__("json").dumps(
+                    {"data": [self._rec(i) for i in range(after + 1, end + 1)]})
+            body = self._pages[key]
+            return iter(__import__("json").loads(body)["data"]), {"id": end}
+
+        def gen():
+            for i in range(after + 1, end + 1):
+                yield {
+                    "id": i, "s0": "alpha", "s1": f"name-{i}", "s2": "2024-01-01T00:00:00Z",
+                    "s3": "some longer descriptive text value", "n1": i * 7, "n2": -i,
+                    "x": i * 0.5, "b": (i & 1) == 0, "opt": None,
+                }
+
+        return gen(), {"id": end}
+
+    @staticmethod
+    def _rec(i):
+        return {
+            "id": i, "s0": "alpha", "s1": f"name-{i}", "s2": "2024-01-01T00:00:00Z",
+            "s3": "some longer descriptive text value", "n1": i * 7, "n2": -i,
+            "x": i * 0.5, "b": (i & 1) == 0, "opt": None,
+        }
