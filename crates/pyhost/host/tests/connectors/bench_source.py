@@ -1,6 +1,8 @@
 """A cheap in-memory connector for the throughput benchmark: `rows` records
 (default 200000) of 10 fields, paged by `max_records_per_batch` (default 50000)."""
 
+import json
+
 from databricks.labs.community_connector.interface import LakeflowConnect
 from pyspark.sql.types import (
     BooleanType, DoubleType, LongType, StringType, StructField, StructType,
@@ -15,12 +17,16 @@ SCHEMA = StructType(
 )
 
 
+PAGE = 100
+
+
 class BenchSource(LakeflowConnect):
     def __init__(self, options):
         super().__init__(options)
         self.rows = int(options.get("rows", "200000"))
-        # mode=api: records are decoded from a JSON page body, as a connector
-        # reading a REST API does (the body is prebuilt: no network).
+        # mode=api: records are decoded from JSON page bodies of 100, page by page as the
+        # iteration goes, as a connector reading a REST API does (the bodies are prebuilt: no
+        # network).
         self.api = options.get("mode") == "api"
         self._pages = {}
 
@@ -38,12 +44,18 @@ class BenchSource(LakeflowConnect):
         end = min(self.rows, after + int(table_options.get("max_records_per_batch", "50000")))
 
         if self.api:
-            key = (after, end)
-            if key not in self._pages:
-                self._pages[key] = __import__("json").dumps(
-                    {"data": [self._rec(i) for i in range(after + 1, end + 1)]})
-            body = self._pages[key]
-            return iter(__import__("json").loads(body)["data"]), {"id": end}
+            # Pages of 100 records, each decoded from its JSON body when the iteration reaches
+            # it, as a connector paging through a REST API does.
+            def pages():
+                for first in range(after + 1, end + 1, PAGE):
+                    key = (first, min(end, first + PAGE - 1))
+                    if key not in self._pages:
+                        self._pages[key] = json.dumps(
+                            {"data": [self._rec(i) for i in range(key[0], key[1] + 1)]}
+                        )
+                    yield from json.loads(self._pages[key])["data"]
+
+            return pages(), {"id": end}
 
         def gen():
             for i in range(after + 1, end + 1):
