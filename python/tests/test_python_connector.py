@@ -93,3 +93,27 @@ def test_an_exception_in_a_registered_class_names_connector_method_and_table(spa
     finally:
         lakeflow_connect.register(spark)
         del sys.path[:2]
+
+
+def test_a_registered_partitioned_stream_class_streams_every_row_once(spark):
+    """`StreamSource` (SupportsPartitionedStream) read with Structured Streaming."""
+    from test_stream import run_to_memory
+
+    sys.path[:0] = [str(CONNECTORS), str(HOST / "shim" / "interface")]
+    try:
+        from stream_source import StreamSource
+
+        lakeflow_connect.register(spark, StreamSource)
+        df = (
+            spark.readStream.format("lakeflow_connect")
+            .option("tableName", "ticks")
+            .option("total", "10")
+            .option("per_partition", "4")
+            .load()
+        )
+        table, batches = run_to_memory(df)
+        assert sorted(r["tick"] for r in table.collect()) == list(range(1, 11))
+        assert sum(batches) == 10
+    finally:
+        lakeflow_connect.register(spark)
+        del sys.path[:2]

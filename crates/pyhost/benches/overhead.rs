@@ -6,11 +6,13 @@
 //! cargo bench -p lakeflow-pyhost --bench overhead -- [ROWS] [REPEAT] [PYTHON]
 //! ```
 //!
-//! Two kinds of connector (`crates/pyhost/host/tests/connectors/bench_source.py`): `generator`
+//! Three kinds of connector (`crates/pyhost/host/tests/connectors/bench_source.py`): `generator`
 //! builds its records in a generator (the cheapest a connector can be, so the host's share is
-//! largest), `api` decodes them from a JSON page body as a REST connector does. Each timing
-//! covers reading every batch until the offset stops moving; interpreter start-up and the
-//! connector's construction are outside it, in both paths. Best of `REPEAT`, alternating.
+//! largest), `api` decodes them from JSON page bodies of 100 as a REST connector does, and
+//! `http` fetches those pages from our simulator on 127.0.0.1 (started here), one request per
+//! page. Each timing covers reading every batch until the offset
+//! stops moving; interpreter start-up and the connector's construction are outside it, in both
+//! paths. Best of `REPEAT`, alternating.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -24,7 +26,7 @@ fn connectors() -> PathBuf {
 }
 
 /// Seconds the plain loop takes inside Python.
-fn plain_loop(python: &str, rows: u64, mode: &str) -> Result<f64> {
+fn plain_loop(python: &str, rows: u64, mode: &str, url: &str) -> Result<f64> {
     let host = connectors();
     let code = format!(
         r#"
@@ -36,7 +38,7 @@ except ImportError:
     sys.path.append({pyspark:?})
 spec = importlib.util.spec_from_file_location("bench_source", {source:?})
 m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
-c = m.BenchSource({{"rows": "{rows}", "mode": "{mode}"}})
+c = m.BenchSource({{"rows": "{rows}", "mode": "{mode}", "url": "{url}"}})
 def everything():
     start, n = None, 0
     while True:
@@ -81,6 +83,63 @@ fn read_all(connector: &dyn LakeflowConnect) -> Result<u64> {
     }
 }
 
+/// The `http` mode's pages: our simulator on 127.0.0.1 serving the connector's records 100 a
+/// page (`GET /items?page=N&per_page=100`); it takes little CPU from the two paths compared.
+struct PageServer {
+    url: String,
+    _server: lakeflow_simulator::RunningSimulator,
+}
+
+const SPEC: &str = "
+name: bench
+description: the python source benchmark's pages
+endpoints:
+  - name: items
+    path: /items
+    corpus: items.json
+    records_key: data
+    params:
+      page: { role: page }
+      per_page: { role: page_size, default: 100, max: 100 }
+    pagination: { style: page_number }
+";
+
+impl PageServer {
+    fn start(python: &str, rows: u64) -> Result<Self> {
+        let host = connectors();
+        let corpus = format!(
+            r#"
+import importlib.util, sys
+sys.path.append({interface:?})
+try:
+    import pyspark.sql.types
+except ImportError:
+    sys.path.append({pyspark:?})
+spec = importlib.util.spec_from_file_location("bench_source", {source:?})
+m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+sys.stdout.write(m.BenchSource({{"rows": "{rows}"}}).corpus())
+"#,
+            interface = host.join("shim/interface"),
+            pyspark = host.join("shim/pyspark"),
+            source = host.join("tests/connectors/bench_source.py"),
+        );
+        let out = Command::new(python).args(["-c", &corpus]).output()?;
+        if !out.status.success() {
+            bail!(
+                "writing the corpus failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let items = String::from_utf8(out.stdout)?;
+        let server = lakeflow_simulator::Simulator::from_embedded(SPEC, &[("items.json", &items)])?
+            .start()?;
+        Ok(Self {
+            url: server.base_url().trim_end_matches('/').to_owned(),
+            _server: server,
+        })
+    }
+}
+
 fn main() -> Result<()> {
     // `cargo bench` passes `--bench`; the rest are ours.
     let args: Vec<String> = std::env::args()
@@ -94,13 +153,15 @@ fn main() -> Result<()> {
     println!("{rows} records of 10 fields, best of {repeat}, {python}, chunks in {encoding}");
     println!("| connector | plain loop | through the host | overhead |");
     println!("| --- | ---: | ---: | ---: |");
-    for mode in ["generator", "api"] {
+    let server = PageServer::start(&python, rows)?;
+    for mode in ["generator", "api", "http"] {
         let class = connectors().join("tests/connectors/bench_source.py");
         let options: ConnectionOptions = [
             ("class", class.to_string_lossy().into_owned()),
             ("python", python.clone()),
             ("rows", rows.to_string()),
             ("mode", mode.to_owned()),
+            ("url", server.url.clone()),
         ]
         .into_iter()
         .collect();
@@ -111,7 +172,7 @@ fn main() -> Result<()> {
         assert_eq!(read_all(connector.as_ref())?, rows);
         let (mut plain, mut hosted) = (f64::INFINITY, f64::INFINITY);
         for _ in 0..repeat {
-            plain = plain.min(plain_loop(&python, rows, mode)?);
+            plain = plain.min(plain_loop(&python, rows, mode, &server.url)?);
             let started = Instant::now();
             let count = read_all(connector.as_ref())?;
             hosted = hosted.min(started.elapsed().as_secs_f64());

@@ -119,11 +119,29 @@ impl SparkOptions {
             {
                 table.insert(spec.name.to_owned(), value.to_owned());
             } else {
-                return Err(Error::UnknownOption {
-                    option: key.to_owned(),
-                    table: None,
-                    known: known_options(descriptor),
-                });
+                // A source that takes any option (the `python` source) gets an undeclared one
+                // where it takes any: both ways when it does both, as the original passes a
+                // connector every option.
+                let takes_any = |specs: &[lakeflow_connect::OptionSpec]| {
+                    specs.iter().any(|o| o.name == lakeflow_connect::ANY_OPTION)
+                };
+                let (to_connection, to_table) = (
+                    takes_any(descriptor.connection_options),
+                    takes_any(descriptor.table_options),
+                );
+                if !to_connection && !to_table {
+                    return Err(Error::UnknownOption {
+                        option: key.to_owned(),
+                        table: None,
+                        known: known_options(descriptor),
+                    });
+                }
+                if to_connection {
+                    connection.insert(key.to_owned(), value);
+                }
+                if to_table {
+                    table.insert(key.to_owned(), value.to_owned());
+                }
             }
         }
 
@@ -302,6 +320,24 @@ mod tests {
         assert!(
             err.starts_with("unknown source `nope`; available sources: example"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn a_source_taking_any_option_gets_undeclared_ones_both_ways() {
+        let o = parse(&[
+            ("source", "python"),
+            ("class", "connector.py"),
+            ("tableName", "ticks"),
+            ("total", "10"),
+        ])
+        .unwrap();
+        assert_eq!(o.connection.get("class"), Some("connector.py"));
+        assert_eq!(o.connection.get("total"), Some("10"));
+        assert_eq!(o.table.get("total").map(String::as_str), Some("10"));
+        assert!(
+            !o.table.contains_key("class"),
+            "a declared option goes its own way"
         );
     }
 

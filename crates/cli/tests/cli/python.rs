@@ -63,6 +63,37 @@ fn tables_read_and_test_work_on_a_python_connector() {
     );
     let report = ok(&run(dir.path(), &["test", "python", "-o", &class]));
     assert!(report.contains(" 0 failed"), "{report}");
+    // A connector whose import fails names the missing module.
+    let broken = format!("class={}", connector("broken_import"));
+    let out = run(dir.path(), &["tables", "python", "-o", &broken]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && stderr.contains("module `a_module_that_does_not_exist` is missing"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_pipeline_lands_a_python_partitioned_stream() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = format!(
+        "[connections.stream]\nsource = \"python\"\nclass = \"{}\"\ntotal = \"10\"\n\
+         per_partition = \"3\"\n",
+        connector("stream_source.py")
+    );
+    std::fs::write(dir.path().join("lakeflow.toml"), toml).unwrap();
+    std::fs::write(
+        dir.path().join("spec.yaml"),
+        spec("stream", "py", &["ticks"]),
+    )
+    .unwrap();
+    let out = ok(&run(dir.path(), &["run", "spec.yaml", "--json"]));
+    assert!(out.contains("ticks"), "{out}");
+    assert_eq!(count(dir.path(), "py.ticks"), "10");
+    // Again: nothing new, nothing appended twice.
+    ok(&run(dir.path(), &["run", "spec.yaml"]));
+    assert_eq!(count(dir.path(), "py.ticks"), "10");
 }
 
 /// The sample connector's four tables (one per ingestion type), and `boom`/`misfit` from two

@@ -2,6 +2,7 @@
 (default 200000) of 10 fields, paged by `max_records_per_batch` (default 50000)."""
 
 import json
+import urllib.request
 
 from databricks.labs.community_connector.interface import LakeflowConnect
 from pyspark.sql.types import (
@@ -28,6 +29,9 @@ class BenchSource(LakeflowConnect):
         # iteration goes, as a connector reading a REST API does (the bodies are prebuilt: no
         # network).
         self.api = options.get("mode") == "api"
+        # mode=http: the same pages fetched from `url` (`<url>/items?page=N&per_page=100`,
+        # served by the benchmark on 127.0.0.1), one request per page, as a REST connector does.
+        self.url = options.get("url") if options.get("mode") == "http" else None
         self._pages = {}
 
     def list_tables(self):
@@ -42,6 +46,16 @@ class BenchSource(LakeflowConnect):
     def read_table(self, table_name, start_offset, table_options):
         after = (start_offset or {}).get("id", 0)
         end = min(self.rows, after + int(table_options.get("max_records_per_batch", "50000")))
+
+        if self.url:
+            def fetched():
+                for first in range(after + 1, end + 1, PAGE):
+                    page = (first - 1) // PAGE + 1
+                    url = f"{self.url}/items?page={page}&per_page={PAGE}"
+                    with urllib.request.urlopen(url) as response:
+                        yield from json.loads(response.read())["data"]
+
+            return fetched(), {"id": end}
 
         if self.api:
             # Pages of 100 records, each decoded from its JSON body when the iteration reaches
@@ -66,6 +80,10 @@ class BenchSource(LakeflowConnect):
                 }
 
         return gen(), {"id": end}
+
+    def corpus(self):
+        """Every record, as the http mode's server serves them."""
+        return json.dumps([self._rec(i) for i in range(1, self.rows + 1)])
 
     @staticmethod
     def _rec(i):
