@@ -25,10 +25,11 @@ fn connectors() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("host")
 }
 
-/// Seconds the plain loop takes inside Python.
-fn plain_loop(python: &str, rows: u64, mode: &str, url: &str) -> Result<f64> {
+/// Python that imports the benchmark's connector module as `m`, with our stand-ins for the
+/// original's interface (and PySpark's types, when PySpark is not installed).
+fn import_bench_source() -> String {
     let host = connectors();
-    let code = format!(
+    format!(
         r#"
 import importlib.util, sys, time
 sys.path.append({interface:?})
@@ -38,6 +39,17 @@ except ImportError:
     sys.path.append({pyspark:?})
 spec = importlib.util.spec_from_file_location("bench_source", {source:?})
 m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+"#,
+        interface = host.join("shim/interface"),
+        pyspark = host.join("shim/pyspark"),
+        source = host.join("tests/connectors/bench_source.py"),
+    )
+}
+
+/// Seconds the plain loop takes inside Python.
+fn plain_loop(python: &str, rows: u64, mode: &str, url: &str) -> Result<f64> {
+    let loop_code = format!(
+        r#"
 c = m.BenchSource({{"rows": "{rows}", "mode": "{mode}", "url": "{url}"}})
 def everything():
     start, n = None, 0
@@ -52,11 +64,9 @@ assert everything() == {rows}
 t = time.perf_counter()
 assert everything() == {rows}
 print(time.perf_counter() - t)
-"#,
-        interface = host.join("shim/interface"),
-        pyspark = host.join("shim/pyspark"),
-        source = host.join("tests/connectors/bench_source.py"),
+"#
     );
+    let code = import_bench_source() + &loop_code;
     let out = Command::new(python).args(["-c", &code]).output()?;
     if !out.status.success() {
         bail!(
@@ -106,23 +116,8 @@ endpoints:
 
 impl PageServer {
     fn start(python: &str, rows: u64) -> Result<Self> {
-        let host = connectors();
-        let corpus = format!(
-            r#"
-import importlib.util, sys
-sys.path.append({interface:?})
-try:
-    import pyspark.sql.types
-except ImportError:
-    sys.path.append({pyspark:?})
-spec = importlib.util.spec_from_file_location("bench_source", {source:?})
-m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
-sys.stdout.write(m.BenchSource({{"rows": "{rows}"}}).corpus())
-"#,
-            interface = host.join("shim/interface"),
-            pyspark = host.join("shim/pyspark"),
-            source = host.join("tests/connectors/bench_source.py"),
-        );
+        let corpus = import_bench_source()
+            + &format!(r#"sys.stdout.write(m.BenchSource({{"rows": "{rows}"}}).corpus())"#);
         let out = Command::new(python).args(["-c", &corpus]).output()?;
         if !out.status.success() {
             bail!(

@@ -4,6 +4,7 @@
 mod ascending;
 mod common;
 mod descending;
+mod export;
 mod partitioned;
 mod promise;
 mod snapshot;
