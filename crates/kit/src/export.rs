@@ -1,7 +1,10 @@
 //! Incremental exports: every change since a start time, oldest first in `(cursor, key)` order,
-//! paged by the server's own continuation token rather than page numbers (Zendesk's cursor
-//! exports: `after_cursor` and `end_of_stream`). The token stays valid at the end of the stream,
-//! so a caught-up read asks from it again and gets what changed since.
+//! paged by the server's own continuation token rather than page numbers: Zendesk's cursor
+//! exports (`after_cursor`, `end_of_stream`), or its time-based ones, whose token is the next
+//! page's start time (`end_time`) and whose pages repeat their boundary records. The token
+//! stays valid at the end of the stream, so a caught-up read asks from it again and gets what
+//! changed since. A page that neither ends the stream nor moves the token fails the read: going
+//! on would loop, and skipping ahead could lose records.
 //!
 //! Offset: `{"token": T, "after_at": A, "after_key": K}`: resume at the page token `T` fetches
 //! (no token: the first page, from `start_date`), skipping records at or before the position
@@ -48,6 +51,9 @@ pub struct Export<'a> {
     pub resume: &'a dyn Fn(&str) -> RequestBuilder,
     /// A page body's continuation.
     pub continuation: &'a dyn Fn(&Value) -> Result<Continuation>,
+    /// Which records this feed delivers (one export can feed a table's records and its
+    /// deletions); the others are passed over, and the position moves past them.
+    pub keep: &'a dyn Fn(&Record) -> bool,
     /// Adds the connector's own fields.
     pub decorate: &'a dyn Fn(&mut Record),
 }
@@ -92,8 +98,10 @@ pub fn read_export(
                 // Left to a later read: this page again, after what was delivered.
                 return Ok((out, Some(write(token.as_deref(), after.as_ref()))));
             }
-            (export.decorate)(&mut record);
-            out.push(record);
+            if (export.keep)(&record) {
+                (export.decorate)(&mut record);
+                out.push(record);
+            }
             after = Some(at);
         }
         let next = (export.continuation)(&page.body)?;
