@@ -1,10 +1,9 @@
 //! [`GithubConnector`]: the `LakeflowConnect` implementation.
 
 use chrono::{DateTime, Utc};
-use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{
     ConnectionOptions, LakeflowConnect, Offset, Partition, PartitionedStream, ReadOutput,
-    RecordStream, Result, TableMetadata, TableOptions, check_options,
+    RecordStream, Result, TableOptions, check_options,
 };
 use lakeflow_http::RequestBuilder;
 
@@ -84,21 +83,10 @@ impl GithubConnector {
 }
 
 impl LakeflowConnect for GithubConnector {
-    fn list_tables(&self) -> Result<Vec<String>> {
-        Ok(TABLES.names())
-    }
-
-    /// Needs no table options: a schema is the same for every repository. Options given are only
-    /// checked to be ones the connector knows, so that `lakeflow tables github -o owner=...`
-    /// works for `repositories` too (which takes no `owner`).
-    fn get_table_schema(&self, table: &str, options: &TableOptions) -> Result<SchemaRef> {
-        TABLES.schema(table, options)
-    }
-
-    /// Needs no table options, like [`GithubConnector::get_table_schema`].
-    fn read_table_metadata(&self, table: &str, options: &TableOptions) -> Result<TableMetadata> {
-        TABLES.metadata(table, options)
-    }
+    // Schemas and metadata need no table options: a schema is the same for every repository.
+    // Options given are only checked to be ones the connector knows, so that
+    // `lakeflow tables github -o owner=...` works for `repositories` too (which takes no `owner`).
+    lakeflow_kit::registry_methods!(TABLES);
 
     fn read_table(
         &self,

@@ -9,22 +9,20 @@ use lakeflow_connect::{ConnectionOptions, LakeflowConnect, Record, Result, Table
 use lakeflow_github::{DESCRIPTOR, GithubConnector, SIMULATOR, Table};
 use lakeflow_simulator::{RunningSimulator, Simulator};
 use lakeflow_testkit::{
-    Check, Conformance, Intercept, Outcome, Wrapped, WriteBack, WriteBackError, live_connection,
+    Check, Conformance, Outcome, WriteBack, WriteBackError, faults_from_simulator, live_connection,
 };
 use serde_json::{Value, json};
 
-/// The token the simulator spec accepts.
 /// The simulator spec accepts the suite's fake secret as its token (the testkit convention).
 const TOKEN: &str = lakeflow_testkit::FAKE_SECRET;
 const OWNER: &str = "acme-robotics";
 const REPO: &str = "rover";
 
-fn start(faults: Option<&str>) -> RunningSimulator {
-    let mut simulator = Simulator::from_embedded(SIMULATOR.spec, SIMULATOR.files).unwrap();
-    if let Some(profile) = faults {
-        simulator = simulator.with_fault_profile(profile).unwrap();
-    }
-    simulator.start().unwrap()
+fn start() -> RunningSimulator {
+    Simulator::from_embedded(SIMULATOR.spec, SIMULATOR.files)
+        .unwrap()
+        .start()
+        .unwrap()
 }
 
 /// Connection options for a simulator. Rate-limit waits are not floored at GitHub's minute: the
@@ -46,34 +44,14 @@ fn repository() -> TableOptions {
     ])
 }
 
-/// Keeps the simulator that runs the spec's `conformance` fault profile alive as long as the
-/// connector reading it.
-#[derive(Debug)]
-struct FaultySimulator {
-    _simulator: RunningSimulator,
-}
-
-impl<C: LakeflowConnect> Intercept<C> for FaultySimulator {}
-
-/// The connector reading through faults: a simulator running the `conformance` fault profile.
-fn faulty(options: &ConnectionOptions) -> Result<Wrapped<GithubConnector, FaultySimulator>> {
-    let simulator = start(Some("conformance"));
-    let mut options = options.clone();
-    options.insert("base_url", simulator.base_url());
-    let connector = GithubConnector::new(&options)?;
-    Ok(Wrapped::new(
-        connector,
-        FaultySimulator {
-            _simulator: simulator,
-        },
-    ))
-}
-
 #[test]
 fn the_connector_reading_through_faults_keeps_every_capability() {
-    let simulator = start(None);
+    let simulator = start();
     let plain = GithubConnector::new(&connection(&simulator.base_url())).unwrap();
-    let wrapped = faulty(&connection(&simulator.base_url())).unwrap();
+    let wrapped = faults_from_simulator(&DESCRIPTOR, GithubConnector::new)(&connection(
+        &simulator.base_url(),
+    ))
+    .unwrap();
     // GitHub streams its time-partitioned tables: the fault check must see that too.
     assert!(plain.partitioned_streams().is_some());
     assert!(
@@ -155,7 +133,7 @@ fn with_repositories(mut suite: Conformance) -> Conformance {
 
 #[test]
 fn the_github_connector_passes_every_check() {
-    let simulator = start(None);
+    let simulator = start();
     let options = connection(&simulator.base_url());
     let writer = Issues {
         api: GithubConnector::new(&options).unwrap(),
@@ -163,7 +141,7 @@ fn the_github_connector_passes_every_check() {
     };
     let suite = Conformance::with_factory(&DESCRIPTOR, GithubConnector::new)
         .connection(options)
-        .faults_with(faulty)
+        .faults_with(faults_from_simulator(&DESCRIPTOR, GithubConnector::new))
         .write_back(Box::new(writer));
     let report = with_repositories(suite).run();
     println!("{report}");

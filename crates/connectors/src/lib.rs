@@ -26,7 +26,12 @@ macro_rules! registry {
 }
 
 // One crate per connector: its `DESCRIPTOR` is registered under the crate's name.
-registry!(lakeflow_example, lakeflow_github, lakeflow_pyhost);
+registry!(
+    lakeflow_example,
+    lakeflow_github,
+    lakeflow_pyhost,
+    lakeflow_zendesk
+);
 
 /// The descriptor named `name`, or an error listing the known sources.
 pub fn find(name: &str) -> Result<&'static ConnectorDescriptor> {

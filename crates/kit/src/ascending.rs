@@ -239,8 +239,8 @@ fn scan_since(
 
 /// Reads a short listing whole and sorts it here by (cursor, key), for a listing the server does
 /// not sort by the cursor (listed by id, say, where an entry created early may reach its cursor
-/// after a later one). `check` vets each page for what the page walk
-/// itself relies on.
+/// after a later one), with the records at `records_path` of each page. `check` vets each page
+/// for what the page walk itself relies on.
 ///
 /// Offsets are those of [`read_since`] and mean the same (everything at or before `cursor`, and
 /// at it the `keys_at_cursor`), so offsets the table wrote before it sorted here still resume:
@@ -250,6 +250,7 @@ pub fn read_whole(
     asc: &Ascending<'_>,
     start: Option<&Offset>,
     request: RequestBuilder,
+    records_path: &str,
     check: &mut dyn FnMut(&Page) -> Result<()>,
 ) -> Result<(Vec<Record>, Option<Offset>)> {
     let table = asc.ctx.table;
@@ -259,7 +260,7 @@ pub fn read_whole(
     }
     let context = asc.ctx.context();
     let mut listed = Vec::new();
-    let mut pages = asc.ctx.pages(request, "");
+    let mut pages = asc.ctx.pages(request, records_path);
     while let Some(page) = asc.ctx.next_page(&mut pages)? {
         check(&page)?;
         for record in objects(&context, page.records)? {

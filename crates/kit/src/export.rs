@@ -54,7 +54,12 @@ pub struct Export<'a> {
     /// Which records this feed delivers (one export can feed a table's records and its
     /// deletions); the others are passed over, and the position moves past them.
     pub keep: &'a dyn Fn(&Record) -> bool,
-    /// Adds the connector's own fields.
+    /// The rows a kept record becomes, if not itself: an event holding comments becomes one
+    /// row per comment, say. A record's rows go into one batch whole (a batch closes before a
+    /// record whose rows do not fit, unless it is empty), since the offset is a record's
+    /// position.
+    pub expand: Option<&'a dyn Fn(Record) -> Vec<Record>>,
+    /// Adds the connector's own fields to each row.
     pub decorate: &'a dyn Fn(&mut Record),
 }
 
@@ -89,7 +94,7 @@ pub fn read_export(
             return Err(protocol(ctx, "answered an export request with no page"));
         };
         promise.page(&page)?;
-        for mut record in objects(&ctx.context(), page.records)? {
+        for record in objects(&ctx.context(), page.records)? {
             let at = position(ctx.table, &record, export.cursor, export.key)?;
             if after.as_ref().is_some_and(|seen| !is_after(&at, seen)) {
                 continue;
@@ -99,8 +104,17 @@ pub fn read_export(
                 return Ok((out, Some(write(token.as_deref(), after.as_ref()))));
             }
             if (export.keep)(&record) {
-                (export.decorate)(&mut record);
-                out.push(record);
+                let rows = match export.expand {
+                    Some(expand) => expand(record),
+                    None => vec![record],
+                };
+                if !out.is_empty() && out.len() + rows.len() > ctx.settings.max_records {
+                    return Ok((out, Some(write(token.as_deref(), after.as_ref()))));
+                }
+                for mut row in rows {
+                    (export.decorate)(&mut row);
+                    out.push(row);
+                }
             }
             after = Some(at);
         }

@@ -12,7 +12,7 @@
 //! | [`descending`] | newest first without a filter: passes that stop at the cursor, with validated page hints, entries that are records or parents of records | `{"cursor"}` between passes, `{"cursor", "pass_top", "until", "keys_at_until", "child", "page", "per_page"}` within one |
 //! | [`window`] | time windows `[since, until]` that widen when empty and narrow at a result cap | `{"since"}`, `{"since", "until", "after", "page", "per_page"}` |
 //! | [`partitioned`] | time-range partitions of an ascending `since` listing for partitioned streams | those of [`ascending`], and `{"through"}` |
-//! | [`export`] | an incremental export paged by its own continuation token (Zendesk's cursor exports), oldest first in `(cursor, key)` order | `{"token", "after_at", "after_key"}` |
+//! | [`export`] | an incremental export paged by its own continuation token (Zendesk's cursor and time-based exports), oldest first in `(cursor, key)` order, records kept or expanded into rows | `{"token", "after_at", "after_key"}` |
 //! | [`snapshot`] | every record of a listing, page by page | none |
 //!
 //! All of them honour [`ReadSettings`]: `start_date` bounds first reads, `lookback` widens the

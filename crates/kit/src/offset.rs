@@ -135,16 +135,22 @@ pub fn value_at<'r>(record: &'r Record, path: &str) -> Option<&'r Value> {
     Some(value)
 }
 
-/// The instant at a dot path of a record; a record without one is a schema mismatch.
+/// The instant at a dot path of a record: RFC 3339 text, or whole seconds since the epoch (as
+/// Zendesk's `generated_timestamp`); a record without one is a schema mismatch.
 pub fn instant_at(table: &str, record: &Record, path: &str) -> Result<DateTime<Utc>> {
     value_at(record, path)
-        .and_then(Value::as_str)
-        .and_then(parse_ts)
+        .and_then(|value| match value {
+            Value::String(text) => parse_ts(text),
+            Value::Number(seconds) => seconds
+                .as_i64()
+                .and_then(|seconds| DateTime::from_timestamp(seconds, 0)),
+            _ => None,
+        })
         .ok_or_else(|| Error::SchemaMismatch {
             table: table.to_owned(),
             field: path.to_owned(),
             reason: format!(
-                "the source sent no RFC 3339 timestamp: {}",
+                "the source sent neither an RFC 3339 timestamp nor epoch seconds: {}",
                 value_at(record, path).unwrap_or(&Value::Null)
             ),
         })
@@ -234,5 +240,19 @@ mod tests {
         );
         let err = position("commits", &record, "commit.author.date", "sha").unwrap_err();
         assert!(err.to_string().contains("commit.author.date"), "{err}");
+    }
+
+    #[test]
+    fn instants_are_rfc_3339_text_or_epoch_seconds() {
+        let record = offset(json!({"id": 7, "generated_timestamp": 1672906351, "at": true}));
+        let (at, _) = position("tickets", &record, "generated_timestamp", "id").unwrap();
+        assert_eq!(format_ts(at), "2023-01-05T08:12:31Z");
+        let err = instant_at("tickets", &record, "at")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("epoch seconds") && err.contains("true"),
+            "{err}"
+        );
     }
 }

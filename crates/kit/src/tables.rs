@@ -250,6 +250,46 @@ impl<R: Copy, S: Copy> Tables<R, S> {
     }
 }
 
+/// The `LakeflowConnect` methods a [`Tables`] registry answers by itself: `list_tables`,
+/// `get_table_schema` and `read_table_metadata`, for a connector's `impl LakeflowConnect`.
+/// Schemas and metadata need no table options (options given are only checked to be ones some
+/// table takes).
+///
+/// ```ignore
+/// impl LakeflowConnect for MyConnector {
+///     lakeflow_kit::registry_methods!(TABLES);
+///
+///     fn read_table(&self, table: &str, start: Option<&Offset>, options: &TableOptions)
+///         -> Result<ReadOutput<'_>> { /* ... */ }
+/// }
+/// ```
+#[macro_export]
+macro_rules! registry_methods {
+    ($tables:expr) => {
+        fn list_tables(
+            &self,
+        ) -> ::lakeflow_connect::Result<::std::vec::Vec<::std::string::String>> {
+            ::std::result::Result::Ok($tables.names())
+        }
+
+        fn get_table_schema(
+            &self,
+            table: &str,
+            options: &::lakeflow_connect::TableOptions,
+        ) -> ::lakeflow_connect::Result<::lakeflow_connect::arrow_schema::SchemaRef> {
+            $tables.schema(table, options)
+        }
+
+        fn read_table_metadata(
+            &self,
+            table: &str,
+            options: &::lakeflow_connect::TableOptions,
+        ) -> ::lakeflow_connect::Result<::lakeflow_connect::TableMetadata> {
+            $tables.metadata(table, options)
+        }
+    };
+}
+
 /// Which tables list each of `O` options, among `T` definitions: the data [`declare`] turns into
 /// the declared options. Built at compile time into a `static`, whose name lists the options'
 /// `tables` point into.

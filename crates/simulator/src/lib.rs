@@ -260,6 +260,16 @@ impl Simulator {
         }
     }
 
+    /// The spec's `connection_options`: the non-secret connection options a connector needs to
+    /// be accepted by this spec (the user name its Basic auth expects, ...), which an offline
+    /// conformance run uses unless given others. Empty in record and replay mode.
+    pub fn connection_options(&self) -> BTreeMap<String, String> {
+        match &self.mode {
+            Mode::Spec(spec) => spec.connection_options.clone(),
+            Mode::Record { .. } | Mode::Replay(_) => BTreeMap::new(),
+        }
+    }
+
     /// Starts on `127.0.0.1` with an ephemeral port.
     pub fn start(self) -> Result<RunningSimulator> {
         self.start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))

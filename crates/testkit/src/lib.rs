@@ -5,10 +5,12 @@
 //! descriptor's simulator spec, or live against the real API — runs every check on every table,
 //! and returns a [`Report`] with one row per table and check: pass, fail or skip, with evidence.
 //!
-//! Offline, every secret connection option left unset is [`FAKE_SECRET`], and a simulator spec
-//! accepts that value as its credential by convention; table options left unset come from the
-//! spec's `table_options` (the account or repository its corpus holds). So an offline run needs
-//! no options.
+//! Offline, every secret connection option left unset is [`FAKE_SECRET`] (except those of the
+//! descriptor's other ways to authenticate than its first: a connector taking an API token or
+//! an OAuth token gets one), and a simulator spec accepts that value as its credential by
+//! convention; other connection options left unset come from the spec's `connection_options`
+//! (the user name its Basic auth expects), and table options from its `table_options` (the
+//! account or repository its corpus holds). So an offline run needs no options.
 //!
 //! ```no_run
 //! use lakeflow_connect::{ConnectorDescriptor, TableOptions};
@@ -53,4 +55,5 @@ pub use config::{
 };
 pub use report::{Check, Mode, Outcome, Report, Row};
 pub use runner::BASE_URL;
+pub use simulator::{FaultySimulator, faults_from_simulator};
 pub use wrapped::{Intercept, Wrapped};

@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use lakeflow_connect::{ConnectionOptions, ConnectorDescriptor, LakeflowConnect, TableOptions};
+use lakeflow_connect::{
+    AuthMethod, ConnectionOptions, ConnectorDescriptor, LakeflowConnect, TableOptions,
+};
 
 use crate::checks;
 use crate::config::{Conformance, FAKE_SECRET, Factory, Source};
@@ -31,6 +33,11 @@ pub(crate) fn run(mut config: Conformance) -> Report {
     let mut defaults = Vec::new();
     if let Some(sim) = &simulation {
         connection.insert(BASE_URL, sim.base_url());
+        for (name, value) in sim.connection_options() {
+            if connection.get(name).is_none() {
+                connection.insert(name, value);
+            }
+        }
         defaults = default_table_options(&mut config, sim.table_options());
     }
     let factory = match &config.source {
@@ -81,9 +88,12 @@ pub(crate) fn run(mut config: Conformance) -> Report {
 }
 
 /// The caller's options, plus (offline only) [`FAKE_SECRET`] for every secret option left
-/// unset; and the secret values to look for in the connector's output. Live, an unset secret
-/// stays unset: the real API must not receive the fake value, and a connector with an optional
-/// credential must be able to run without one.
+/// unset, except those of the descriptor's other ways to authenticate than the one in use (the
+/// first, unless the caller gave options of another: a connector taking an API token or an
+/// OAuth token gets one, not both); and the secret values
+/// to look for in the connector's output. Live, an unset secret stays unset: the real API must
+/// not receive the fake value, and a connector with an optional credential must be able to run
+/// without one.
 fn connection(
     descriptor: &ConnectorDescriptor,
     given: &ConnectionOptions,
@@ -91,10 +101,21 @@ fn connection(
 ) -> (ConnectionOptions, Vec<(String, String)>) {
     let mut options = given.clone();
     let mut secrets = Vec::new();
+    // The way to authenticate in use: the first whose options the caller gave some of, or the
+    // first. Secrets of the others stay unset.
+    let method = descriptor
+        .auth
+        .iter()
+        .find(|method| method.options.iter().any(|name| given.get(name).is_some()))
+        .or_else(|| descriptor.auth.first());
+    let alternative = |name: &str| {
+        let in_method = |m: &AuthMethod| m.options.contains(&name);
+        descriptor.auth.iter().any(in_method) && !method.is_some_and(in_method)
+    };
     for spec in descriptor.connection_options.iter().filter(|s| s.secret) {
         let value = match options.get(spec.name) {
             Some(value) => value.to_owned(),
-            None if mode == Mode::Offline => {
+            None if mode == Mode::Offline && !alternative(spec.name) => {
                 options.insert(spec.name, FAKE_SECRET);
                 FAKE_SECRET.to_owned()
             }
@@ -254,4 +275,56 @@ fn finish(source: String, mode: Mode, mut rows: Vec<Row>, secrets: &[(String, St
         }
     }
     Report { source, mode, rows }
+}
+
+#[cfg(test)]
+mod tests {
+    use lakeflow_connect::{AuthKind, OptionSpec, Result};
+
+    use super::*;
+
+    fn construct(_: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {
+        Err(lakeflow_connect::Error::Protocol {
+            message: "unused".into(),
+        })
+    }
+
+    /// Two ways to authenticate: a user and API token, or an OAuth token.
+    static TWO_WAYS: ConnectorDescriptor = ConnectorDescriptor {
+        name: "two-ways",
+        description: "test",
+        connection_options: &[
+            OptionSpec::optional("email", "user"),
+            OptionSpec::optional("api_token", "token").secret(),
+            OptionSpec::optional("oauth_token", "token").secret(),
+            OptionSpec::optional("signing_key", "not a credential of either way").secret(),
+        ],
+        table_options: &[],
+        auth: &[
+            AuthMethod::new(AuthKind::Basic, &["email", "api_token"], "basic"),
+            AuthMethod::new(AuthKind::ApiToken, &["oauth_token"], "bearer"),
+        ],
+        constructor: construct,
+        simulator: None,
+    };
+
+    fn filled(given: &[(&str, &str)], mode: Mode) -> Vec<String> {
+        let given: ConnectionOptions = given.iter().copied().collect();
+        let (options, _) = connection(&TWO_WAYS, &given, mode);
+        options
+            .keys()
+            .filter(|k| given.get(k).is_none())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn offline_fake_secrets_go_to_one_way_to_authenticate() {
+        assert_eq!(filled(&[], Mode::Offline), ["api_token", "signing_key"]);
+        assert_eq!(
+            filled(&[("oauth_token", "o")], Mode::Offline),
+            ["signing_key"]
+        );
+        assert!(filled(&[], Mode::Live).is_empty());
+    }
 }

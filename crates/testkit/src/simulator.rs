@@ -1,10 +1,16 @@
 //! Starting a connector's embedded simulator spec (`lakeflow-simulator`) for a run, with or
 //! without faults.
 
-use lakeflow_connect::{EmbeddedSimulatorSpec, TableOptions};
+use std::collections::BTreeMap;
+
+use lakeflow_connect::{
+    ConnectionOptions, ConnectorDescriptor, EmbeddedSimulatorSpec, LakeflowConnect, TableOptions,
+};
 use lakeflow_simulator::{FaultProfile, FaultRule, RunningSimulator, Simulator};
 
 use crate::config::FAULT_PROFILE;
+use crate::runner::BASE_URL;
+use crate::wrapped::{Intercept, Wrapped};
 
 /// The built-in fault profile's injections, by 1-based request number of a fresh simulator:
 /// every retriable answer a connector must ride out, early enough to hit a short pass, and never
@@ -42,6 +48,8 @@ pub(crate) struct Simulation {
     faults: Option<String>,
     /// The spec's `table_options`: what the corpus needs to be read (its account, repository).
     table_options: TableOptions,
+    /// The spec's `connection_options`: what its auth expects besides the secret (a user name).
+    connection_options: BTreeMap<String, String>,
 }
 
 impl Simulation {
@@ -58,6 +66,11 @@ impl Simulation {
     /// The table options the spec declares for reading its corpus.
     pub(crate) fn table_options(&self) -> &TableOptions {
         &self.table_options
+    }
+
+    /// The non-secret connection options the spec declares for its clients.
+    pub(crate) fn connection_options(&self) -> &BTreeMap<String, String> {
+        &self.connection_options
     }
 }
 
@@ -93,12 +106,55 @@ fn load(spec: &EmbeddedSimulatorSpec) -> Result<Simulator, String> {
 
 fn launch(simulator: Simulator, faults: Option<String>) -> Result<Simulation, String> {
     let table_options = simulator.table_options();
+    let connection_options = simulator.connection_options();
     let running = simulator.start().map_err(|e| e.to_string())?;
     Ok(Simulation {
         running,
         faults,
         table_options,
+        connection_options,
     })
+}
+
+/// Keeps a connector's own faulty simulator running as long as the connector (see
+/// [`faults_from_simulator`]); intercepts nothing.
+pub struct FaultySimulator(Simulation);
+
+impl std::fmt::Debug for FaultySimulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FaultySimulator({})", self.0.base_url())
+    }
+}
+
+impl<C: LakeflowConnect> Intercept<C> for FaultySimulator {}
+
+/// A factory for [`Conformance::faults_with`](crate::Conformance::faults_with) when the suite's
+/// connectors are built by a factory over the descriptor's simulator: each connector `build`
+/// makes reads from a simulator of its own, running the spec's `conformance` fault profile (or
+/// the built-in one), with `base_url` pointing at it and the other options as given.
+pub fn faults_from_simulator<C, F>(
+    descriptor: &'static ConnectorDescriptor,
+    build: F,
+) -> impl Fn(&ConnectionOptions) -> lakeflow_connect::Result<Wrapped<C, FaultySimulator>>
++ Send
++ Sync
++ 'static
+where
+    C: LakeflowConnect,
+    F: Fn(&ConnectionOptions) -> lakeflow_connect::Result<C> + Send + Sync + 'static,
+{
+    move |options: &ConnectionOptions| {
+        let failed = |message: String| lakeflow_connect::Error::Connector {
+            message: format!("could not start the simulator with faults: {message}"),
+        };
+        let spec = descriptor
+            .simulator
+            .ok_or_else(|| failed(format!("`{}` has no simulator spec", descriptor.name)))?;
+        let simulation = start_with_faults(spec).map_err(failed)?;
+        let mut options = options.clone();
+        options.insert(BASE_URL, simulation.base_url());
+        Ok(Wrapped::new(build(&options)?, FaultySimulator(simulation)))
+    }
 }
 
 #[cfg(test)]

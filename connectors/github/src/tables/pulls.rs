@@ -71,7 +71,7 @@ pub(super) fn read_reviews(
             .get(&path)
             .query("per_page", ctx.kit.settings.per_page);
         let mut ids = IdsAscend::new(ctx);
-        return read_whole(&asc, start, request, &mut |page| ids.page(page));
+        return read_whole(&asc, start, request, "", &mut |page| ids.page(page));
     }
     let desc = Descending {
         ctx: &ctx.kit,

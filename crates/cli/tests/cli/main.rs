@@ -13,6 +13,7 @@ mod python;
 mod secrets;
 mod simulate;
 mod storage;
+mod zendesk;
 
 pub(crate) fn lakeflow(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_lakeflow"))

@@ -13,14 +13,14 @@ const FAKE_SPEC: &str = concat!(
 );
 
 /// A `lakeflow simulate` process, killed on drop.
-struct Served {
+pub(crate) struct Served {
     child: Child,
     stdout: BufReader<ChildStdout>,
-    base_url: String,
+    pub(crate) base_url: String,
 }
 
 impl Served {
-    fn start(args: &[&str]) -> Self {
+    pub(crate) fn start(args: &[&str]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_lakeflow"))
             .arg("simulate")
             .args(args)

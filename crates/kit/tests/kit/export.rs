@@ -53,6 +53,7 @@ fn batch_keeping(
         resume: &resume,
         continuation: &continuation,
         keep,
+        expand: None,
         decorate: &|_| {},
     };
     read_export(&export, start)
@@ -176,6 +177,16 @@ fn time_batch(
     ctx: &ReadCtx<'_>,
     start: Option<&Offset>,
 ) -> Result<(Vec<Record>, Option<Offset>)> {
+    time_batch_expanding(source, ctx, start, None)
+}
+
+/// [`time_batch`], each record becoming the rows `expand` makes of it.
+fn time_batch_expanding(
+    source: &Items,
+    ctx: &ReadCtx<'_>,
+    start: Option<&Offset>,
+    expand: Option<&dyn Fn(Record) -> Vec<Record>>,
+) -> Result<(Vec<Record>, Option<Offset>)> {
     let per_page = ctx.settings.per_page;
     let request = |start_time: &str| {
         source
@@ -200,6 +211,7 @@ fn time_batch(
         resume: &request,
         continuation: &continuation,
         keep: &|_| true,
+        expand,
         decorate: &|_| {},
     };
     read_export(&export, start)
@@ -246,4 +258,51 @@ fn a_feed_that_keeps_some_records_moves_past_the_others() {
         at = end;
     }
     assert_eq!(delivered, [2, 4, 6, 8, 10, 12, 14]);
+}
+
+#[test]
+fn records_expanded_into_rows_reach_a_batch_whole_and_once() {
+    // As a ticket event becomes one row per comment: here odd records become two rows (ids
+    // 10x+1 and 10x+2), even ones none.
+    let sim = simulator();
+    let source = Items::new(&sim);
+    let mut small = settings(3);
+    small.per_page = 2;
+    let ctx = ctx(&source, small);
+    let expand = |record: Record| -> Vec<Record> {
+        let id = record["id"].as_u64().unwrap();
+        if id.is_multiple_of(2) {
+            return Vec::new();
+        }
+        (1..=2)
+            .map(|n| {
+                let mut row = record.clone();
+                row.insert("id".into(), Value::from(id * 10 + n));
+                row
+            })
+            .collect()
+    };
+    let (mut delivered, mut at, mut batches) = (Vec::new(), None, 0);
+    for _ in 0..100 {
+        let (records, end) =
+            time_batch_expanding(&source, &ctx, at.as_ref(), Some(&expand)).unwrap();
+        assert!(records.len() <= 3, "{} rows", records.len());
+        assert!(
+            records.len().is_multiple_of(2),
+            "a record's rows are never split"
+        );
+        delivered.extend(ids(&records));
+        batches += 1;
+        if end == at {
+            break;
+        }
+        at = end;
+    }
+    let expected: Vec<u64> = range(ALL)
+        .into_iter()
+        .filter(|id| id % 2 == 1)
+        .flat_map(|id| [id * 10 + 1, id * 10 + 2])
+        .collect();
+    assert_eq!(delivered, expected);
+    assert!(batches > expected.len() / 2, "two rows a batch at most");
 }

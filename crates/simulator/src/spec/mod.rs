@@ -39,6 +39,9 @@ pub(crate) struct Spec {
     /// The table options a client reading this corpus uses unless told otherwise (the account,
     /// repository, ... the corpus holds), for offline conformance runs.
     pub(crate) table_options: BTreeMap<String, String>,
+    /// The non-secret connection options a client of this spec uses unless told otherwise (the
+    /// account's user name, ...), for offline conformance runs.
+    pub(crate) connection_options: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]

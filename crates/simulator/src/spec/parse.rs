@@ -111,6 +111,8 @@ struct RawSpec {
     faults: BTreeMap<String, Value>,
     #[serde(default)]
     table_options: BTreeMap<String, Value>,
+    #[serde(default)]
+    connection_options: BTreeMap<String, Value>,
 }
 
 #[derive(Deserialize)]
@@ -197,26 +199,18 @@ pub(crate) fn parse_spec(file: &str, text: &str, files: &Files) -> Result<Spec> 
         })?;
         faults.insert(name.clone(), profile);
     }
-    let mut table_options = BTreeMap::new();
-    for (name, value) in &raw.table_options {
-        let text = match value {
-            Value::String(text) => text.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            _ => {
-                return Err(ctx.error(
-                    &join("table_options", name),
-                    &format!("table option `{name}`"),
-                    "must be a string, a number or a boolean",
-                ));
-            }
-        };
-        table_options.insert(name.clone(), text);
-    }
+    let table_options = scalar_options(&ctx, "table_options", "table option", &raw.table_options)?;
+    let connection_options = scalar_options(
+        &ctx,
+        "connection_options",
+        "connection option",
+        &raw.connection_options,
+    )?;
     let mut spec = Spec {
         name: raw.name,
         now,
         table_options,
+        connection_options,
         rate_limit,
         oauth,
         errors,
@@ -281,6 +275,33 @@ pub(super) fn load_corpus(
     Ok(())
 }
 
+/// Options given as a mapping of names to scalars (`table_options`, `connection_options`), as
+/// text.
+fn scalar_options(
+    ctx: &Ctx<'_>,
+    key: &str,
+    what: &str,
+    raw: &BTreeMap<String, Value>,
+) -> Result<BTreeMap<String, String>> {
+    let mut options = BTreeMap::new();
+    for (name, value) in raw {
+        let text = match value {
+            Value::String(text) => text.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => {
+                return Err(ctx.error(
+                    &join(key, name),
+                    &format!("{what} `{name}`"),
+                    "must be a string, a number or a boolean",
+                ));
+            }
+        };
+        options.insert(name.clone(), text);
+    }
+    Ok(options)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,6 +335,8 @@ mod tests {
                 ("repo", "rover")
             ]
         );
+        let spec = parse("connection_options: { email: me@example.com }\n").unwrap();
+        assert_eq!(spec.connection_options["email"], "me@example.com");
         let err = parse("table_options:\n  owner: [acme]\n")
             .unwrap_err()
             .to_string();

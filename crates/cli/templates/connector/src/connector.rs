@@ -2,10 +2,8 @@
 //! kit's strategy its definition names.
 
 use chrono::{DateTime, Utc};
-use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{
-    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Result, TableMetadata, TableOptions,
-    check_options,
+    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Result, TableOptions, check_options,
 };
 use lakeflow_kit::ascending::{Ascending, read_since};
 use lakeflow_kit::options::Limits;
@@ -46,17 +44,7 @@ impl {{Name}}Connector {
 }
 
 impl LakeflowConnect for {{Name}}Connector {
-    fn list_tables(&self) -> Result<Vec<String>> {
-        Ok(TABLES.names())
-    }
-
-    fn get_table_schema(&self, table: &str, options: &TableOptions) -> Result<SchemaRef> {
-        TABLES.schema(table, options)
-    }
-
-    fn read_table_metadata(&self, table: &str, options: &TableOptions) -> Result<TableMetadata> {
-        TABLES.metadata(table, options)
-    }
+    lakeflow_kit::registry_methods!(TABLES);
 
     fn read_table(
         &self,

@@ -1,0 +1,102 @@
+//! [`ZendeskConnector`]: the `LakeflowConnect` implementation, dispatching each table to the
+//! read its definition names.
+
+use chrono::{DateTime, Utc};
+use lakeflow_connect::{
+    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Result, TableOptions, check_options,
+};
+use lakeflow_http::RequestBuilder;
+use lakeflow_kit::options::Limits;
+use lakeflow_kit::time::horizon;
+use lakeflow_kit::{ReadCtx, ReadSettings};
+
+use crate::client::ZendeskClient;
+use crate::config::{CONNECTION_OPTIONS, ClientSettings};
+use crate::read::{self, Ctx};
+use crate::tables::{Def, Read, TABLES};
+
+/// Lists serve at most 100 records a page (`page[size]`).
+const LIST_PAGE: u64 = 100;
+
+/// The `zendesk` connector.
+///
+/// Its construction time bounds every incremental read (see [`lakeflow_kit::time::horizon`]):
+/// records changed in or after the second it was built are left to a connector built later.
+///
+/// `Debug` shows the account's URL, never a token.
+#[derive(Debug)]
+pub struct ZendeskConnector {
+    client: ZendeskClient,
+    init: DateTime<Utc>,
+}
+
+impl ZendeskConnector {
+    /// Builds a connector from connection options (`subdomain` or `base_url`; `email` and
+    /// `api_token`, or `oauth_token`; budgets).
+    ///
+    /// # Errors
+    /// A missing, unknown or invalid option, named.
+    pub fn new(options: &ConnectionOptions) -> Result<Self> {
+        check_options(options.keys(), CONNECTION_OPTIONS, None)?;
+        let settings = ClientSettings::from_options(options)?;
+        Ok(Self {
+            client: ZendeskClient::new(&settings)?,
+            init: Utc::now(),
+        })
+    }
+
+    /// A request to the API with the connector's credentials, for writes in tests and tools
+    /// (`method` is `POST`, `PUT`, `DELETE`, ...; `path` is relative to the account's root).
+    pub fn request(&self, method: &str, path: &str) -> RequestBuilder {
+        self.client.request(method, path)
+    }
+
+    fn read_with(
+        &self,
+        def: &Def,
+        read: Read,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'_>> {
+        let max_per_page = match read {
+            Read::CursorExport(export) | Read::TimeExport(export) => export.max_per_page,
+            Read::Ratings | Read::List { .. } => LIST_PAGE,
+        };
+        let ctx = Ctx {
+            kit: ReadCtx {
+                table: def.name,
+                source: &self.client,
+                settings: ReadSettings::from_options(options, Limits::per_page(max_per_page))?,
+                horizon: horizon(self.init),
+            },
+            client: &self.client,
+            init: self.init,
+        };
+        read::read(&ctx, read, start)
+    }
+}
+
+impl LakeflowConnect for ZendeskConnector {
+    lakeflow_kit::registry_methods!(TABLES);
+
+    fn read_table(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'_>> {
+        let (def, read) = TABLES.read(table, options)?;
+        self.read_with(def, read, start, options)
+    }
+
+    /// `tickets` and `users`: the deleted ones, from the same exports.
+    fn read_table_deletes(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'_>> {
+        let (def, read) = TABLES.deletes(table, options)?;
+        self.read_with(def, read, start, options)
+    }
+}

@@ -1,0 +1,143 @@
+//! A simulator of the spec (as shipped, or edited), connectors on it, and reads to the end.
+
+use lakeflow_connect::{ConnectionOptions, LakeflowConnect, Offset, Record, TableOptions};
+use lakeflow_simulator::{FaultProfile, RunningSimulator, Simulator};
+use lakeflow_testkit::FAKE_SECRET;
+use lakeflow_zendesk::{SIMULATOR, ZendeskConnector};
+use serde_json::Value;
+
+pub const EMAIL: &str = "conformance@example.com";
+
+/// The shipped spec, served.
+pub fn simulator() -> RunningSimulator {
+    serve(SIMULATOR.spec, None)
+}
+
+/// The spec with each `(from, to)` text edit applied, served with `faults`.
+pub fn edited(edits: &[(&str, &str)], faults: Option<FaultProfile>) -> RunningSimulator {
+    let mut spec = SIMULATOR.spec.to_owned();
+    for (from, to) in edits {
+        assert!(spec.contains(from), "`{from}` is not in the spec");
+        spec = spec.replacen(from, to, 1);
+    }
+    serve(&spec, faults)
+}
+
+/// The shipped spec with one of its fault profiles.
+pub fn with_profile(profile: &str) -> RunningSimulator {
+    Simulator::from_embedded(SIMULATOR.spec, SIMULATOR.files)
+        .unwrap()
+        .with_fault_profile(profile)
+        .unwrap()
+        .start()
+        .unwrap()
+}
+
+fn serve(spec: &str, faults: Option<FaultProfile>) -> RunningSimulator {
+    let mut simulator = Simulator::from_embedded(spec, SIMULATOR.files).unwrap();
+    if let Some(faults) = faults {
+        simulator = simulator.with_faults(faults);
+    }
+    simulator.start().unwrap()
+}
+
+/// The options of a connection to `sim` with an API token, and budgets no test waits on.
+pub fn connection(sim: &RunningSimulator) -> ConnectionOptions {
+    let mut options: ConnectionOptions = [
+        ("base_url", sim.base_url()),
+        ("email", EMAIL.to_owned()),
+        ("requests_per_minute", "100000".to_owned()),
+        ("export_requests_per_minute", "100000".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    options.insert_secret("api_token", FAKE_SECRET);
+    options
+}
+
+pub fn connector(sim: &RunningSimulator) -> ZendeskConnector {
+    ZendeskConnector::new(&connection(sim)).unwrap()
+}
+
+pub fn options(pairs: &[(&str, &str)]) -> TableOptions {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// Which feed of a table a read follows.
+#[derive(Debug, Clone, Copy)]
+pub enum Feed {
+    Records,
+    Deletes,
+}
+
+/// One batch of `table`'s `feed` from `start`.
+pub fn batch(
+    connector: &ZendeskConnector,
+    table: &str,
+    feed: Feed,
+    start: Option<&Offset>,
+    options: &TableOptions,
+) -> lakeflow_connect::Result<(Vec<Record>, Option<Offset>)> {
+    match feed {
+        Feed::Records => connector.read_table(table, start, options)?.collect(),
+        Feed::Deletes => connector
+            .read_table_deletes(table, start, options)?
+            .collect(),
+    }
+}
+
+/// Reads from `start` until the offset stops moving: the records, and each offset on the way
+/// (through JSON text, as a pipeline stores them).
+pub fn drain(
+    connector: &ZendeskConnector,
+    table: &str,
+    feed: Feed,
+    start: Option<Offset>,
+    options: &TableOptions,
+) -> (Vec<Record>, Vec<Offset>) {
+    let (mut records, mut offsets, mut at) = (Vec::new(), Vec::new(), start);
+    for _ in 0..200 {
+        let (batch, end) = batch(connector, table, feed, at.as_ref(), options).unwrap();
+        records.extend(batch);
+        if end == at {
+            return (records, offsets);
+        }
+        let end = end.map(|o| serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap());
+        offsets.extend(end.clone());
+        at = end;
+    }
+    panic!("`{table}` never caught up");
+}
+
+/// The ids of `records`, in order.
+pub fn ids(records: &[Record]) -> Vec<i64> {
+    records
+        .iter()
+        .map(|r| r["id"].as_i64().expect("an integer id"))
+        .collect()
+}
+
+/// The ids of the corpus file `name` whose record `keep` takes, sorted.
+pub fn corpus_ids(name: &str, keep: impl Fn(&Value) -> bool) -> Vec<i64> {
+    let (_, text) = SIMULATOR
+        .files
+        .iter()
+        .find(|(file, _)| *file == name)
+        .unwrap();
+    let records: Vec<Value> = serde_json::from_str(text).unwrap();
+    let mut ids: Vec<i64> = records
+        .iter()
+        .filter(|r| keep(r))
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+pub fn sorted(mut ids: Vec<i64>) -> Vec<i64> {
+    ids.sort_unstable();
+    ids
+}
