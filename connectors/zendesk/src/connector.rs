@@ -6,9 +6,8 @@ use lakeflow_connect::{
     ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Result, TableOptions, check_options,
 };
 use lakeflow_http::RequestBuilder;
+use lakeflow_kit::ReadCtx;
 use lakeflow_kit::options::Limits;
-use lakeflow_kit::time::horizon;
-use lakeflow_kit::{ReadCtx, ReadSettings};
 
 use crate::client::ZendeskClient;
 use crate::config::{CONNECTION_OPTIONS, ClientSettings};
@@ -62,13 +61,9 @@ impl ZendeskConnector {
             Read::CursorExport(export) | Read::TimeExport(export) => export.max_per_page,
             Read::Ratings | Read::List { .. } => LIST_PAGE,
         };
+        let limits = Limits::per_page(max_per_page);
         let ctx = Ctx {
-            kit: ReadCtx {
-                table: def.name,
-                source: &self.client,
-                settings: ReadSettings::from_options(options, Limits::per_page(max_per_page))?,
-                horizon: horizon(self.init),
-            },
+            kit: ReadCtx::new(def.name, &self.client, options, limits, self.init)?,
             client: &self.client,
             init: self.init,
         };
@@ -76,27 +71,8 @@ impl ZendeskConnector {
     }
 }
 
+/// Everything from the registry; reads (and the deletions of `tickets` and `users`) through
+/// its `read_with`.
 impl LakeflowConnect for ZendeskConnector {
-    lakeflow_kit::registry_methods!(TABLES);
-
-    fn read_table(
-        &self,
-        table: &str,
-        start: Option<&Offset>,
-        options: &TableOptions,
-    ) -> Result<ReadOutput<'_>> {
-        let (def, read) = TABLES.read(table, options)?;
-        self.read_with(def, read, start, options)
-    }
-
-    /// `tickets` and `users`: the deleted ones, from the same exports.
-    fn read_table_deletes(
-        &self,
-        table: &str,
-        start: Option<&Offset>,
-        options: &TableOptions,
-    ) -> Result<ReadOutput<'_>> {
-        let (def, read) = TABLES.deletes(table, options)?;
-        self.read_with(def, read, start, options)
-    }
+    lakeflow_kit::registry_methods!(TABLES, reads: Self::read_with);
 }

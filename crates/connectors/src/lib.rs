@@ -30,6 +30,7 @@ registry!(
     lakeflow_example,
     lakeflow_github,
     lakeflow_pyhost,
+    lakeflow_stripe,
     lakeflow_zendesk
 );
 

@@ -203,7 +203,7 @@ impl HttpClient {
                 continue;
             }
             let may_repeat = request.idempotent || failure.safe_to_repeat();
-            if !failure.error.is_retriable() || !may_repeat {
+            if !failure.is_retriable() || !may_repeat {
                 return Err(failure.error);
             }
             let elapsed = clock.now().saturating_duration_since(started);
@@ -322,6 +322,7 @@ impl HttpClient {
                 server_wait: None,
                 rate_limited: true,
                 connect_cause: None,
+                retry_hint: None,
             },
             error => Failure { error, ..failure },
         }

@@ -33,6 +33,7 @@ pub struct HttpConfig {
     pub(crate) request_timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit_headers: Option<RateLimitHeaders>,
+    pub(crate) retry_hint_header: Option<String>,
     pub(crate) budget: Option<RequestBudget>,
     pub(crate) auth: Option<Auth>,
     pub(crate) user_agent: String,
@@ -54,6 +55,7 @@ impl Default for HttpConfig {
             request_timeout: Duration::from_secs(300),
             retry: RetryPolicy::default(),
             rate_limit_headers: None,
+            retry_hint_header: None,
             budget: None,
             auth: None,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
@@ -109,6 +111,15 @@ impl HttpConfig {
     #[must_use]
     pub fn rate_limit_headers(mut self, headers: RateLimitHeaders) -> Self {
         self.rate_limit_headers = Some(headers);
+        self
+    }
+
+    /// A response header by which the source says whether a failed request may be retried
+    /// (Stripe's `Stripe-Should-Retry`): `true` retries an error status that otherwise would
+    /// not be (a 409 lock timeout), `false` does not retry one that otherwise would.
+    #[must_use]
+    pub fn retry_hint_header(mut self, name: impl Into<String>) -> Self {
+        self.retry_hint_header = Some(name.into().to_ascii_lowercase());
         self
     }
 

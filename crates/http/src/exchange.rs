@@ -24,6 +24,8 @@ pub(crate) struct Failure {
     pub(crate) rate_limited: bool,
     /// Why no connection could be made, when that is what happened.
     pub(crate) connect_cause: Option<ConnectCause>,
+    /// Whether the source said to retry (see `HttpConfig::retry_hint_header`).
+    pub(crate) retry_hint: Option<bool>,
 }
 
 impl Failure {
@@ -33,7 +35,13 @@ impl Failure {
             server_wait: None,
             rate_limited: false,
             connect_cause: None,
+            retry_hint: None,
         }
+    }
+
+    /// Whether trying again may help: the source's hint when it gave one, else the error's kind.
+    pub(crate) fn is_retriable(&self) -> bool {
+        self.retry_hint.unwrap_or_else(|| self.error.is_retriable())
     }
 
     /// Whether the server cannot have acted on the request, so even a POST may be repeated:
@@ -384,6 +392,7 @@ impl HttpClient {
                 server_wait: wait,
                 rate_limited: true,
                 connect_cause: None,
+                retry_hint: None,
             };
         }
         if matches!(status, 401 | 403) {
@@ -394,6 +403,17 @@ impl HttpClient {
                 excerpt,
             });
         }
+        let retry_hint = self
+            .inner
+            .config
+            .retry_hint_header
+            .as_deref()
+            .and_then(header)
+            .and_then(|value| match value.trim() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            });
         Failure {
             error: Error::Status {
                 method,
@@ -404,6 +424,7 @@ impl HttpClient {
             server_wait: retry_after,
             rate_limited: false,
             connect_cause: None,
+            retry_hint,
         }
     }
 }

@@ -2,9 +2,11 @@
 //! one read (table, settings, horizon).
 
 use chrono::{DateTime, TimeDelta, Utc};
-use lakeflow_connect::{Error, Record, Result};
+use lakeflow_connect::{Error, Record, Result, TableOptions};
 use lakeflow_http::{Page, Pages, RequestBuilder};
 use serde_json::Value;
+
+use crate::options::Limits;
 
 /// How a connector fetches the pages of a listing. Implemented by the connector's client: the
 /// kit builds no request itself beyond adding a page number to one the connector built.
@@ -59,6 +61,29 @@ pub struct ReadCtx<'a> {
     pub settings: ReadSettings,
     /// The newest instant read (see [`crate::time::horizon`]).
     pub horizon: DateTime<Utc>,
+}
+
+impl<'a> ReadCtx<'a> {
+    /// The context of one read of `table` through `source` by a connector built at `init`:
+    /// settings from the table's `options` (within the API's `limits`), and the horizon of
+    /// `init` (see [`crate::time::horizon`]).
+    ///
+    /// # Errors
+    /// An invalid option, named (see [`ReadSettings::from_options`]).
+    pub fn new(
+        table: &'a str,
+        source: &'a dyn PageSource,
+        options: &TableOptions,
+        limits: Limits,
+        init: DateTime<Utc>,
+    ) -> Result<Self> {
+        Ok(Self {
+            table,
+            source,
+            settings: ReadSettings::from_options(options, limits)?,
+            horizon: crate::time::horizon(init),
+        })
+    }
 }
 
 impl ReadCtx<'_> {

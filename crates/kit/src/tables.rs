@@ -263,8 +263,40 @@ impl<R: Copy, S: Copy> Tables<R, S> {
 ///         -> Result<ReadOutput<'_>> { /* ... */ }
 /// }
 /// ```
+///
+/// With `reads: path`, also `read_table` and `read_table_deletes`, each handing the definition
+/// and read the registry checked to `path(&self, def, read, start, options)`:
+///
+/// ```ignore
+/// impl LakeflowConnect for MyConnector {
+///     lakeflow_kit::registry_methods!(TABLES, reads: Self::read_with);
+/// }
+/// ```
 #[macro_export]
 macro_rules! registry_methods {
+    ($tables:expr, reads: $read_with:path) => {
+        $crate::registry_methods!($tables);
+
+        fn read_table(
+            &self,
+            table: &str,
+            start: ::std::option::Option<&::lakeflow_connect::Offset>,
+            options: &::lakeflow_connect::TableOptions,
+        ) -> ::lakeflow_connect::Result<::lakeflow_connect::ReadOutput<'_>> {
+            let (def, read) = $tables.read(table, options)?;
+            $read_with(self, def, read, start, options)
+        }
+
+        fn read_table_deletes(
+            &self,
+            table: &str,
+            start: ::std::option::Option<&::lakeflow_connect::Offset>,
+            options: &::lakeflow_connect::TableOptions,
+        ) -> ::lakeflow_connect::Result<::lakeflow_connect::ReadOutput<'_>> {
+            let (def, read) = $tables.deletes(table, options)?;
+            $read_with(self, def, read, start, options)
+        }
+    };
     ($tables:expr) => {
         fn list_tables(
             &self,

@@ -42,6 +42,7 @@ mod checks;
 mod config;
 mod context;
 mod cursor;
+pub mod drain;
 mod pass;
 mod probe;
 mod report;

@@ -12,7 +12,7 @@ use crate::probe::{Transcript, guard};
 
 /// Which feed of a table is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Feed {
+pub enum Feed {
     /// `read_table`.
     Records,
     /// `read_table_deletes`.
@@ -20,7 +20,8 @@ pub(crate) enum Feed {
 }
 
 impl Feed {
-    pub(crate) const fn method(self) -> &'static str {
+    /// The method that reads it.
+    pub const fn method(self) -> &'static str {
         match self {
             Self::Records => "read_table",
             Self::Deletes => "read_table_deletes",

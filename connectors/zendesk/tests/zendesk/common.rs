@@ -1,6 +1,6 @@
 //! A simulator of the spec (as shipped, or edited), connectors on it, and reads to the end.
 
-use lakeflow_connect::{ConnectionOptions, LakeflowConnect, Offset, Record, TableOptions};
+use lakeflow_connect::{ConnectionOptions, Record, TableOptions};
 use lakeflow_simulator::{FaultProfile, RunningSimulator, Simulator};
 use lakeflow_testkit::FAKE_SECRET;
 use lakeflow_zendesk::{SIMULATOR, ZendeskConnector};
@@ -66,51 +66,7 @@ pub fn options(pairs: &[(&str, &str)]) -> TableOptions {
         .collect()
 }
 
-/// Which feed of a table a read follows.
-#[derive(Debug, Clone, Copy)]
-pub enum Feed {
-    Records,
-    Deletes,
-}
-
-/// One batch of `table`'s `feed` from `start`.
-pub fn batch(
-    connector: &ZendeskConnector,
-    table: &str,
-    feed: Feed,
-    start: Option<&Offset>,
-    options: &TableOptions,
-) -> lakeflow_connect::Result<(Vec<Record>, Option<Offset>)> {
-    match feed {
-        Feed::Records => connector.read_table(table, start, options)?.collect(),
-        Feed::Deletes => connector
-            .read_table_deletes(table, start, options)?
-            .collect(),
-    }
-}
-
-/// Reads from `start` until the offset stops moving: the records, and each offset on the way
-/// (through JSON text, as a pipeline stores them).
-pub fn drain(
-    connector: &ZendeskConnector,
-    table: &str,
-    feed: Feed,
-    start: Option<Offset>,
-    options: &TableOptions,
-) -> (Vec<Record>, Vec<Offset>) {
-    let (mut records, mut offsets, mut at) = (Vec::new(), Vec::new(), start);
-    for _ in 0..200 {
-        let (batch, end) = batch(connector, table, feed, at.as_ref(), options).unwrap();
-        records.extend(batch);
-        if end == at {
-            return (records, offsets);
-        }
-        let end = end.map(|o| serde_json::from_str(&serde_json::to_string(&o).unwrap()).unwrap());
-        offsets.extend(end.clone());
-        at = end;
-    }
-    panic!("`{table}` never caught up");
-}
+pub use lakeflow_testkit::drain::{Feed, batch, drain};
 
 /// The ids of `records`, in order.
 pub fn ids(records: &[Record]) -> Vec<i64> {

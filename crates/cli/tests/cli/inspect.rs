@@ -49,12 +49,7 @@ impl Landed {
 
     /// The single table cell of a one-value query.
     fn scalar(&self, sql: &str) -> String {
-        let out = self.lakeflow(&["query", sql]);
-        assert!(out.status.success(), "{sql}: {}", stderr(&out));
-        let text = String::from_utf8(out.stdout).unwrap();
-        let cell = text.lines().nth(3).unwrap_or_default();
-        cell.trim_matches(|c: char| c == '|' || c.is_whitespace())
-            .to_owned()
+        crate::query_scalar(self.dir.path(), sql)
     }
 }
 

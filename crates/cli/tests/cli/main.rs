@@ -13,6 +13,7 @@ mod python;
 mod secrets;
 mod simulate;
 mod storage;
+mod stripe;
 mod zendesk;
 
 pub(crate) fn lakeflow(args: &[&str]) -> Output {
@@ -32,6 +33,28 @@ pub(crate) fn lakeflow_command(dir: &std::path::Path, args: &[&str]) -> Command 
         .env_remove("LAKEFLOW_CONFIG")
         .env_remove("LAKEFLOW_LOG");
     command
+}
+
+/// The single cell of a one-value `lakeflow query` run in `dir`.
+pub(crate) fn query_scalar(dir: &std::path::Path, sql: &str) -> String {
+    let out = lakeflow_command(dir, &["query", sql]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // A one-cell table: the value is on the fourth line.
+    let cell = text.lines().nth(3).unwrap_or_default();
+    cell.trim_matches(|c: char| c == '|' || c.is_whitespace())
+        .to_owned()
+}
+
+/// A count queried in `dir`.
+pub(crate) fn query_count(dir: &std::path::Path, sql: &str) -> u64 {
+    let cell = query_scalar(dir, sql);
+    cell.parse()
+        .unwrap_or_else(|_| panic!("{sql}: not a count: {cell:?}"))
 }
 
 /// A temp directory holding `spec` as `spec.yaml` and a `lakeflow.toml` whose connection `ex`

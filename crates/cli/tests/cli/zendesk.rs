@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::Output;
 
-use crate::lakeflow_command;
 use crate::simulate::Served;
+use crate::{lakeflow_command, query_count};
 
 /// As the original's documentation writes a pipeline spec: its table names, its one table
 /// option.
@@ -48,21 +48,6 @@ fn run(dir: &Path, args: &[&str]) -> Output {
     lakeflow_command(dir, args).output().unwrap()
 }
 
-fn count(dir: &Path, sql: &str) -> u64 {
-    let out = run(dir, &["query", sql]);
-    assert!(
-        out.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    // A one-cell table: the value is on the fourth line.
-    let cell = text.lines().nth(3).unwrap_or_default();
-    cell.trim_matches(|c: char| c == '|' || c.is_whitespace())
-        .parse()
-        .unwrap_or_else(|_| panic!("{sql}: {text}"))
-}
-
 #[test]
 fn the_originals_zendesk_spec_runs_unchanged_and_deletes_land() {
     let served = Served::start(&["zendesk", "--port", "0", "--quiet"]);
@@ -80,14 +65,17 @@ fn the_originals_zendesk_spec_runs_unchanged_and_deletes_land() {
         String::from_utf8_lossy(&out.stderr)
     );
     // 52 tickets in the corpus, 4 of them deleted; 34 users, 3 deleted; one row per comment.
-    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM tickets"), 48);
-    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM users"), 31);
+    assert_eq!(query_count(dir.path(), "SELECT COUNT(*) FROM tickets"), 48);
+    assert_eq!(query_count(dir.path(), "SELECT COUNT(*) FROM users"), 31);
     assert_eq!(
-        count(dir.path(), "SELECT COUNT(*) FROM ticket_comments"),
+        query_count(dir.path(), "SELECT COUNT(*) FROM ticket_comments"),
         78
     );
-    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM organizations"), 11);
-    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM brands"), 3);
+    assert_eq!(
+        query_count(dir.path(), "SELECT COUNT(*) FROM organizations"),
+        11
+    );
+    assert_eq!(query_count(dir.path(), "SELECT COUNT(*) FROM brands"), 3);
 
     // An agent deletes ticket 1001; the next run removes it, and nothing else changes.
     let agent = ureq::Agent::new_with_defaults();
@@ -107,13 +95,13 @@ fn the_originals_zendesk_spec_runs_unchanged_and_deletes_land() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(count(dir.path(), "SELECT COUNT(*) FROM tickets"), 47);
+    assert_eq!(query_count(dir.path(), "SELECT COUNT(*) FROM tickets"), 47);
     assert_eq!(
-        count(dir.path(), "SELECT COUNT(*) FROM tickets WHERE id = 1001"),
+        query_count(dir.path(), "SELECT COUNT(*) FROM tickets WHERE id = 1001"),
         0
     );
     assert_eq!(
-        count(dir.path(), "SELECT COUNT(*) FROM ticket_comments"),
+        query_count(dir.path(), "SELECT COUNT(*) FROM ticket_comments"),
         78
     );
 }

@@ -417,3 +417,44 @@ fn hostile_profile_walk_survives_each_fault_as_it_demands() {
     assert_eq!(stats.rate_limit_wait, sleeps[0] + sleeps[1] + sleeps[3]);
     assert_eq!(stats.backoff_wait, ms(180), "{stats:?}");
 }
+
+#[test]
+fn a_retry_hint_header_decides_what_is_retried() {
+    // Stripe's `Stripe-Should-Retry`: `true` on a 409 (a lock timeout) retries it; `false` on a
+    // 503 stops at once; without the header configured, the status alone decides.
+    let sim = fake()
+        .with_faults(with_faults(vec![
+            FaultRule::status(409)
+                .header("Stripe-Should-Retry", "true")
+                .on_requests([1]),
+            FaultRule::status(503)
+                .header("Stripe-Should-Retry", "false")
+                .on_requests([3]),
+        ]))
+        .start()
+        .unwrap();
+    let hinted = config(&sim)
+        .auth(bearer())
+        .retry(fast_retry())
+        .retry_hint_header("Stripe-Should-Retry");
+    let (http, _) = timed(hinted);
+    assert!(users_page(&http).is_ok(), "the 409 was retried");
+    let err = users_page(&http).unwrap_err();
+    assert_eq!(err.status(), Some(503), "{err}");
+    assert_eq!(
+        statuses(&sim.request_log()),
+        [Some(409), Some(200), Some(503)],
+        "the 503 marked not to retry was not"
+    );
+
+    let plain = fake()
+        .with_faults(with_faults(vec![
+            FaultRule::status(409)
+                .header("Stripe-Should-Retry", "true")
+                .on_requests([1]),
+        ]))
+        .start()
+        .unwrap();
+    let (http, _) = timed(config(&plain).auth(bearer()).retry(fast_retry()));
+    assert_eq!(users_page(&http).unwrap_err().status(), Some(409));
+}

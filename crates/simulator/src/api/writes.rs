@@ -1,10 +1,14 @@
-//! Writes: POST creates (auto id, server stamps, path fields), PATCH merges (RFC 7396), PUT
-//! replaces, DELETE removes, moves to a tombstone corpus, or sets a flag. Every write stamps
-//! the spec's `stamp` fields with the server clock so incremental reads see the change.
+//! Writes: POST creates (auto id, server stamps, path fields), PATCH (and Stripe's POST to an
+//! object's path) merges (RFC 7396), PUT replaces, DELETE removes, moves to a tombstone corpus,
+//! or sets a flag. Every write stamps the spec's `stamp` fields with the server clock so
+//! incremental reads see the change, and appends an event to the spec's event feed if it has
+//! one.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
 
 use super::list::{field_equals, on_path, path_value};
 use super::query::parse_query;
@@ -12,6 +16,7 @@ use super::{ApiError, ApiService};
 use crate::corpus::{next_id, stamp};
 use crate::http1::{Request, Response};
 use crate::spec::{DeleteMode, Endpoint, SingleSpec, WriteSpec};
+use crate::value::FieldPath;
 
 impl ApiService {
     pub(super) fn create(
@@ -65,8 +70,10 @@ impl ApiService {
                         .set(&mut record, next_id(&known, &write.id_field, 0));
                 }
             }
-            stamp(&mut record, &write.stamp, self.clock.tick(), records);
+            let at = self.clock.tick();
+            stamp(&mut record, &write.stamp, at, records);
             records.push(Arc::new(record.clone()));
+            record_event(corpora, write, "created", &record, None, at);
             Ok(record)
         })?;
         Ok(Response::json(
@@ -103,8 +110,11 @@ impl ApiService {
             if let Some(old_id) = write.id_field.first(old).cloned() {
                 write.id_field.set(&mut record, old_id);
             }
-            stamp(&mut record, &write.stamp, self.clock.tick(), records);
+            let previous = previous_attributes(old, &body);
+            let at = self.clock.tick();
+            stamp(&mut record, &write.stamp, at, records);
             records[index] = Arc::new(record.clone());
+            record_event(corpora, write, "updated", &record, Some(previous), at);
             Ok(record)
         })?;
         Ok(Response::json(
@@ -128,6 +138,9 @@ impl ApiService {
             let records = corpora.entry(endpoint.corpus.clone()).or_default();
             let index = find(records, endpoint, single, params, id)?;
             let at = self.clock.tick();
+            let gone = (*records[index]).clone();
+            record_event(corpora, write, "deleted", &gone, None, at);
+            let records = corpora.entry(endpoint.corpus.clone()).or_default();
             match mode {
                 DeleteMode::Remove => Ok((*records.remove(index)).clone()),
                 DeleteMode::Flag { field, value } => {
@@ -166,6 +179,54 @@ impl ApiService {
             &Self::wrap(endpoint, answer, Vec::new()),
         ))
     }
+}
+
+/// Appends the event of a write to the spec's event feed, if it has one: newest first, as the
+/// feed lists events, so that events of one second list in the order they happened (latest
+/// first).
+fn record_event(
+    corpora: &mut BTreeMap<String, Vec<Arc<Value>>>,
+    write: &WriteSpec,
+    change: &str,
+    object: &Value,
+    previous: Option<Value>,
+    at: DateTime<Utc>,
+) {
+    let Some(events) = &write.events else {
+        return;
+    };
+    let feed = corpora.entry(events.into.clone()).or_default();
+    let id = FieldPath::parse("id").map(|id| next_id(feed, &id, 0));
+    let mut data = Map::new();
+    data.insert("object".to_owned(), object.clone());
+    if let Some(previous) = previous {
+        data.insert("previous_attributes".to_owned(), previous);
+    }
+    let mut event = json!({
+        "id": id.unwrap_or(Value::Null),
+        "object": "event",
+        "type": format!("{}.{change}", events.object),
+        "data": data,
+        "livemode": false,
+        "pending_webhooks": 0,
+        "request": {"id": null, "idempotency_key": null},
+    });
+    if let Ok(created) = FieldPath::parse("created") {
+        stamp(&mut event, &[created], at, feed);
+    }
+    feed.insert(0, Arc::new(event));
+}
+
+/// The top-level fields an update changes, with their values before it (null when absent).
+fn previous_attributes(old: &Value, body: &Value) -> Value {
+    let Value::Object(changes) = body else {
+        return Value::Object(Map::new());
+    };
+    let previous = changes
+        .keys()
+        .map(|key| (key.clone(), old.get(key).cloned().unwrap_or(Value::Null)))
+        .collect();
+    Value::Object(previous)
 }
 
 fn find(

@@ -222,6 +222,7 @@ pub(super) fn parse_endpoint(
                 stamp: Vec::new(),
                 defaults: Map::new(),
                 status: default_write_status(&method),
+                events: None,
             },
             DeleteMode::Remove,
         )),
@@ -230,7 +231,8 @@ pub(super) fn parse_endpoint(
         ("GET", None, _) => Kind::List,
         ("GET", Some(single), _) => Kind::Single(single),
         ("POST", None, Some((write, _))) => Kind::Create(write),
-        ("PATCH" | "PUT", Some(single), Some((write, _))) => Kind::Update {
+        // Stripe updates an object with a POST to its path: a merge, like PATCH.
+        ("PATCH" | "PUT" | "POST", Some(single), Some((write, _))) => Kind::Update {
             single,
             write,
             replace: method == "PUT",
@@ -240,12 +242,6 @@ pub(super) fn parse_endpoint(
             write,
             mode,
         },
-        ("POST", Some(_), _) => {
-            return Err(here.error(
-                "single",
-                "a POST endpoint creates records; it takes no `single`",
-            ));
-        }
         _ => {
             return Err(here.error(
                 "",

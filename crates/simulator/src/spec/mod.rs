@@ -107,6 +107,17 @@ pub(crate) struct WriteSpec {
     /// Fields a created record gets unless the request body sets them.
     pub(crate) defaults: Map<String, Value>,
     pub(crate) status: u16,
+    /// The event feed each write also appends to (Stripe's `/v1/events`).
+    pub(crate) events: Option<EventsSpec>,
+}
+
+/// `write.events`: every write appends an event `{id, object: event, type, created, data:
+/// {object, previous_attributes}}` to the corpus `into`, typed `<object>.created`,
+/// `<object>.updated` or `<object>.deleted`.
+#[derive(Debug, Clone)]
+pub(crate) struct EventsSpec {
+    pub(crate) into: String,
+    pub(crate) object: String,
 }
 
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::parse::{Ctx, at, load_corpus};
 use super::yaml::join;
-use super::{DeleteMode, Files, Spec, WriteSpec};
+use super::{DeleteMode, EventsSpec, Files, Spec, WriteSpec};
 use crate::error::Result;
 use crate::value::FieldPath;
 
@@ -20,6 +20,14 @@ struct RawWrite {
     defaults: Map<String, Value>,
     status: Option<u16>,
     delete: Option<Value>,
+    events: Option<RawEvents>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvents {
+    into: String,
+    object: String,
 }
 
 #[derive(Deserialize)]
@@ -58,11 +66,36 @@ pub(super) fn parse_write(
         .iter()
         .map(|s| field(s, "stamp"))
         .collect::<Result<Vec<_>>>()?;
+    let events = match raw.events {
+        Some(events) if events.into == corpus => {
+            return Err(ctx.error(
+                &join(path, "events.into"),
+                &loc("events.into"),
+                "events go to another corpus than the records",
+            ));
+        }
+        Some(events) => {
+            load_corpus(
+                ctx,
+                spec,
+                files,
+                &events.into,
+                &join(path, "events.into"),
+                &loc("events.into"),
+            )?;
+            Some(EventsSpec {
+                into: events.into,
+                object: events.object,
+            })
+        }
+        None => None,
+    };
     let write = WriteSpec {
         id_field: field(&raw.id_field, "id_field")?,
         stamp,
         defaults: raw.defaults,
         status: raw.status.unwrap_or_else(|| default_write_status(method)),
+        events,
     };
     let mode = match (&raw.delete, method) {
         (None, _) => DeleteMode::Remove,

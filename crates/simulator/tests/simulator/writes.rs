@@ -408,3 +408,96 @@ fn export_cursor_tokens_past_the_future_records_miss_later_writes() {
     );
     assert_eq!(before_future[5], new_id);
 }
+
+#[test]
+fn stripe_style_writes_feed_the_event_list() {
+    // Stripe: create with a form POST, update with a POST to the object's path, delete; each
+    // write lands in `/v1/events`, newest first, with what changed.
+    let spec = r#"
+name: stripe-events
+now: "2025-06-01T00:00:00Z"
+endpoints:
+  - path: /v1/customers/{id}
+    method: POST
+    corpus: customers.json
+    single: { field: id }
+    write: { status: 200, events: { into: events.json, object: customer } }
+  - path: /v1/customers
+    method: POST
+    corpus: customers.json
+    write: { stamp: [created], status: 200, events: { into: events.json, object: customer } }
+  - path: /v1/customers/{id}
+    method: DELETE
+    corpus: customers.json
+    single: { field: id }
+    write: { status: 200, events: { into: events.json, object: customer } }
+  - path: /v1/events
+    corpus: events.json
+    records_key: data
+    sort: { field: created, direction: desc }
+    params:
+      "types[]": { role: filter, field: type, op: in }
+"#;
+    let customers = r#"[{"id": "cus_Qx0041", "email": "old@tallow.test", "created": 1735689600}]"#;
+    let events = r#"[{"id": "evt_Lm0007", "type": "customer.created", "created": 1735689600,
+        "data": {"object": {"id": "cus_Qx0041", "email": "old@tallow.test"}}}]"#;
+    let sim = start_inline(
+        spec,
+        &[("customers.json", customers), ("events.json", events)],
+    );
+    let form = |method: &str, path: &str, body: &str| {
+        let reply = call(
+            method,
+            &sim.url(path),
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            Some(body),
+        );
+        assert_eq!(reply.status, 200, "{method} {path}: {:?}", reply.body);
+        reply.body
+    };
+    let created = form("POST", "/v1/customers", "email=new%40tallow.test");
+    assert_eq!(created["id"], "cus_Qx0042");
+    let updated = form(
+        "POST",
+        "/v1/customers/cus_Qx0041",
+        "email=moved%40tallow.test",
+    );
+    assert_eq!(
+        updated["email"], "moved@tallow.test",
+        "a POST to the path merges"
+    );
+    form("DELETE", "/v1/customers/cus_Qx0042", "");
+
+    let feed = get(&sim.url("/v1/events"), &[]);
+    let listed = feed.body["data"].as_array().unwrap();
+    let kinds: Vec<(&str, &str)> = listed
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["data"]["object"]["id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("customer.deleted", "cus_Qx0042"),
+            ("customer.updated", "cus_Qx0041"),
+            ("customer.created", "cus_Qx0042"),
+            ("customer.created", "cus_Qx0041"),
+        ]
+    );
+    assert_eq!(listed[0]["id"], "evt_Lm0010");
+    assert_eq!(
+        listed[0]["created"], 1_748_736_003,
+        "stamped like the feed: epoch seconds"
+    );
+    assert_eq!(
+        listed[1]["data"]["previous_attributes"],
+        json!({"email": "old@tallow.test"})
+    );
+    assert_eq!(listed[1]["data"]["object"]["email"], "moved@tallow.test");
+    let deletes = get(&sim.url("/v1/events?types[]=customer.deleted"), &[]);
+    assert_eq!(deletes.body["data"].as_array().unwrap().len(), 1);
+}

@@ -7,8 +7,8 @@ use lakeflow_connect::{
 };
 use lakeflow_kit::ascending::{Ascending, read_since};
 use lakeflow_kit::options::Limits;
-use lakeflow_kit::time::{format_ts, horizon};
-use lakeflow_kit::{ReadCtx, ReadSettings, Snapshot};
+use lakeflow_kit::time::format_ts;
+use lakeflow_kit::{ReadCtx, Snapshot};
 
 use crate::CONNECTION_OPTIONS;
 use crate::client::{{Name}}Client;
@@ -53,13 +53,8 @@ impl LakeflowConnect for {{Name}}Connector {
         options: &TableOptions,
     ) -> Result<ReadOutput<'_>> {
         let (def, read) = TABLES.read(table, options)?;
-        let settings = ReadSettings::from_options(options, LIMITS)?;
-        let ctx = ReadCtx {
-            table: def.name,
-            source: &self.client,
-            settings,
-            horizon: horizon(self.init),
-        };
+        let ctx = ReadCtx::new(def.name, &self.client, options, LIMITS, self.init)?;
+        let settings = ctx.settings;
         match read {
             Read::Ascending { path } => {
                 let asc = Ascending {
