@@ -8,9 +8,9 @@
 //!
 //! A table's first read is a backfill of its list in `created` windows (so a restart resumes
 //! inside it); later reads follow the events feed (`/v1/events` with the table's `types[]`),
-//! each event's `data.object` an upsert and `*.deleted` events the deletions. `changed_at` says
-//! when a row's state was read: the event's time, or the backfill's start. Stripe keeps events
-//! 30 days: a table not read for longer is read again from its list. The `README.md` next to
+//! each event's `data.object` an upsert and `*.deleted` events the deletions. `changed_at`
+//! orders a table's changes: the event's time, or a backfilled object's own `created`. Stripe
+//! keeps events 30 days: a table not read for longer is read again from its list. The `README.md` next to
 //! this crate is the user's guide.
 //!
 //! ```no_run

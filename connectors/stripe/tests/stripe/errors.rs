@@ -96,3 +96,24 @@ fn a_server_ignoring_the_event_types_fails_the_read() {
     .to_string();
     assert!(err.contains("which was not asked for"), "{err}");
 }
+
+#[test]
+fn a_key_of_the_wrong_mode_is_told_so() {
+    let faults = FaultProfile::new(1).with_rule(
+        FaultRule::status(404).on_endpoint("customers").rate(1.0).body(json!({"error": {
+            "message": "No such customer: 'cus_QxR7mN2bTw0041'; a similar object exists in live mode, but a test mode key was used to make this request.",
+            "type": "invalid_request_error",
+            "code": "resource_missing"
+        }})),
+    );
+    let sim = Simulator::from_embedded(SIMULATOR.spec, SIMULATOR.files)
+        .unwrap()
+        .with_faults(faults)
+        .start()
+        .unwrap();
+    let err = read_error(&connection(&sim), "customers");
+    assert!(
+        err.contains("404") && err.contains("a test-mode key cannot read live-mode objects"),
+        "{err}"
+    );
+}

@@ -56,7 +56,7 @@ fn selecting_pairs(endpoint: &Endpoint, pairs: &[(String, String)]) -> Vec<(Stri
 
 impl ApiService {
     /// The endpoint's records: its corpus plus its future records, restricted to the path.
-    fn view(
+    pub(super) fn view(
         &self,
         index: usize,
         endpoint: &Endpoint,

@@ -7,6 +7,7 @@ mod list;
 mod oauth;
 mod query;
 mod rate_limit;
+mod search;
 mod writes;
 
 use std::sync::Arc;
@@ -318,6 +319,7 @@ impl ApiService {
                 write,
                 mode,
             } => self.delete(endpoint, single, write, mode, params, request),
+            Kind::Search(search) => self.search(index, endpoint, search, params, request),
         }
     }
 

@@ -12,7 +12,8 @@ use super::parse::{Ctx, at, load_corpus};
 use super::write::{default_write_status, parse_write};
 use super::yaml::join;
 use super::{
-    DeleteMode, Endpoint, Files, FutureSpec, Kind, PathTemplate, Role, SingleSpec, Spec, WriteSpec,
+    DeleteMode, Endpoint, Files, FutureSpec, Kind, PathTemplate, Role, SearchSpec, SingleSpec,
+    Spec, WriteSpec,
 };
 use crate::api::{Auth, SortSpec};
 use crate::error::Result;
@@ -42,7 +43,39 @@ struct RawEndpoint {
     future_records: Option<Value>,
     single: Option<Value>,
     write: Option<Value>,
+    search: Option<Value>,
     auth: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSearch {
+    #[serde(default = "default_max_results")]
+    max_results: usize,
+    #[serde(default = "default_search_limit")]
+    default_limit: usize,
+    #[serde(default = "default_search_max_limit")]
+    max_limit: usize,
+    lag: Option<RawLag>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLag {
+    field: String,
+    seconds: u64,
+}
+
+fn default_max_results() -> usize {
+    10_000
+}
+
+fn default_search_limit() -> usize {
+    10
+}
+
+fn default_search_max_limit() -> usize {
+    200
 }
 
 fn default_method() -> String {
@@ -227,26 +260,59 @@ pub(super) fn parse_endpoint(
             DeleteMode::Remove,
         )),
     };
-    let kind = match (method.as_str(), single, write) {
-        ("GET", None, _) => Kind::List,
-        ("GET", Some(single), _) => Kind::Single(single),
-        ("POST", None, Some((write, _))) => Kind::Create(write),
-        // Stripe updates an object with a POST to its path: a merge, like PATCH.
-        ("PATCH" | "PUT" | "POST", Some(single), Some((write, _))) => Kind::Update {
-            single,
-            write,
-            replace: method == "PUT",
-        },
-        ("DELETE", Some(single), Some((write, mode))) => Kind::Delete {
-            single,
-            write,
-            mode,
-        },
-        _ => {
+    let search = match &raw.search {
+        Some(_) if method != "POST" || single.is_some() || raw.write.is_some() => {
             return Err(here.error(
-                "",
-                format!("a {method} endpoint needs `single:` to identify the record it changes"),
+                "search",
+                "`search` needs a POST endpoint without `single` or `write`",
             ));
+        }
+        Some(value) => {
+            let rs: RawSearch = ctx.de(value, &here.path("search"), &here.loc("search"))?;
+            let lag = rs
+                .lag
+                .map(|lag| {
+                    Ok::<_, crate::error::Error>((
+                        here.field(&lag.field, "search.lag")?,
+                        lag.seconds,
+                    ))
+                })
+                .transpose()?;
+            Some(SearchSpec {
+                max_results: rs.max_results,
+                default_limit: rs.default_limit.max(1),
+                max_limit: rs.max_limit.max(1),
+                lag,
+            })
+        }
+        None => None,
+    };
+    let kind = if let Some(search) = search {
+        Kind::Search(search)
+    } else {
+        match (method.as_str(), single, write) {
+            ("GET", None, _) => Kind::List,
+            ("GET", Some(single), _) => Kind::Single(single),
+            ("POST", None, Some((write, _))) => Kind::Create(write),
+            // Stripe updates an object with a POST to its path: a merge, like PATCH.
+            ("PATCH" | "PUT" | "POST", Some(single), Some((write, _))) => Kind::Update {
+                single,
+                write,
+                replace: method == "PUT",
+            },
+            ("DELETE", Some(single), Some((write, mode))) => Kind::Delete {
+                single,
+                write,
+                mode,
+            },
+            _ => {
+                return Err(here.error(
+                    "",
+                    format!(
+                        "a {method} endpoint needs `single:` to identify the record it changes"
+                    ),
+                ));
+            }
         }
     };
     let is_list = matches!(kind, Kind::List);

@@ -90,6 +90,22 @@ pub(crate) enum Kind {
         write: WriteSpec,
         mode: DeleteMode,
     },
+    /// HubSpot's search: a POST whose JSON body filters, sorts and pages.
+    Search(SearchSpec),
+}
+
+/// `search:`: the body's `filterGroups` (OR of ANDs on `properties.<name>`), `sorts`, `after`
+/// (an offset) and `limit`; archived records are never found.
+#[derive(Debug, Clone)]
+pub(crate) struct SearchSpec {
+    /// The most results one query pages through (HubSpot: 10,000): `after` at or past it
+    /// answers 400.
+    pub(crate) max_results: usize,
+    pub(crate) default_limit: usize,
+    pub(crate) max_limit: usize,
+    /// Records whose `field` is within the last `seconds` are not found yet (the index lags
+    /// writes).
+    pub(crate) lag: Option<(FieldPath, u64)>,
 }
 
 /// Which path parameter identifies a record, and the field it is compared with.

@@ -8,6 +8,7 @@ mod oauth;
 mod observability;
 mod pagination;
 mod record_replay;
+mod search;
 mod spec_errors;
 mod writes;
 
