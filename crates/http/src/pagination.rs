@@ -56,6 +56,15 @@ pub enum Pagination {
         /// Query parameter for the id, e.g. `starting_after`.
         param: String,
     },
+    /// A token at a JSON path of the body, sent back in the JSON body of the (POST) request, as
+    /// HubSpot's search takes `paging.next.after` in its `after` field; stops when it is
+    /// missing, null, empty or repeated. The request must carry a JSON object body.
+    BodyCursor {
+        /// JSON path of the token, e.g. `paging.next.after`.
+        token_path: String,
+        /// Top-level field of the request body carrying it, e.g. `after`.
+        field: String,
+    },
     /// Another style, also ended by a flag in the body: a page whose `flag_path` holds `true` is
     /// the last, whatever link it carries. Zendesk's incremental exports need it: their
     /// `after_url`, `after_cursor` and `next_page` are present on every page, and only
@@ -257,6 +266,17 @@ impl Pages {
                 match token.filter(|t| self.last_token.as_ref() != Some(t)) {
                     Some(token) => {
                         let next = request.set_query(param, &token);
+                        self.last_token = Some(token);
+                        Some(next)
+                    }
+                    None => None,
+                }
+            }
+            Pagination::BodyCursor { token_path, field } => {
+                let token = json_path(body, token_path).and_then(scalar_text);
+                match token.filter(|t| self.last_token.as_ref() != Some(t)) {
+                    Some(token) => {
+                        let next = request.set_body_field(field, Value::String(token.clone()));
                         self.last_token = Some(token);
                         Some(next)
                     }

@@ -98,6 +98,28 @@ impl RequestBuilder {
         }
     }
 
+    /// Sets one top-level field of the JSON object body (pagination in the body uses this); a
+    /// body that is not a JSON object is an error when sent.
+    #[must_use]
+    pub(crate) fn set_body_field(mut self, name: &str, value: serde_json::Value) -> Self {
+        let parsed = self
+            .body
+            .as_deref()
+            .map(serde_json::from_slice::<serde_json::Value>);
+        match parsed {
+            Some(Ok(serde_json::Value::Object(mut object))) => {
+                object.insert(name.to_owned(), value);
+                self.json(&object)
+            }
+            _ => {
+                self.body_error = Some(format!(
+                    "cannot set `{name}` for the next page: the request body is not a JSON object"
+                ));
+                self
+            }
+        }
+    }
+
     /// Sends raw bytes with the given content type.
     #[must_use]
     pub fn body(mut self, bytes: impl Into<Vec<u8>>, content_type: &str) -> Self {

@@ -193,16 +193,42 @@ pub fn read_since(
     start: Option<&Offset>,
     request: &dyn Fn(Option<DateTime<Utc>>) -> RequestBuilder,
 ) -> Result<(Vec<Record>, Option<Offset>)> {
+    let whole = Listing {
+        records_path: "",
+        cut_short: &|_, _| false,
+    };
+    read_since_at(asc, start, &whole, request)
+}
+
+/// Where a listing's records are, and whether its last page stops short of the end.
+pub struct Listing<'a> {
+    /// Where the records are in a page's body (`results` of a search; `""` for a bare array).
+    pub records_path: &'a str,
+    /// Whether the listing ended before its last match (given the last page and how many records
+    /// the listing served): a search that pages through at most 10,000 results says how many
+    /// matched (`total`).
+    pub cut_short: &'a dyn Fn(&Page, usize) -> bool,
+}
+
+/// [`read_since`] for `listing`. A listing cut short is read on by the next read, from the
+/// position this one stopped at (with the keys delivered at it), so nothing past the cut is
+/// lost and a tie cut by it is not repeated.
+pub fn read_since_at(
+    asc: &Ascending<'_>,
+    start: Option<&Offset>,
+    listing: &Listing<'_>,
+    request: &dyn Fn(Option<DateTime<Utc>>) -> RequestBuilder,
+) -> Result<(Vec<Record>, Option<Offset>)> {
     let table = asc.ctx.table;
     let from = parse(table, start, &[CURSOR, KEYS])?;
     if caught_up(from.as_ref(), asc.ctx.horizon) {
         return Ok((Vec::new(), start.cloned()));
     }
     let lookback = asc.ctx.settings.lookback;
-    let mut scan = scan_since(asc, from.as_ref(), lookback, request)?;
+    let mut scan = scan_since(asc, from.as_ref(), lookback, listing, request)?;
     if scan.newest.is_none() && !scan.complete && lookback > TimeDelta::zero() {
         // The re-read records alone filled the batch: without lookback the position advances.
-        scan = scan_since(asc, from.as_ref(), TimeDelta::zero(), request)?;
+        scan = scan_since(asc, from.as_ref(), TimeDelta::zero(), listing, request)?;
     }
     let end = end_offset(&scan, start);
     Ok((scan.records, end))
@@ -212,6 +238,7 @@ fn scan_since(
     asc: &Ascending<'_>,
     from: Option<&Mark>,
     lookback: TimeDelta,
+    listing: &Listing<'_>,
     request: &dyn Fn(Option<DateTime<Utc>>) -> RequestBuilder,
 ) -> Result<Scan> {
     // `since` is inclusive. Where the rest of a second is still due (a tie group cut
@@ -224,17 +251,20 @@ fn scan_since(
         None => asc.ctx.settings.start_date.map(|at| at - SECOND),
     };
     let mut scanner = Scanner::new(asc, from, lookback > TimeDelta::zero());
-    let mut pages = asc.ctx.pages(request(since), "");
+    let mut pages = asc.ctx.pages(request(since), listing.records_path);
     // The scan stops at the first record past the horizon and takes the rest as complete: only
     // sound if the server sorts and filters as asked.
     let mut promise = asc.promise(since);
-    while let Some(page) = asc.ctx.next_page(&mut pages)? {
+    let (mut listed, mut cut_short) = (0, false);
+    while let Some(mut page) = asc.ctx.next_page(&mut pages)? {
         promise.page(&page)?;
-        if !scanner.offer_all(page.records)? {
+        listed += page.records.len();
+        cut_short = (listing.cut_short)(&page, listed);
+        if !scanner.offer_all(std::mem::take(&mut page.records))? {
             return Ok(scanner.finish(false));
         }
     }
-    Ok(scanner.finish(true))
+    Ok(scanner.finish(!cut_short))
 }
 
 /// Reads a short listing whole and sorts it here by (cursor, key), for a listing the server does

@@ -8,7 +8,7 @@
 //!
 //! | module | strategy | offset |
 //! |---|---|---|
-//! | [`ascending`] | oldest first: with an inclusive `since` ([`ascending::read_since`]), from a checked page hint ([`ascending::read_paged`]), or a short listing read whole and sorted ([`ascending::read_whole`]); tie-safe: a batch cut inside a run of equal cursor values resumes right after the last record delivered | `{"cursor", "keys_at_cursor"}` (+ `page`, `per_page`) |
+//! | [`ascending`] | oldest first: with an inclusive `since` ([`ascending::read_since`]; a capped search, [`ascending::read_since_at`]), from a checked page hint ([`ascending::read_paged`]), or a short listing read whole and sorted ([`ascending::read_whole`]); tie-safe: a batch cut inside a run of equal cursor values resumes right after the last record delivered | `{"cursor", "keys_at_cursor"}` (+ `page`, `per_page`) |
 //! | [`descending`] | newest first without a filter: passes that stop at the cursor, with validated page hints, entries that are records or parents of records | `{"cursor"}` between passes, `{"cursor", "pass_top", "until", "keys_at_until", "child", "page", "per_page"}` within one |
 //! | [`window`] | time windows `[since, until]` that widen when empty and narrow at a result cap | `{"since"}`, `{"since", "until", "after", "page", "per_page"}` |
 //! | [`partitioned`] | time-range partitions of an ascending `since` listing for partitioned streams | those of [`ascending`], and `{"through"}` |

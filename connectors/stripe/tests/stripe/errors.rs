@@ -10,6 +10,23 @@ use crate::common::{Feed, batch, connection, corpus, drain, edited, options, sim
 
 const ACCOUNT: &str = "acct_1Nv0FGQ9RKHgCVdK";
 
+/// The first error reading `customers` from a simulator whose customers list always answers
+/// `status` with Stripe's error `body`.
+fn customers_error(status: u16, body: &serde_json::Value) -> String {
+    let faults = FaultProfile::new(1).with_rule(
+        FaultRule::status(status)
+            .on_endpoint("customers")
+            .rate(1.0)
+            .body(json!({ "error": body })),
+    );
+    let sim = Simulator::from_embedded(SIMULATOR.spec, SIMULATOR.files)
+        .unwrap()
+        .with_faults(faults)
+        .start()
+        .unwrap();
+    read_error(&connection(&sim), "customers")
+}
+
 fn read_error(connection: &ConnectionOptions, table: &str) -> String {
     let stripe = StripeConnector::new(connection).unwrap();
     batch(&stripe, table, Feed::Records, None, &options(&[]))
@@ -57,18 +74,13 @@ fn a_bad_key_says_so_and_never_shows_it() {
 
 #[test]
 fn a_restricted_key_without_a_permission_is_told_which_resource() {
-    let faults = FaultProfile::new(1).with_rule(
-        FaultRule::status(403).on_endpoint("customers").rate(1.0).body(json!({"error": {
+    let err = customers_error(
+        403,
+        &json!({
             "message": "The provided key 'rk_test_***' does not have the required permissions for this endpoint on account 'acct_1Q9'. Having the 'rak_customer_read' permission would allow this request to continue.",
             "type": "invalid_request_error"
-        }})),
+        }),
     );
-    let sim = Simulator::from_embedded(SIMULATOR.spec, SIMULATOR.files)
-        .unwrap()
-        .with_faults(faults)
-        .start()
-        .unwrap();
-    let err = read_error(&connection(&sim), "customers");
     assert!(
         err.contains("403") && err.contains("`customers`") && err.contains("rak_customer_read"),
         "{err}"
@@ -99,19 +111,14 @@ fn a_server_ignoring_the_event_types_fails_the_read() {
 
 #[test]
 fn a_key_of_the_wrong_mode_is_told_so() {
-    let faults = FaultProfile::new(1).with_rule(
-        FaultRule::status(404).on_endpoint("customers").rate(1.0).body(json!({"error": {
+    let err = customers_error(
+        404,
+        &json!({
             "message": "No such customer: 'cus_QxR7mN2bTw0041'; a similar object exists in live mode, but a test mode key was used to make this request.",
             "type": "invalid_request_error",
             "code": "resource_missing"
-        }})),
+        }),
     );
-    let sim = Simulator::from_embedded(SIMULATOR.spec, SIMULATOR.files)
-        .unwrap()
-        .with_faults(faults)
-        .start()
-        .unwrap();
-    let err = read_error(&connection(&sim), "customers");
     assert!(
         err.contains("404") && err.contains("a test-mode key cannot read live-mode objects"),
         "{err}"

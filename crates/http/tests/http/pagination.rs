@@ -286,3 +286,59 @@ fn errors_end_the_walk() {
     assert!(err.to_string().contains("found an object"), "{err}");
     assert_eq!(server.count(), 3);
 }
+
+#[test]
+fn cursor_in_the_request_body() {
+    // HubSpot's search: `paging.next.after` goes back as the JSON body's `after`, the rest of
+    // the body (filters, sorts) unchanged.
+    let server = TestServer::handler(|r| {
+        let body: Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["sorts"], json!(["hs_lastmodifieddate"]), "kept");
+        let from = body["after"]
+            .as_str()
+            .map_or(0, |after| after.parse().unwrap());
+        let mut answer = json!({"total": TOTAL, "results": records(from)});
+        if from + PAGE < TOTAL {
+            answer["paging"] = json!({"next": {"after": (from + PAGE).to_string()}});
+        }
+        Reply::json(200, &answer)
+    });
+    let http = client(&server);
+    let pagination = Pagination::BodyCursor {
+        token_path: "paging.next.after".into(),
+        field: "after".into(),
+    };
+    let search = http
+        .request("POST", "/crm/v3/objects/contacts/search")
+        .json(&json!({"sorts": ["hs_lastmodifieddate"], "limit": 3}))
+        .idempotent();
+    assert_eq!(
+        walk(search.pages(pagination, "results")),
+        (1..=TOTAL).collect::<Vec<_>>()
+    );
+    assert_eq!(server.count(), 3);
+}
+
+#[test]
+fn a_body_cursor_needs_a_json_object_body() {
+    let server = TestServer::handler(|_| {
+        Reply::json(
+            200,
+            &json!({"results": records(0), "paging": {"next": {"after": "3"}}}),
+        )
+    });
+    let http = client(&server);
+    let pagination = Pagination::BodyCursor {
+        token_path: "paging.next.after".into(),
+        field: "after".into(),
+    };
+    let bare = http
+        .request("POST", "/search")
+        .body(b"[1]".to_vec(), "application/json")
+        .idempotent();
+    let pages: Vec<_> = bare.pages(pagination, "results").collect();
+    assert!(pages[0].is_ok());
+    let err = pages[1].as_ref().unwrap_err().to_string();
+    assert!(err.contains("not a JSON object"), "{err}");
+    assert_eq!(server.count(), 1, "the second page is never sent");
+}

@@ -7,5 +7,6 @@ mod descending;
 mod export;
 mod partitioned;
 mod promise;
+mod search;
 mod snapshot;
 mod window;
