@@ -92,12 +92,9 @@ impl lakeflow_kit::PageSource for GithubClient {
 /// wording, with a hint on a 404.
 pub(crate) fn with_context(context: &str, error: lakeflow_http::Error) -> Error {
     // GitHub answers 404, not 403, for a private repository the token cannot see.
-    if error.status() == Some(404) {
-        let context =
-            format!("{context} (no such repository or resource, or the token cannot see it)");
-        return lakeflow_kit::with_context(&context, error);
-    }
-    lakeflow_kit::with_context(context, error)
+    let hint = (error.status() == Some(404))
+        .then_some("no such repository or resource, or the token cannot see it");
+    lakeflow_kit::with_hint(context, hint, error)
 }
 
 pub(crate) use lakeflow_kit::objects;

@@ -2,7 +2,7 @@
 //! account, the API version and the request budget.
 
 use lakeflow_connect::{ConnectionOptions, Error, OptionSpec, Result, Secret};
-use lakeflow_kit::options::{base_url, required_secret};
+use lakeflow_kit::options::{base_url, request_budget, required_secret};
 
 /// Stripe's API.
 pub const DEFAULT_BASE_URL: &str = "https://api.stripe.com";
@@ -70,20 +70,12 @@ impl ClientSettings {
                 ));
             }
         };
-        let requests_per_second = match options.get("requests_per_second") {
-            None if live => LIVE_MODE_PER_SECOND,
-            None => TEST_MODE_PER_SECOND,
-            Some(raw) => match raw.trim().parse::<u32>() {
-                Ok(value) if value > 0 => value,
-                _ => {
-                    return Err(Error::invalid_option(
-                        "requests_per_second",
-                        raw,
-                        "must be a positive whole number",
-                    ));
-                }
-            },
-        };
+        let requests_per_second =
+            request_budget(options, "requests_per_second")?.unwrap_or(if live {
+                LIVE_MODE_PER_SECOND
+            } else {
+                TEST_MODE_PER_SECOND
+            });
         Ok(Self {
             base_url: base_url(options, "base_url", Some(DEFAULT_BASE_URL))?,
             api_key,

@@ -17,19 +17,36 @@ pub(crate) enum Read {
     /// The `deleted` events of a table.
     Deletions(Changes),
     /// The list in `created` windows, for ever (objects that do not change).
-    Appended { path: &'static str },
+    Appended(List),
+}
+
+/// A list endpoint, read in `created` windows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct List {
+    /// The path (`/v1/customers`).
+    pub path: &'static str,
+    /// Query parameters every request carries (`status=all`).
+    pub query: &'static [(&'static str, &'static str)],
+    /// The field the `created[...]` filters apply to: `created`, or `date` for invoice items
+    /// (which have no `created`).
+    pub created: &'static str,
+}
+
+impl List {
+    const fn new(path: &'static str) -> Self {
+        Self {
+            path,
+            query: &[],
+            created: "created",
+        }
+    }
 }
 
 /// A table kept up to date through events.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Changes {
-    /// The list endpoint (`/v1/customers`).
-    pub path: &'static str,
-    /// Query parameters every list request carries (`status=all`).
-    pub query: &'static [(&'static str, &'static str)],
-    /// The field the list's `created[...]` filters apply to: `created`, or `date` for invoice
-    /// items (which have no `created`).
-    pub created: &'static str,
+    /// The list its backfill reads.
+    pub list: List,
     /// The `object` of the table's records (`customer`): events about other objects are not
     /// the table's.
     pub object: &'static str,
@@ -47,12 +64,29 @@ impl Changes {
         deleted: &'static [&'static str],
     ) -> Self {
         Self {
-            path,
-            query: &[],
-            created: "created",
+            list: List::new(path),
             object,
             types,
             deleted,
+        }
+    }
+
+    /// The same, its list asked with `query` too.
+    const fn query(self, query: &'static [(&'static str, &'static str)]) -> Self {
+        Self {
+            list: List { query, ..self.list },
+            ..self
+        }
+    }
+
+    /// The same, its list filtered by `created[...]` on `field`.
+    const fn created(self, field: &'static str) -> Self {
+        Self {
+            list: List {
+                created: field,
+                ..self.list
+            },
+            ..self
         }
     }
 }
@@ -92,7 +126,7 @@ const fn appended(name: &'static str, schema: fn() -> SchemaRef, path: &'static 
         &["id"],
         Some("created"),
         schema,
-        Read::Appended { path },
+        Read::Appended(List::new(path)),
     )
     .options(APPEND_OPTIONS)
 }
@@ -195,27 +229,25 @@ pub(crate) const DEFS: &[Def] = &[
     changes(
         "subscriptions",
         schema::subscriptions,
-        Changes {
-            // Without `status=all` the list leaves out canceled subscriptions.
-            query: &[("status", "all")],
-            ..Changes::new(
-                "/v1/subscriptions",
-                "subscription",
-                // `customer.subscription.deleted` is a cancellation: the subscription stays,
-                // with status `canceled`, so it is an update here.
-                &[
-                    "customer.subscription.created",
-                    "customer.subscription.updated",
-                    "customer.subscription.deleted",
-                    "customer.subscription.paused",
-                    "customer.subscription.resumed",
-                    "customer.subscription.pending_update_applied",
-                    "customer.subscription.pending_update_expired",
-                    "customer.subscription.trial_will_end",
-                ],
-                &[],
-            )
-        },
+        Changes::new(
+            "/v1/subscriptions",
+            "subscription",
+            // `customer.subscription.deleted` is a cancellation: the subscription stays,
+            // with status `canceled`, so it is an update here.
+            &[
+                "customer.subscription.created",
+                "customer.subscription.updated",
+                "customer.subscription.deleted",
+                "customer.subscription.paused",
+                "customer.subscription.resumed",
+                "customer.subscription.pending_update_applied",
+                "customer.subscription.pending_update_expired",
+                "customer.subscription.trial_will_end",
+            ],
+            &[],
+        )
+        // Without `status=all` the list leaves out canceled subscriptions.
+        .query(&[("status", "all")]),
     ),
     changes(
         "invoices",
@@ -245,15 +277,13 @@ pub(crate) const DEFS: &[Def] = &[
     changes(
         "invoice_items",
         schema::invoice_items,
-        Changes {
-            created: "date",
-            ..Changes::new(
-                "/v1/invoiceitems",
-                "invoiceitem",
-                &["invoiceitem.created", "invoiceitem.updated"],
-                &["invoiceitem.deleted"],
-            )
-        },
+        Changes::new(
+            "/v1/invoiceitems",
+            "invoiceitem",
+            &["invoiceitem.created", "invoiceitem.updated"],
+            &["invoiceitem.deleted"],
+        )
+        .created("date"),
     ),
     changes(
         "products",

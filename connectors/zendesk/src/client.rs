@@ -111,8 +111,5 @@ pub(crate) fn with_context(context: &str, error: lakeflow_http::Error) -> Error 
         ),
         _ => None,
     };
-    match hint {
-        Some(hint) => lakeflow_kit::with_context(&format!("{context} ({hint})"), error),
-        None => lakeflow_kit::with_context(context, error),
-    }
+    lakeflow_kit::with_hint(context, hint, error)
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use lakeflow_connect::{ConnectionOptions, Error, OptionSpec, Result, Secret};
-use lakeflow_kit::options::{base_url, required_secret};
+use lakeflow_kit::options::{base_url, request_budget, required_secret};
 
 /// The connection options the connector reads (the original's `subdomain`, `email` and
 /// `api_token` among them).
@@ -152,17 +152,7 @@ fn credentials(options: &ConnectionOptions) -> Result<Credentials> {
 }
 
 fn per_minute(options: &ConnectionOptions, name: &str, default: u32) -> Result<u32> {
-    let Some(raw) = options.get(name) else {
-        return Ok(default);
-    };
-    match raw.trim().parse::<u32>() {
-        Ok(value) if value > 0 => Ok(value),
-        _ => Err(Error::invalid_option(
-            name,
-            raw,
-            "must be a positive whole number of requests",
-        )),
-    }
+    Ok(request_budget(options, name)?.unwrap_or(default))
 }
 
 #[cfg(test)]

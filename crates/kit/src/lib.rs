@@ -98,5 +98,5 @@ pub mod time;
 pub mod window;
 
 pub use snapshot::Snapshot;
-pub use source::{ErrorMap, PageSource, ReadCtx, ReadSettings, objects, with_context};
+pub use source::{ErrorMap, PageSource, ReadCtx, ReadSettings, objects, with_context, with_hint};
 pub use tables::{OptionUse, TableDef, Tables, declare};

@@ -166,6 +166,25 @@ pub fn base_url(options: &ConnectionOptions, name: &str, default: Option<&str>) 
     }
 }
 
+/// The request budget of connection option `name` (requests per window), if given: a positive
+/// whole number.
+///
+/// # Errors
+/// [`Error::InvalidOption`] for anything else.
+pub fn request_budget(options: &ConnectionOptions, name: &str) -> Result<Option<u32>> {
+    let Some(raw) = options.get(name) else {
+        return Ok(None);
+    };
+    match raw.trim().parse::<u32>() {
+        Ok(value) if value > 0 => Ok(Some(value)),
+        _ => Err(Error::invalid_option(
+            name,
+            raw,
+            "must be a positive whole number of requests",
+        )),
+    }
+}
+
 /// The secret connection option `name`, which must be given and not blank.
 ///
 /// # Errors

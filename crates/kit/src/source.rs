@@ -136,6 +136,15 @@ pub fn with_context(context: &str, error: lakeflow_http::Error) -> Error {
     }
 }
 
+/// [`with_context`], with what the error usually means at this source (`hint`) in parentheses
+/// after the context: ``table `issues` (no such repository, or the token cannot see it): GET ...``.
+pub fn with_hint(context: &str, hint: Option<&str>, error: lakeflow_http::Error) -> Error {
+    match hint {
+        Some(hint) => with_context(&format!("{context} ({hint})"), error),
+        None => with_context(context, error),
+    }
+}
+
 /// The records of a page as JSON objects; anything else is a protocol error naming `context`.
 pub fn objects(context: &str, records: Vec<Value>) -> Result<Vec<Record>> {
     records

@@ -34,6 +34,15 @@ impl EventsPos {
         })
     }
 
+    /// Moves the cursor to `to`, keeping in `seen` only the ids a later read may list again:
+    /// those of `listed` within the lookback before it.
+    fn advance(&mut self, to: DateTime<Utc>, lookback: TimeDelta, listed: &[Event]) {
+        let keep_from = to - lookback;
+        self.seen
+            .retain(|id| listed.iter().any(|e| &e.id == id && e.created >= keep_from));
+        self.cursor = to;
+    }
+
     pub(crate) fn write(&self) -> Offset {
         Builder::default()
             .value(PHASE, "events".into())
@@ -67,7 +76,6 @@ pub(crate) fn read_events(
     while out.len() < settings.max_records && pos.cursor <= ctx.kit.horizon {
         let until = (pos.cursor + width - SECOND).min(ctx.kit.horizon);
         let listed = list(ctx, types, object, from, until)?;
-        let mut delivered_any = false;
         for event in &listed {
             if pos.seen.contains(&event.id) {
                 continue;
@@ -78,27 +86,18 @@ pub(crate) fn read_events(
             let mut row = event.object.clone();
             row.insert(CHANGED_AT.to_owned(), format_ts(event.created).into());
             out.push(row);
-            delivered_any = true;
             if event.created > pos.cursor {
-                pos.cursor = event.created;
-                // Keep only the ids a later read may list again: those within the lookback.
-                let keep_from = pos.cursor - lookback;
-                pos.seen
-                    .retain(|id| listed.iter().any(|e| &e.id == id && e.created >= keep_from));
+                pos.advance(event.created, lookback, &listed);
             }
             pos.seen.push(event.id.clone());
         }
         // The whole window was delivered: go on after it.
-        let next = until + SECOND;
-        let keep_from = next - lookback;
-        pos.seen
-            .retain(|id| listed.iter().any(|e| &e.id == id && e.created >= keep_from));
-        pos.cursor = next;
-        from = next - lookback;
-        width = if delivered_any || !listed.is_empty() {
-            EVENTS_WINDOW
-        } else {
+        pos.advance(until + SECOND, lookback, &listed);
+        from = pos.cursor - lookback;
+        width = if listed.is_empty() {
             (width * 2).min(MAX_EVENTS_WINDOW)
+        } else {
+            EVENTS_WINDOW
         };
     }
     Ok(pos)

@@ -19,17 +19,7 @@ use lakeflow_kit::window::{self, WindowPos, Windowed, read_windows};
 use serde_json::Value;
 
 use crate::client::StripeClient;
-use crate::tables::{Changes, Read};
-
-impl Changes {
-    fn listing(&self) -> Listing<'static> {
-        Listing {
-            path: self.path,
-            query: self.query,
-            created: self.created,
-        }
-    }
-}
+use crate::tables::{Changes, List, Read};
 
 pub(crate) use events::EVENT_RETENTION;
 use events::{EventsPos, read_events};
@@ -67,15 +57,17 @@ pub(crate) fn read(
     let (records, end) = match read {
         Read::Changes(changes) => read_changes(ctx, &changes, start)?,
         Read::Deletions(changes) => read_deletions(ctx, &changes, start)?,
-        Read::Appended { path } => {
+        Read::Appended(list) => {
             let mut out = Vec::new();
-            let pos = parse_window(ctx, start, &[])?;
-            let listing = Listing {
-                path,
-                query: &[],
-                created: "created",
+            let pos = match start {
+                Some(offset) => Some(WindowPos::parse(&Fields::new(
+                    ctx.kit.table,
+                    offset,
+                    &window::FIELDS,
+                )?)?),
+                None => None,
             };
-            let end = backfill(ctx, &listing, pos, ctx.kit.horizon, Stamp::None, &mut out)?;
+            let end = backfill(ctx, &list, pos, ctx.kit.horizon, Stamp::None, &mut out)?;
             (out, end.map(|pos| pos.write(Builder::default()).build()))
         }
     };
@@ -93,12 +85,15 @@ fn read_changes(
     let phase = start
         .and_then(|offset| offset.get(PHASE))
         .and_then(Value::as_str);
-    let (events_from, reread) = match (start, phase) {
-        (None, _) => (ctx.kit.horizon, false),
+    let (events_from, reread, pos) = match (start, phase) {
+        (None, _) => (ctx.kit.horizon, false, None),
         (Some(offset), Some("backfill")) => {
-            let fields = Fields::new(table, offset, &backfill_fields())?;
+            let mut allowed = vec![PHASE, EVENTS_FROM, REREAD];
+            allowed.extend(window::FIELDS);
+            let fields = Fields::new(table, offset, &allowed)?;
             let reread = offset.get(REREAD).and_then(Value::as_bool) == Some(true);
-            (fields.required_instant(EVENTS_FROM)?, reread)
+            let pos = WindowPos::parse(&fields)?;
+            (fields.required_instant(EVENTS_FROM)?, reread, Some(pos))
         }
         (Some(offset), Some("events")) => {
             let pos = EventsPos::parse(table, offset)?;
@@ -113,7 +108,7 @@ fn read_changes(
                 cursor = %format_ts(pos.cursor),
                 "the table was last read more than 30 days ago and Stripe no longer has the events since; reading the whole table again"
             );
-            (ctx.kit.horizon, true)
+            (ctx.kit.horizon, true, None)
         }
         (Some(_), _) => {
             return Err(lakeflow_connect::Error::invalid_offset(
@@ -122,17 +117,10 @@ fn read_changes(
             ));
         }
     };
-    let pos = match (start, phase) {
-        (Some(offset), Some("backfill")) => {
-            parse_window(ctx, Some(offset), &[PHASE, EVENTS_FROM, REREAD])?
-        }
-        _ => None,
-    };
     let stamp = reread.then(|| Value::from(format_ts(events_from)));
-    let listing = changes.listing();
     let end = backfill(
         ctx,
-        &listing,
+        &changes.list,
         pos,
         events_from,
         Stamp::Rows(stamp.as_ref()),
@@ -196,13 +184,6 @@ fn read_deletions(
     Ok((out, Some(end.write())))
 }
 
-/// A list endpoint, and the field its `created[...]` filters apply to.
-pub(crate) struct Listing<'a> {
-    pub path: &'a str,
-    pub query: &'a [(&'a str, &'a str)],
-    pub created: &'a str,
-}
-
 /// How backfilled rows get `changed_at`.
 #[derive(Clone, Copy)]
 enum Stamp<'a> {
@@ -216,7 +197,7 @@ enum Stamp<'a> {
 /// as `stamp` says.
 fn backfill(
     ctx: &Ctx<'_>,
-    listing: &Listing<'_>,
+    list: &List,
     pos: Option<WindowPos>,
     end: DateTime<Utc>,
     stamp: Stamp<'_>,
@@ -226,11 +207,11 @@ fn backfill(
     let request = |since: DateTime<Utc>, until: DateTime<Utc>| {
         let mut request = ctx
             .client
-            .get(listing.path)
+            .get(list.path)
             .query("created[gte]", since.timestamp())
             .query("created[lte]", until.timestamp())
             .query("limit", per_page);
-        for (name, value) in listing.query {
+        for (name, value) in list.query {
             request = request.query(name, value);
         }
         request
@@ -241,14 +222,14 @@ fn backfill(
             Stamp::None => return,
             Stamp::Rows(Some(at)) => at.clone(),
             Stamp::Rows(None) => {
-                epoch(record.get(listing.created)).map_or(Value::Null, |at| format_ts(at).into())
+                epoch(record.get(list.created)).map_or(Value::Null, |at| format_ts(at).into())
             }
         };
         record.insert(CHANGED_AT.to_owned(), at);
     };
     let windowed = Windowed {
         ctx: &ctx.kit,
-        cursor: listing.created,
+        cursor: list.created,
         key: "id",
         records_path: "data",
         request: &request,
@@ -257,27 +238,6 @@ fn backfill(
         decorate: &decorate,
     };
     read_windows(&windowed, pos, end, out)
-}
-
-fn backfill_fields() -> Vec<&'static str> {
-    let mut fields = vec![PHASE, EVENTS_FROM, REREAD];
-    fields.extend(window::FIELDS);
-    fields
-}
-
-/// The window position of `start` (whose other allowed fields are `extra`).
-fn parse_window(
-    ctx: &Ctx<'_>,
-    start: Option<&Offset>,
-    extra: &[&str],
-) -> Result<Option<WindowPos>> {
-    let Some(offset) = start else {
-        return Ok(None);
-    };
-    let mut allowed = extra.to_vec();
-    allowed.extend(window::FIELDS);
-    let fields = Fields::new(ctx.kit.table, offset, &allowed)?;
-    WindowPos::parse(&fields).map(Some)
 }
 
 /// Unix seconds of a record's field as an instant.
