@@ -230,7 +230,7 @@ def test_an_unknown_connection_says_where_it_was_looked_for(spark, tmp_path, mon
     message = str(raised.value)
     assert message.startswith("connection `my_uc_conn` not found: "), message
     assert f"{spec_dir / 'lakeflow.toml'} defines shop" in message, message
-    assert "sources: example, github, python, stripe, zendesk, memory" in message, message
+    assert "sources: example, github, hubspot, python, stripe, zendesk, memory" in message, message
     assert "Unity Catalog" in message, message
 
     # No file anywhere: every place searched is named.

@@ -29,6 +29,7 @@ macro_rules! registry {
 registry!(
     lakeflow_example,
     lakeflow_github,
+    lakeflow_hubspot,
     lakeflow_pyhost,
     lakeflow_stripe,
     lakeflow_zendesk

@@ -34,6 +34,7 @@ pub struct HttpConfig {
     pub(crate) retry: RetryPolicy,
     pub(crate) rate_limit_headers: Option<RateLimitHeaders>,
     pub(crate) retry_hint_header: Option<String>,
+    pub(crate) lasting_limit: Option<fn(&str) -> bool>,
     pub(crate) budget: Option<RequestBudget>,
     pub(crate) auth: Option<Auth>,
     pub(crate) user_agent: String,
@@ -56,6 +57,7 @@ impl Default for HttpConfig {
             retry: RetryPolicy::default(),
             rate_limit_headers: None,
             retry_hint_header: None,
+            lasting_limit: None,
             budget: None,
             auth: None,
             user_agent: DEFAULT_USER_AGENT.to_owned(),
@@ -120,6 +122,15 @@ impl HttpConfig {
     #[must_use]
     pub fn retry_hint_header(mut self, name: impl Into<String>) -> Self {
         self.retry_hint_header = Some(name.into().to_ascii_lowercase());
+        self
+    }
+
+    /// How to tell, from its body, a rate-limit answer whose limit will not lift within the
+    /// retries (HubSpot's daily limit, `"policyName": "DAILY"`): such an answer is not retried,
+    /// so the error comes at once instead of after every attempt.
+    #[must_use]
+    pub fn lasting_limit(mut self, is_lasting: fn(&str) -> bool) -> Self {
+        self.lasting_limit = Some(is_lasting);
         self
     }
 

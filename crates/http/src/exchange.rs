@@ -381,6 +381,11 @@ impl HttpClient {
             || (status == 403 && limits.is_some() && (exhausted || retry_after.is_some()));
         if rate_limited {
             let wait = retry_after.or(reset);
+            let lasting = self
+                .inner
+                .config
+                .lasting_limit
+                .is_some_and(|is_lasting| is_lasting(&String::from_utf8_lossy(body)));
             return Failure {
                 error: Error::RateLimited {
                     method,
@@ -392,7 +397,7 @@ impl HttpClient {
                 server_wait: wait,
                 rate_limited: true,
                 connect_cause: None,
-                retry_hint: None,
+                retry_hint: lasting.then_some(false),
             };
         }
         if matches!(status, 401 | 403) {

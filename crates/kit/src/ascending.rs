@@ -196,6 +196,7 @@ pub fn read_since(
     let whole = Listing {
         records_path: "",
         cut_short: &|_, _| false,
+        step_back: SECOND,
     };
     read_since_at(asc, start, &whole, request)
 }
@@ -208,6 +209,12 @@ pub struct Listing<'a> {
     /// the listing served): a search that pages through at most 10,000 results says how many
     /// matched (`total`).
     pub cut_short: &'a dyn Fn(&Page, usize) -> bool,
+    /// How far before a position the query starts when records at the position are still due
+    /// (the rest of a tie, or `start_date`): a second for a server that may read `since` as
+    /// exclusive or to the second; zero for a filter known to be inclusive at the listing's
+    /// precision (HubSpot's `GTE` on milliseconds), so that a capped query is not spent on
+    /// records already delivered.
+    pub step_back: TimeDelta,
 }
 
 /// [`read_since`] for `listing`. A listing cut short is read on by the next read, from the
@@ -230,6 +237,22 @@ pub fn read_since_at(
         // The re-read records alone filled the batch: without lookback the position advances.
         scan = scan_since(asc, from.as_ref(), TimeDelta::zero(), listing, request)?;
     }
+    if scan.newest.is_none() && !scan.complete {
+        // The listing was cut short and held only records already delivered: more records
+        // share the position's value than one query returns. Storing the position would stall;
+        // moving past it would lose the rest of them.
+        let at = from
+            .as_ref()
+            .map_or_else(String::new, |m| crate::time::format_ts(m.at));
+        return Err(lakeflow_connect::Error::Protocol {
+            message: format!(
+                "{}: more records share the cursor value {at} than one query of {} returns, so \
+                 the rest of them cannot be reached; nothing was delivered from this query",
+                asc.ctx.context(),
+                asc.ctx.source.service()
+            ),
+        });
+    }
     let end = end_offset(&scan, start);
     Ok((scan.records, end))
 }
@@ -242,13 +265,14 @@ fn scan_since(
     request: &dyn Fn(Option<DateTime<Utc>>) -> RequestBuilder,
 ) -> Result<Scan> {
     // `since` is inclusive. Where the rest of a second is still due (a tie group cut
-    // by the batch size, or `start_date`), ask from one second earlier, so those records come
-    // back even from a server that reads `since` as exclusive; covered records are skipped.
+    // by the batch size, or `start_date`), ask from `step_back` earlier (a second, unless the
+    // listing says otherwise), so those records come back even from a server that reads
+    // `since` as exclusive; covered records are skipped.
     let since = match from {
         Some(mark) if lookback > TimeDelta::zero() => Some(mark.at - lookback),
         Some(mark) if mark.keys.is_empty() => Some(mark.at),
-        Some(mark) => Some(mark.at - SECOND),
-        None => asc.ctx.settings.start_date.map(|at| at - SECOND),
+        Some(mark) => Some(mark.at - listing.step_back),
+        None => asc.ctx.settings.start_date.map(|at| at - listing.step_back),
     };
     let mut scanner = Scanner::new(asc, from, lookback > TimeDelta::zero());
     let mut pages = asc.ctx.pages(request(since), listing.records_path);

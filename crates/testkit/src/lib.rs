@@ -43,6 +43,7 @@ mod config;
 mod context;
 mod cursor;
 pub mod drain;
+pub mod fixtures;
 mod pass;
 mod probe;
 mod report;

@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use lakeflow_connect::{ConnectionOptions, Record, TableOptions};
-use lakeflow_simulator::{RunningSimulator, Simulator};
+use lakeflow_connect::{ConnectionOptions, Record};
+use lakeflow_simulator::RunningSimulator;
 use lakeflow_stripe::{SIMULATOR, StripeConnector};
 use lakeflow_testkit::FAKE_SECRET;
+use lakeflow_testkit::fixtures::{corpus_records, serve_edited};
 use serde_json::Value;
 
 /// The shipped spec, served.
@@ -17,15 +18,7 @@ pub fn simulator() -> RunningSimulator {
 
 /// The spec with each `(from, to)` text edit applied, served.
 pub fn edited(edits: &[(&str, &str)]) -> RunningSimulator {
-    let mut spec = SIMULATOR.spec.to_owned();
-    for (from, to) in edits {
-        assert!(spec.contains(from), "`{from}` is not in the spec");
-        spec = spec.replacen(from, to, 1);
-    }
-    Simulator::from_embedded(&spec, SIMULATOR.files)
-        .unwrap()
-        .start()
-        .unwrap()
+    serve_edited(&SIMULATOR, edits, None)
 }
 
 pub fn connection(sim: &RunningSimulator) -> ConnectionOptions {
@@ -50,14 +43,8 @@ pub fn connector_at(sim: &RunningSimulator, now: &str) -> StripeConnector {
     StripeConnector::new_at(&connection(sim), at(now)).unwrap()
 }
 
-pub fn options(pairs: &[(&str, &str)]) -> TableOptions {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
 pub use lakeflow_testkit::drain::{Feed, batch, drain};
+pub use lakeflow_testkit::fixtures::table_options as options;
 
 pub fn ids(records: &[Record]) -> Vec<String> {
     records
@@ -68,13 +55,7 @@ pub fn ids(records: &[Record]) -> Vec<String> {
 
 /// The records of corpus file `name`, by id.
 pub fn corpus(name: &str) -> BTreeMap<String, Value> {
-    let (_, text) = SIMULATOR
-        .files
-        .iter()
-        .find(|(file, _)| *file == name)
-        .unwrap();
-    let records: Vec<Value> = serde_json::from_str(text).unwrap();
-    records
+    corpus_records(&SIMULATOR, name)
         .into_iter()
         .map(|r| (r["id"].as_str().unwrap().to_owned(), r))
         .collect()

@@ -1,8 +1,9 @@
 //! A simulator of the spec (as shipped, or edited), connectors on it, and reads to the end.
 
-use lakeflow_connect::{ConnectionOptions, Record, TableOptions};
+use lakeflow_connect::{ConnectionOptions, Record};
 use lakeflow_simulator::{FaultProfile, RunningSimulator, Simulator};
 use lakeflow_testkit::FAKE_SECRET;
+use lakeflow_testkit::fixtures::{corpus_records, serve_edited};
 use lakeflow_zendesk::{SIMULATOR, ZendeskConnector};
 use serde_json::Value;
 
@@ -10,17 +11,12 @@ pub const EMAIL: &str = "conformance@example.com";
 
 /// The shipped spec, served.
 pub fn simulator() -> RunningSimulator {
-    serve(SIMULATOR.spec, None)
+    edited(&[], None)
 }
 
 /// The spec with each `(from, to)` text edit applied, served with `faults`.
 pub fn edited(edits: &[(&str, &str)], faults: Option<FaultProfile>) -> RunningSimulator {
-    let mut spec = SIMULATOR.spec.to_owned();
-    for (from, to) in edits {
-        assert!(spec.contains(from), "`{from}` is not in the spec");
-        spec = spec.replacen(from, to, 1);
-    }
-    serve(&spec, faults)
+    serve_edited(&SIMULATOR, edits, faults)
 }
 
 /// The shipped spec with one of its fault profiles.
@@ -31,14 +27,6 @@ pub fn with_profile(profile: &str) -> RunningSimulator {
         .unwrap()
         .start()
         .unwrap()
-}
-
-fn serve(spec: &str, faults: Option<FaultProfile>) -> RunningSimulator {
-    let mut simulator = Simulator::from_embedded(spec, SIMULATOR.files).unwrap();
-    if let Some(faults) = faults {
-        simulator = simulator.with_faults(faults);
-    }
-    simulator.start().unwrap()
 }
 
 /// The options of a connection to `sim` with an API token, and budgets no test waits on.
@@ -59,14 +47,8 @@ pub fn connector(sim: &RunningSimulator) -> ZendeskConnector {
     ZendeskConnector::new(&connection(sim)).unwrap()
 }
 
-pub fn options(pairs: &[(&str, &str)]) -> TableOptions {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
 pub use lakeflow_testkit::drain::{Feed, batch, drain};
+pub use lakeflow_testkit::fixtures::table_options as options;
 
 /// The ids of `records`, in order.
 pub fn ids(records: &[Record]) -> Vec<i64> {
@@ -78,13 +60,7 @@ pub fn ids(records: &[Record]) -> Vec<i64> {
 
 /// The ids of the corpus file `name` whose record `keep` takes, sorted.
 pub fn corpus_ids(name: &str, keep: impl Fn(&Value) -> bool) -> Vec<i64> {
-    let (_, text) = SIMULATOR
-        .files
-        .iter()
-        .find(|(file, _)| *file == name)
-        .unwrap();
-    let records: Vec<Value> = serde_json::from_str(text).unwrap();
-    let mut ids: Vec<i64> = records
+    let mut ids: Vec<i64> = corpus_records(&SIMULATOR, name)
         .iter()
         .filter(|r| keep(r))
         .map(|r| r["id"].as_i64().unwrap())

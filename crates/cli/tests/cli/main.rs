@@ -4,6 +4,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod hubspot;
 mod inputs;
 mod inspect;
 mod kill;

@@ -458,3 +458,35 @@ fn a_retry_hint_header_decides_what_is_retried() {
     let (http, _) = timed(config(&plain).auth(bearer()).retry(fast_retry()));
     assert_eq!(users_page(&http).unwrap_err().status(), Some(409));
 }
+
+#[test]
+fn a_lasting_rate_limit_is_not_retried() {
+    // HubSpot's daily limit answers 429 like its burst limit; only the body tells them apart.
+    let daily = json!({"status": "error", "message": "You have reached your daily limit.",
+        "errorType": "RATE_LIMIT", "policyName": "DAILY"});
+    let burst = json!({"status": "error", "message": "You have reached your secondly limit.",
+        "errorType": "RATE_LIMIT", "policyName": "SECONDLY"});
+    let sim = fake()
+        .with_faults(with_faults(vec![
+            FaultRule::status(429).body(burst).on_requests([1]),
+            FaultRule::status(429).body(daily).on_requests([3]),
+        ]))
+        .start()
+        .unwrap();
+    let is_daily = |body: &str| body.contains("\"DAILY\"");
+    let (http, _) = timed(
+        config(&sim)
+            .auth(bearer())
+            .retry(fast_retry())
+            .lasting_limit(is_daily),
+    );
+    assert!(users_page(&http).is_ok(), "the burst limit was waited out");
+    let err = users_page(&http).unwrap_err();
+    assert_eq!(err.status(), Some(429), "{err}");
+    assert!(err.to_string().contains("DAILY"), "{err}");
+    assert_eq!(
+        statuses(&sim.request_log()),
+        [Some(429), Some(200), Some(429)],
+        "the daily limit was not retried"
+    );
+}

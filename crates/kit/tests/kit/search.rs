@@ -26,13 +26,20 @@ endpoints:
 /// Contacts 101..=109 modified a second apart, 104, 105 and 106 in the same second: the first
 /// query's cap (5 results) falls inside that run.
 fn contacts() -> String {
+    contacts_at(&|id| {
+        if (105..=106).contains(&id) {
+            4
+        } else {
+            id - 100
+        }
+    })
+}
+
+/// Contacts 101..=109, each modified at the second `second(id)` of a minute.
+fn contacts_at(second: &dyn Fn(u32) -> u32) -> String {
     let records: Vec<Value> = (101..=109)
         .map(|id: u32| {
-            let second = if (105..=106).contains(&id) {
-                4
-            } else {
-                id - 100
-            };
+            let second = second(id);
             let at = format!("2024-06-01T10:00:0{second}.000Z");
             json!({"id": id.to_string(), "properties": {"lastmodifieddate": at}, "updatedAt": at})
         })
@@ -60,6 +67,14 @@ impl PageSource for Search {
 
 /// Reads batches until the offset stops moving; the ids delivered, in order, and the reads made.
 fn run(sim: &RunningSimulator, cut_short: &dyn Fn(&Page, usize) -> bool) -> (Vec<String>, usize) {
+    try_run(sim, cut_short).unwrap()
+}
+
+/// As [`run`], stopping at the first error.
+fn try_run(
+    sim: &RunningSimulator,
+    cut_short: &dyn Fn(&Page, usize) -> bool,
+) -> lakeflow_connect::Result<(Vec<String>, usize)> {
     let source = Search {
         client: HttpClient::new(HttpConfig::default().base_url(sim.base_url())).unwrap(),
     };
@@ -97,16 +112,17 @@ fn run(sim: &RunningSimulator, cut_short: &dyn Fn(&Page, usize) -> bool) -> (Vec
     let listing = Listing {
         records_path: "results",
         cut_short,
+        step_back: chrono::TimeDelta::zero(),
     };
     let (mut delivered, mut at, mut reads): (Vec<String>, Option<Offset>, usize) =
         (Vec::new(), None, 0);
     for _ in 0..20 {
         let (records, end): (Vec<Record>, _) =
-            read_since_at(&asc, at.as_ref(), &listing, &request).unwrap();
+            read_since_at(&asc, at.as_ref(), &listing, &request)?;
         reads += 1;
         delivered.extend(records.iter().map(|r| r["id"].as_str().unwrap().to_owned()));
         if end == at {
-            return (delivered, reads);
+            return Ok((delivered, reads));
         }
         at = end;
     }
@@ -114,20 +130,26 @@ fn run(sim: &RunningSimulator, cut_short: &dyn Fn(&Page, usize) -> bool) -> (Vec
 }
 
 fn serve() -> RunningSimulator {
-    Simulator::from_embedded(SPEC, &[("contacts.json", &contacts())])
+    serve_corpus(&contacts())
+}
+
+fn serve_corpus(contacts: &str) -> RunningSimulator {
+    Simulator::from_embedded(SPEC, &[("contacts.json", contacts)])
         .unwrap()
         .start()
         .unwrap()
 }
 
+/// Whether a search page says more matched than were listed.
+fn said_total(page: &Page, listed: usize) -> bool {
+    page.body["total"]
+        .as_u64()
+        .is_some_and(|total| total > listed as u64)
+}
+
 #[test]
 fn a_search_cut_at_its_cap_inside_a_tie_loses_nothing_and_repeats_nothing() {
     let sim = serve();
-    let said_total = |page: &Page, listed: usize| {
-        page.body["total"]
-            .as_u64()
-            .is_some_and(|total| total > listed as u64)
-    };
     let (delivered, reads) = run(&sim, &said_total);
     let all: Vec<String> = (101..=109).map(|id: u32| id.to_string()).collect();
     assert_eq!(delivered, all);
@@ -141,4 +163,22 @@ fn a_listing_taken_as_whole_when_it_was_cut_would_lose_the_rest_of_the_tie() {
     let sim = serve();
     let (delivered, _) = run(&sim, &|_, _| false);
     assert!(!delivered.contains(&"106".to_owned()), "{delivered:?}");
+}
+
+#[test]
+fn a_tie_larger_than_the_cap_fails_loudly_instead_of_stalling_or_skipping() {
+    // 102..=108 share one second: seven records, and a query returns at most five.
+    let sim = serve_corpus(&contacts_at(&|id| {
+        if (102..=108).contains(&id) {
+            2
+        } else {
+            id - 100
+        }
+    }));
+    let err = try_run(&sim, &said_total).unwrap_err().to_string();
+    assert!(
+        err.contains("more records share the cursor value 2024-06-01T10:00:02Z")
+            && err.contains("`contacts`"),
+        "{err}"
+    );
 }

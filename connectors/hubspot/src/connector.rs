@@ -1,0 +1,210 @@
+//! [`HubSpotConnector`]: the `LakeflowConnect` implementation, and which table is which.
+
+use chrono::{DateTime, Utc};
+use lakeflow_connect::arrow_schema::SchemaRef;
+use lakeflow_connect::{
+    ConnectionOptions, Error, IngestionType, LakeflowConnect, Offset, OptionSpec, ReadOutput,
+    Result, TableMetadata, TableOptions, check_options,
+};
+use lakeflow_http::RequestBuilder;
+use lakeflow_kit::options::{LOOKBACK, MAX_RECORDS, PER_PAGE, START_DATE};
+
+use crate::client::HubSpotClient;
+use crate::config::{CONNECTION_OPTIONS, ClientSettings};
+use crate::objects::{Catalogue, CrmObject, STANDARD, select};
+use crate::read::Reader;
+use crate::schema;
+
+/// `properties`: which properties a CRM object's table reads.
+pub const PROPERTIES: OptionSpec = OptionSpec::optional(
+    "properties",
+    "CRM objects only: the properties to read, separated by commas (default: every property \
+     the properties API defines). The schema's `properties` struct then has only those.",
+);
+
+/// The table options the connector declares.
+pub const TABLE_OPTIONS: &[OptionSpec] = &[START_DATE, LOOKBACK, MAX_RECORDS, PER_PAGE, PROPERTIES];
+
+/// What a CRM object's table takes.
+const OBJECT_OPTIONS: &[OptionSpec] = TABLE_OPTIONS;
+/// What the owners table takes.
+const OWNER_OPTIONS: &[OptionSpec] = &[START_DATE, LOOKBACK, MAX_RECORDS];
+
+/// The tables besides the CRM objects.
+const OWNERS: &str = "owners";
+const PIPELINES: [(&str, &str); 2] = [("deal_pipelines", "deals"), ("ticket_pipelines", "tickets")];
+
+/// What a table name stands for.
+enum Table {
+    Object(CrmObject),
+    Owners,
+    /// The table, and the object whose pipelines it lists.
+    Pipelines(&'static str, &'static str),
+}
+
+/// The `hubspot` connector.
+///
+/// Its construction time bounds every read (see [`lakeflow_kit::time::horizon`]). The custom
+/// objects and property definitions it asks for are kept for its lifetime (one run).
+///
+/// `Debug` shows the clients, never a secret.
+#[derive(Debug)]
+pub struct HubSpotConnector {
+    client: HubSpotClient,
+    catalogue: Catalogue,
+    init: DateTime<Utc>,
+}
+
+impl HubSpotConnector {
+    /// Builds a connector from connection options (`access_token`, or `client_id`,
+    /// `client_secret` and `refresh_token`; optional `base_url` and budgets).
+    ///
+    /// # Errors
+    /// A missing, unknown or invalid option, named.
+    pub fn new(options: &ConnectionOptions) -> Result<Self> {
+        Self::new_at(options, Utc::now())
+    }
+
+    /// As [`HubSpotConnector::new`], for a connector whose clock reads `now`.
+    ///
+    /// # Errors
+    /// As [`HubSpotConnector::new`].
+    pub fn new_at(options: &ConnectionOptions, now: DateTime<Utc>) -> Result<Self> {
+        check_options(options.keys(), CONNECTION_OPTIONS, None)?;
+        let settings = ClientSettings::from_options(options)?;
+        Ok(Self {
+            client: HubSpotClient::new(&settings)?,
+            catalogue: Catalogue::default(),
+            init: now,
+        })
+    }
+
+    /// A request to the API with the connector's token, for writes in tests and tools (`path`
+    /// is relative to the API root).
+    pub fn request(&self, method: &str, path: &str) -> RequestBuilder {
+        self.client.request(method, path)
+    }
+
+    fn table(&self, name: &str) -> Result<Table> {
+        if name == OWNERS {
+            return Ok(Table::Owners);
+        }
+        if let Some((table, object)) = PIPELINES.iter().find(|(table, _)| *table == name) {
+            return Ok(Table::Pipelines(table, object));
+        }
+        match self.catalogue.object(&self.client, name)? {
+            Some(object) => Ok(Table::Object(object)),
+            None => {
+                let names = self.list_tables()?;
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                Err(Error::unknown_table(name, &names))
+            }
+        }
+    }
+
+    /// The properties a read of `object` asks for and its schema holds.
+    fn properties(
+        &self,
+        object: &CrmObject,
+        options: &TableOptions,
+    ) -> Result<Vec<schema::Property>> {
+        let all = self.catalogue.properties(&self.client, object)?;
+        let option = lakeflow_kit::options::value(options, PROPERTIES.name);
+        select(&object.table, &all, option)
+    }
+
+    fn reader(&self) -> Reader<'_> {
+        Reader {
+            client: &self.client,
+            init: self.init,
+        }
+    }
+}
+
+impl LakeflowConnect for HubSpotConnector {
+    /// The standard objects, the custom objects of the portal (by name), owners and the two
+    /// pipeline tables. Without the scope to read custom object schemas, the rest.
+    fn list_tables(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = STANDARD.iter().map(|&name| name.to_owned()).collect();
+        match self.catalogue.custom(&self.client) {
+            Ok(custom) => names.extend(custom.iter().map(|object| object.table.clone())),
+            Err(Error::Auth { message }) => {
+                tracing::warn!(%message, "custom objects are not listed: the token cannot read their schemas");
+            }
+            Err(other) => return Err(other),
+        }
+        names.push(OWNERS.to_owned());
+        names.extend(PIPELINES.iter().map(|(table, _)| (*table).to_owned()));
+        Ok(names)
+    }
+
+    fn get_table_schema(&self, table: &str, options: &TableOptions) -> Result<SchemaRef> {
+        check_declared(options)?;
+        Ok(match self.table(table)? {
+            Table::Object(object) => schema::object_schema(&self.properties(&object, options)?),
+            Table::Owners => schema::owners(),
+            Table::Pipelines(..) => schema::pipelines(),
+        })
+    }
+
+    fn read_table_metadata(&self, table: &str, options: &TableOptions) -> Result<TableMetadata> {
+        check_declared(options)?;
+        Ok(match self.table(table)? {
+            Table::Object(_) => {
+                TableMetadata::new(IngestionType::CdcWithDeletes, &["id"], Some("updatedAt"))
+            }
+            Table::Owners => TableMetadata::new(IngestionType::Cdc, &["id"], Some("updatedAt")),
+            Table::Pipelines(..) => TableMetadata::new(IngestionType::Snapshot, &["id"], None),
+        })
+    }
+
+    fn read_table(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'_>> {
+        match self.table(table)? {
+            Table::Object(object) => {
+                check(options, OBJECT_OPTIONS, table)?;
+                let properties = self.properties(&object, options)?;
+                self.reader().changes(&object, &properties, start, options)
+            }
+            Table::Owners => {
+                check(options, OWNER_OPTIONS, table)?;
+                self.reader().owners(start, options)
+            }
+            Table::Pipelines(table, object) => {
+                check(options, &[], table)?;
+                self.reader().pipelines(table, object, options)
+            }
+        }
+    }
+
+    fn read_table_deletes(
+        &self,
+        table: &str,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'_>> {
+        match self.table(table)? {
+            Table::Object(object) => {
+                check(options, OBJECT_OPTIONS, table)?;
+                self.reader().archived(&object, start, options)
+            }
+            Table::Owners | Table::Pipelines(..) => {
+                Err(Error::not_supported(table, "read_table_deletes"))
+            }
+        }
+    }
+}
+
+/// Checks that `options` are ones `table` takes.
+fn check(options: &TableOptions, specs: &[OptionSpec], table: &str) -> Result<()> {
+    check_options(options.keys().map(String::as_str), specs, Some(table))
+}
+
+/// Checks that `options` are ones some table takes (schemas and metadata need none).
+fn check_declared(options: &TableOptions) -> Result<()> {
+    check_options(options.keys().map(String::as_str), TABLE_OPTIONS, None)
+}

@@ -1,0 +1,208 @@
+//! Which CRM objects there are and what properties they have: the standard objects, the custom
+//! objects the schemas API reports (tables by their name), and each object's property
+//! definitions, fetched once per connector.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use lakeflow_connect::{Error, Result};
+use serde_json::Value;
+
+use crate::client::{HubSpotClient, with_context};
+use crate::schema::{Kind, Property};
+
+/// The standard CRM objects, each a table of that name.
+pub(crate) const STANDARD: [&str; 11] = [
+    "contacts",
+    "companies",
+    "deals",
+    "tickets",
+    "line_items",
+    "products",
+    "emails",
+    "tasks",
+    "notes",
+    "calls",
+    "meetings",
+];
+
+/// A CRM object a table reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CrmObject {
+    /// The table's name: the standard object's, or the custom object's `name`.
+    pub table: String,
+    /// The object in request paths: the standard name, or the custom object's fully qualified
+    /// name (`p44120311_robots`).
+    pub path: String,
+}
+
+impl CrmObject {
+    /// The property search filters and sorts on: contacts have their own name for it.
+    pub(crate) fn last_modified(&self) -> &'static str {
+        if self.path == "contacts" {
+            "lastmodifieddate"
+        } else {
+            "hs_lastmodifieddate"
+        }
+    }
+}
+
+/// The objects and properties of one portal, asked for once per connector.
+#[derive(Debug, Default)]
+pub(crate) struct Catalogue {
+    custom: Mutex<Option<Arc<Vec<CrmObject>>>>,
+    properties: Mutex<BTreeMap<String, Arc<Vec<Property>>>>,
+}
+
+impl Catalogue {
+    /// The custom objects (`GET /crm/v3/schemas`).
+    pub(crate) fn custom(&self, client: &HubSpotClient) -> Result<Arc<Vec<CrmObject>>> {
+        let mut cached = self.custom.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(objects) = cached.as_ref() {
+            return Ok(Arc::clone(objects));
+        }
+        let body: Value = client
+            .get("/crm/v3/schemas")
+            .send_json()
+            .map_err(|e| with_context("the custom object schemas", e))?;
+        let objects: Vec<CrmObject> = results(&body, "the custom object schemas")?
+            .iter()
+            .filter_map(|schema| {
+                let name = schema["name"].as_str()?;
+                let path = schema["fullyQualifiedName"]
+                    .as_str()
+                    .or_else(|| schema["objectTypeId"].as_str())?;
+                Some(CrmObject {
+                    table: name.to_owned(),
+                    path: path.to_owned(),
+                })
+            })
+            .collect();
+        let objects = Arc::new(objects);
+        *cached = Some(Arc::clone(&objects));
+        Ok(objects)
+    }
+
+    /// The object `table` reads: a standard object, or a custom object by its name, fully
+    /// qualified name or object type id; `None` for any other name.
+    pub(crate) fn object(&self, client: &HubSpotClient, table: &str) -> Result<Option<CrmObject>> {
+        if STANDARD.contains(&table) {
+            return Ok(Some(CrmObject {
+                table: table.to_owned(),
+                path: table.to_owned(),
+            }));
+        }
+        Ok(self
+            .custom(client)?
+            .iter()
+            .find(|custom| custom.table == table || custom.path == table)
+            .cloned())
+    }
+
+    /// The property definitions of `object` (`GET /crm/v3/properties/{object}`), in the order
+    /// HubSpot lists them.
+    pub(crate) fn properties(
+        &self,
+        client: &HubSpotClient,
+        object: &CrmObject,
+    ) -> Result<Arc<Vec<Property>>> {
+        let mut cached = self
+            .properties
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(properties) = cached.get(&object.path) {
+            return Ok(Arc::clone(properties));
+        }
+        let context = format!("the properties of `{}`", object.table);
+        let body: Value = client
+            .get(&format!("/crm/v3/properties/{}", object.path))
+            .send_json()
+            .map_err(|e| with_context(&context, e))?;
+        let mut properties = Vec::new();
+        for definition in results(&body, &context)? {
+            let (Some(name), Some(kind)) = (
+                definition["name"].as_str(),
+                definition["type"].as_str().map(Kind::of),
+            ) else {
+                return Err(Error::Protocol {
+                    message: format!("{context}: a definition without `name` or `type`"),
+                });
+            };
+            properties.push(Property {
+                name: name.to_owned(),
+                kind,
+            });
+        }
+        let properties = Arc::new(properties);
+        cached.insert(object.path.clone(), Arc::clone(&properties));
+        Ok(properties)
+    }
+}
+
+/// The `results` array of a body.
+fn results<'b>(body: &'b Value, context: &str) -> Result<&'b Vec<Value>> {
+    body["results"].as_array().ok_or_else(|| Error::Protocol {
+        message: format!("{context}: the answer has no `results` list"),
+    })
+}
+
+/// The properties a `properties` table option selects (comma-separated names), in the order
+/// given; all of them without one.
+pub(crate) fn select(table: &str, all: &[Property], option: Option<&str>) -> Result<Vec<Property>> {
+    let Some(option) = option else {
+        return Ok(all.to_vec());
+    };
+    let mut selected = Vec::new();
+    let mut unknown = Vec::new();
+    for name in option.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        match all.iter().find(|p| p.name == name) {
+            Some(property) if !selected.contains(property) => selected.push(property.clone()),
+            Some(_) => {}
+            None => unknown.push(format!("`{name}`")),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(Error::invalid_option(
+            "properties",
+            option,
+            format!(
+                "{} {} no property of `{table}` (its properties API lists {} of them)",
+                unknown.join(", "),
+                if unknown.len() == 1 { "is" } else { "are" },
+                all.len()
+            ),
+        ));
+    }
+    if selected.is_empty() {
+        return Err(Error::invalid_option(
+            "properties",
+            option,
+            "name at least one property, separated by commas",
+        ));
+    }
+    Ok(selected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_properties_option_selects_known_properties() {
+        let all: Vec<Property> = ["email", "firstname", "lastmodifieddate"]
+            .iter()
+            .map(|name| Property {
+                name: (*name).to_owned(),
+                kind: Kind::Text,
+            })
+            .collect();
+        assert_eq!(select("contacts", &all, None).unwrap(), all);
+        let some = select("contacts", &all, Some(" email , firstname,email")).unwrap();
+        assert_eq!(some, all[..2].to_vec());
+        let err = select("contacts", &all, Some("email,fax"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`fax`") && err.contains("`contacts`"), "{err}");
+        assert!(select("contacts", &all, Some(" , ")).is_err());
+    }
+}

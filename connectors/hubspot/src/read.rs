@@ -1,0 +1,184 @@
+//! How each kind of table is read: CRM objects through search (changes) and their archived list
+//! (deletions), owners read whole, pipelines as snapshots.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use lakeflow_connect::{Offset, ReadOutput, Record, Result, TableOptions};
+use lakeflow_kit::ascending::{Ascending, Listing, read_since_at, read_whole};
+use lakeflow_kit::options::{LOOKBACK, Limits};
+use lakeflow_kit::{ReadCtx, Snapshot};
+use serde_json::json;
+
+use crate::client::HubSpotClient;
+use crate::objects::CrmObject;
+use crate::schema::{Property, decorate};
+
+/// CRM search serves at most 200 records a page.
+const SEARCH: Limits = Limits::per_page(200);
+/// Lists serve at most 100 records a page.
+const LISTS: Limits = Limits::per_page(100);
+
+/// How far before the stored position a search asks again unless `lookback_seconds` says
+/// otherwise: HubSpot's search index lags writes by a few seconds, and a record written just
+/// before a newer one may be found only after it.
+pub(crate) const DEFAULT_SEARCH_LOOKBACK: TimeDelta = TimeDelta::seconds(30);
+
+/// One read of one table.
+pub(crate) struct Reader<'a> {
+    pub client: &'a HubSpotClient,
+    pub init: DateTime<Utc>,
+}
+
+impl Reader<'_> {
+    /// The changes of a CRM object at or after the offset's position: a search filtered on its
+    /// last-modified property, sorted by it, restarted from the last value delivered when it
+    /// stops at HubSpot's 10,000 results.
+    pub(crate) fn changes(
+        &self,
+        object: &CrmObject,
+        properties: &[Property],
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'static>> {
+        let mut ctx = ReadCtx::new(
+            &object.table,
+            &self.client.search,
+            options,
+            SEARCH,
+            self.init,
+        )?;
+        if !options.contains_key(LOOKBACK.name) {
+            ctx.settings.lookback = DEFAULT_SEARCH_LOOKBACK;
+        }
+        let names: Vec<&str> = properties.iter().map(|p| p.name.as_str()).collect();
+        let last_modified = object.last_modified();
+        let per_page = ctx.settings.per_page;
+        let request = |since: Option<DateTime<Utc>>| {
+            let filter_groups = since.map_or_else(Vec::new, |since| {
+                vec![json!({"filters": [{
+                    "propertyName": last_modified,
+                    "operator": "GTE",
+                    "value": since.timestamp_millis().to_string(),
+                }]})]
+            });
+            self.client.search(&object.path).json(&json!({
+                "filterGroups": filter_groups,
+                "sorts": [{"propertyName": last_modified, "direction": "ASCENDING"}],
+                "properties": names,
+                "limit": per_page,
+            }))
+        };
+        let asc = Ascending {
+            ctx: &ctx,
+            cursor: "updatedAt",
+            key: "id",
+            keep: |_| true,
+            filters_since: true,
+            decorate: &|record| decorate(record, properties),
+        };
+        // A search pages through at most 10,000 of its `total` matches; `GTE` on milliseconds
+        // is inclusive, so the rest of a tie is asked for from the tie's own value.
+        let listing = Listing {
+            records_path: "results",
+            cut_short: &|page, listed| {
+                page.body["total"]
+                    .as_u64()
+                    .is_some_and(|total| total > listed as u64)
+            },
+            step_back: TimeDelta::zero(),
+        };
+        let (records, end) = read_since_at(&asc, start, &listing, &request)?;
+        Ok(ReadOutput::from_records(records, end))
+    }
+
+    /// The archived records of a CRM object (`archived=true`) archived after the offset's
+    /// position, as deletions: key, `updatedAt`, `archived` and `archivedAt`.
+    pub(crate) fn archived(
+        &self,
+        object: &CrmObject,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'static>> {
+        let path = format!("/crm/v3/objects/{}", object.path);
+        let tombstone = |record: &mut Record| {
+            record.retain(|field, _| {
+                ["id", "updatedAt", "archived", "archivedAt"].contains(&field.as_str())
+            });
+        };
+        // HubSpot keeps archived records 90 days: a list short enough to read whole.
+        let list = WholeList {
+            table: &object.table,
+            path: &path,
+            archived: true,
+            cursor: "archivedAt",
+            decorate: &tombstone,
+        };
+        self.whole(&list, start, options)
+    }
+
+    /// Owners changed after the offset's position, from the whole (short) list.
+    pub(crate) fn owners(
+        &self,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'static>> {
+        let list = WholeList {
+            table: "owners",
+            path: "/crm/v3/owners",
+            archived: false,
+            cursor: "updatedAt",
+            decorate: &|_| {},
+        };
+        self.whole(&list, start, options)
+    }
+
+    /// The records of `list` after the offset's position: the list (by id) read whole and
+    /// sorted by the cursor here.
+    fn whole(
+        &self,
+        list: &WholeList<'_>,
+        start: Option<&Offset>,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'static>> {
+        let ctx = ReadCtx::new(list.table, &self.client.lists, options, LISTS, self.init)?;
+        let mut request = self
+            .client
+            .get(list.path)
+            .query("limit", ctx.settings.per_page);
+        if list.archived {
+            request = request.query("archived", "true");
+        }
+        let asc = Ascending {
+            ctx: &ctx,
+            cursor: list.cursor,
+            key: "id",
+            keep: |_| true,
+            filters_since: false,
+            decorate: list.decorate,
+        };
+        let (records, end) = read_whole(&asc, start, request, "results", &mut |_| Ok(()))?;
+        Ok(ReadOutput::from_records(records, end))
+    }
+
+    /// Every pipeline of `object` (`deals` or `tickets`) with its stages.
+    pub(crate) fn pipelines(
+        &self,
+        table: &str,
+        object: &str,
+        options: &TableOptions,
+    ) -> Result<ReadOutput<'static>> {
+        let ctx = ReadCtx::new(table, &self.client.lists, options, LISTS, self.init)?;
+        let request = self.client.get(&format!("/crm/v3/pipelines/{object}"));
+        Ok(Snapshot::read(&ctx, request, "results", |_| {}))
+    }
+}
+
+/// A list read whole by [`Reader::whole`].
+struct WholeList<'a> {
+    table: &'a str,
+    path: &'a str,
+    /// Only the archived records (`archived=true`).
+    archived: bool,
+    /// The field the list's records are ordered by here.
+    cursor: &'a str,
+    decorate: &'a dyn Fn(&mut Record),
+}

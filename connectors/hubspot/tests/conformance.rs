@@ -1,0 +1,181 @@
+//! The generic conformance suite (`lakeflow_testkit`) on the `hubspot` connector, offline
+//! against its simulator (OAuth, with the write-back of contacts: created, updated, archived),
+//! and live when `LAKEFLOW_HUBSPOT_*` variables are set.
+
+use std::time::Duration;
+
+use lakeflow_connect::{ConnectionOptions, LakeflowConnect, Record, Result};
+use lakeflow_hubspot::{DESCRIPTOR, HubSpotConnector, SIMULATOR};
+use lakeflow_simulator::{RunningSimulator, Simulator};
+use lakeflow_testkit::{
+    Check, Conformance, FAKE_SECRET, Outcome, WriteBack, WriteBackError, faults_from_simulator,
+    live_connection,
+};
+use serde_json::{Value, json};
+
+fn start() -> RunningSimulator {
+    Simulator::from_embedded(SIMULATOR.spec, SIMULATOR.files)
+        .unwrap()
+        .start()
+        .unwrap()
+}
+
+/// An OAuth connection to a simulator (the suite's fake secret is the client secret and a
+/// refresh token the spec accepts).
+fn connection(base_url: &str) -> ConnectionOptions {
+    let mut options: ConnectionOptions = [
+        ("base_url", base_url),
+        ("client_id", "lakeflow-hubspot-test"),
+        ("requests_per_10_seconds", "100000"),
+        ("search_requests_per_second", "100000"),
+    ]
+    .into_iter()
+    .collect();
+    options.insert_secret("client_secret", FAKE_SECRET);
+    options.insert_secret("refresh_token", FAKE_SECRET);
+    options
+}
+
+/// Write-back as a HubSpot integration would: create a contact and update it, archive another.
+struct Contacts {
+    api: HubSpotConnector,
+}
+
+impl Contacts {
+    fn send(&self, method: &str, path: &str, body: &Value) -> Result<Value, WriteBackError> {
+        let request = self.api.request(method, path);
+        let response = if method == "DELETE" {
+            request.send().map(|_| Value::Null)
+        } else {
+            request.json(body).send_json()
+        };
+        response.map_err(|e| WriteBackError::Rejected(e.to_string()))
+    }
+}
+
+impl WriteBack for Contacts {
+    fn insert(&self, table: &str) -> Result<Option<Record>, WriteBackError> {
+        if table != "contacts" {
+            return Ok(None);
+        }
+        let created = self.send(
+            "POST",
+            "/crm/v3/objects/contacts",
+            &json!({"properties": {"email": "conformance@brightline-robotics.test",
+                "firstname": "Conformance", "lastname": "Check", "lifecyclestage": "lead"}}),
+        )?;
+        let id = created["id"].clone();
+        let updated = self.send(
+            "PATCH",
+            &format!(
+                "/crm/v3/objects/contacts/{}",
+                id.as_str().unwrap_or_default()
+            ),
+            &json!({"properties": {"lifecyclestage": "opportunity"}}),
+        )?;
+        assert_eq!(updated["id"], id, "the update changed the created contact");
+        // A connector reads only what was stamped before the last whole second over when it was
+        // built, and HubSpot stamps milliseconds.
+        std::thread::sleep(Duration::from_millis(2_100));
+        Ok(Some([("id".to_owned(), id)].into_iter().collect()))
+    }
+
+    fn delete(&self, table: &str) -> Result<Option<Record>, WriteBackError> {
+        if table != "contacts" {
+            return Ok(None);
+        }
+        let listed = self.send("GET", "/crm/v3/objects/contacts?limit=1", &Value::Null)?;
+        let id = listed["results"][0]["id"].clone();
+        self.send(
+            "DELETE",
+            &format!(
+                "/crm/v3/objects/contacts/{}",
+                id.as_str().unwrap_or_default()
+            ),
+            &Value::Null,
+        )?;
+        std::thread::sleep(Duration::from_millis(2_100));
+        Ok(Some([("id".to_owned(), id)].into_iter().collect()))
+    }
+}
+
+#[test]
+fn the_hubspot_connector_passes_every_check() {
+    let simulator = start();
+    let options = connection(&simulator.base_url());
+    let writer = Contacts {
+        api: HubSpotConnector::new(&options).unwrap(),
+    };
+    let mut suite = Conformance::with_factory(&DESCRIPTOR, HubSpotConnector::new)
+        .connection(options.clone())
+        // The corpus lists no company's or product's associations.
+        .allow_all_null("companies", &["associations"])
+        .allow_all_null("products", &["associations"]);
+    // Nothing of these is archived in the corpus.
+    for table in [
+        "line_items",
+        "products",
+        "emails",
+        "tasks",
+        "notes",
+        "calls",
+        "meetings",
+    ] {
+        suite = suite.allow_all_null(table, &["archivedAt"]);
+    }
+    let report = suite
+        .faults_with(faults_from_simulator(&DESCRIPTOR, HubSpotConnector::new))
+        .write_back(Box::new(writer))
+        .run();
+    println!("{report}");
+    report.assert_passed();
+    let connector = HubSpotConnector::new(&options).unwrap();
+    let tables = connector.list_tables().unwrap();
+    assert!(tables.contains(&"robots".to_owned()), "{tables:?}");
+    for name in tables {
+        let mut checks = vec![
+            Check::Schema,
+            Check::Metadata,
+            Check::FirstRead,
+            Check::ColumnCoverage,
+            Check::Faults,
+        ];
+        if !name.ends_with("_pipelines") {
+            checks.extend([Check::Termination, Check::BatchBounds, Check::Resume]);
+        }
+        for check in checks {
+            assert_eq!(
+                report.outcome(Some(&name), check),
+                Some(Outcome::Pass),
+                "{name} {check}"
+            );
+        }
+    }
+    assert_eq!(
+        report.outcome(Some("contacts"), Check::WriteBack),
+        Some(Outcome::Pass)
+    );
+    assert_eq!(report.outcome(None, Check::Secrets), Some(Outcome::Pass));
+}
+
+#[test]
+fn the_descriptor_built_connector_passes_as_lakeflow_test_runs_it() {
+    let report = Conformance::new(&DESCRIPTOR)
+        .tables(&["contacts", "robots", "owners", "deal_pipelines"])
+        .run();
+    println!("{report}");
+    report.assert_passed();
+}
+
+#[test]
+fn conformance_live() {
+    // Only with LAKEFLOW_HUBSPOT_ACCESS_TOKEN (or the OAuth variables) set.
+    let Some(options) = live_connection(&DESCRIPTOR) else {
+        return;
+    };
+    Conformance::new(&DESCRIPTOR)
+        .live()
+        .connection(options)
+        .run()
+        .assert_passed();
+}

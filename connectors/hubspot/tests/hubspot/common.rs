@@ -1,0 +1,62 @@
+//! A simulator of the spec (as shipped, or edited), connections to it, and helpers.
+
+use std::collections::BTreeMap;
+
+use lakeflow_connect::{ConnectionOptions, Record};
+use lakeflow_hubspot::SIMULATOR;
+use lakeflow_simulator::RunningSimulator;
+use lakeflow_testkit::FAKE_SECRET;
+use lakeflow_testkit::fixtures::{corpus_records, serve_edited};
+use serde_json::Value;
+
+pub use lakeflow_testkit::drain::{Feed, batch, drain};
+pub use lakeflow_testkit::fixtures::table_options as options;
+
+/// The shipped spec, served.
+pub fn simulator() -> RunningSimulator {
+    edited(&[])
+}
+
+/// The spec with each `(from, to)` text edit applied, served.
+pub fn edited(edits: &[(&str, &str)]) -> RunningSimulator {
+    serve_edited(&SIMULATOR, edits, None)
+}
+
+/// An OAuth connection to `sim` (the spec accepts the suite's fake secret as a refresh token).
+pub fn connection(sim: &RunningSimulator) -> ConnectionOptions {
+    let mut options: ConnectionOptions = [
+        ("base_url", sim.base_url()),
+        ("client_id", "lakeflow-hubspot-test".to_owned()),
+        ("requests_per_10_seconds", "100000".to_owned()),
+        ("search_requests_per_second", "100000".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    options.insert_secret("client_secret", FAKE_SECRET);
+    options.insert_secret("refresh_token", FAKE_SECRET);
+    options
+}
+
+pub fn ids(records: &[Record]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The records of corpus file `name`, by id.
+pub fn corpus(name: &str) -> BTreeMap<String, Value> {
+    corpus_records(&SIMULATOR, name)
+        .into_iter()
+        .map(|r| (r["id"].as_str().unwrap().to_owned(), r))
+        .collect()
+}
+
+/// The ids of corpus file `name` that are (or are not) archived, sorted.
+pub fn corpus_ids(name: &str, archived: bool) -> Vec<String> {
+    corpus(name)
+        .into_iter()
+        .filter(|(_, r)| r["archived"] == Value::Bool(archived))
+        .map(|(id, _)| id)
+        .collect()
+}
