@@ -11,7 +11,7 @@ use lakeflow_kit::options::{LOOKBACK, MAX_RECORDS, PER_PAGE, START_DATE};
 
 use crate::client::HubSpotClient;
 use crate::config::{CONNECTION_OPTIONS, ClientSettings};
-use crate::objects::{Catalogue, CrmObject, STANDARD, select};
+use crate::objects::{Catalogue, CrmObject, STANDARD, select, select_associates};
 use crate::read::Reader;
 use crate::schema;
 
@@ -22,8 +22,37 @@ pub const PROPERTIES: OptionSpec = OptionSpec::optional(
      the properties API defines). The schema's `properties` struct then has only those.",
 );
 
+/// `include_properties`: the original's name for `properties`.
+pub const INCLUDE_PROPERTIES: OptionSpec = OptionSpec::optional(
+    "include_properties",
+    "The original's name for `properties` (give one of the two).",
+);
+
+/// `exclude_properties`: properties not to read.
+pub const EXCLUDE_PROPERTIES: OptionSpec = OptionSpec::optional(
+    "exclude_properties",
+    "CRM objects only: properties not to read, separated by commas (as in the original).",
+);
+
+/// `associations`: which associated objects' ids a CRM object's rows carry.
+pub const ASSOCIATIONS: OptionSpec = OptionSpec::optional(
+    "associations",
+    "CRM objects only: the associated objects whose ids to read, separated by commas, among \
+     contacts, companies, deals and tickets (default: those the object associates with); \
+     `none` reads none.",
+);
+
 /// The table options the connector declares.
-pub const TABLE_OPTIONS: &[OptionSpec] = &[START_DATE, LOOKBACK, MAX_RECORDS, PER_PAGE, PROPERTIES];
+pub const TABLE_OPTIONS: &[OptionSpec] = &[
+    START_DATE,
+    LOOKBACK,
+    MAX_RECORDS,
+    PER_PAGE,
+    PROPERTIES,
+    INCLUDE_PROPERTIES,
+    EXCLUDE_PROPERTIES,
+    ASSOCIATIONS,
+];
 
 /// What a CRM object's table takes.
 const OBJECT_OPTIONS: &[OptionSpec] = TABLE_OPTIONS;
@@ -102,15 +131,26 @@ impl HubSpotConnector {
         }
     }
 
-    /// The properties a read of `object` asks for and its schema holds.
+    /// The properties a read of `object` asks for and its schema holds: `properties` (or the
+    /// original's `include_properties`), less the original's `exclude_properties`.
     fn properties(
         &self,
         object: &CrmObject,
         options: &TableOptions,
     ) -> Result<Vec<schema::Property>> {
+        let value = |spec: &OptionSpec| lakeflow_kit::options::value(options, spec.name);
+        let include = match (value(&PROPERTIES), value(&INCLUDE_PROPERTIES)) {
+            (Some(_), Some(_)) => {
+                return Err(Error::invalid_option(
+                    INCLUDE_PROPERTIES.name,
+                    value(&INCLUDE_PROPERTIES).unwrap_or_default(),
+                    "give `properties` or `include_properties` (the same option), not both",
+                ));
+            }
+            (given, other) => given.or(other),
+        };
         let all = self.catalogue.properties(&self.client, object)?;
-        let option = lakeflow_kit::options::value(options, PROPERTIES.name);
-        select(&object.table, &all, option)
+        select(&object.table, &all, include, value(&EXCLUDE_PROPERTIES))
     }
 
     fn reader(&self) -> Reader<'_> {
@@ -141,7 +181,9 @@ impl LakeflowConnect for HubSpotConnector {
     fn get_table_schema(&self, table: &str, options: &TableOptions) -> Result<SchemaRef> {
         check_declared(options)?;
         Ok(match self.table(table)? {
-            Table::Object(object) => schema::object_schema(&self.properties(&object, options)?),
+            Table::Object(object) => {
+                schema::object_schema(&self.properties(&object, options)?, &object.associates)
+            }
             Table::Owners => schema::owners(),
             Table::Pipelines(..) => schema::pipelines(),
         })
@@ -168,7 +210,10 @@ impl LakeflowConnect for HubSpotConnector {
             Table::Object(object) => {
                 check(options, OBJECT_OPTIONS, table)?;
                 let properties = self.properties(&object, options)?;
-                self.reader().changes(&object, &properties, start, options)
+                let option = lakeflow_kit::options::value(options, ASSOCIATIONS.name);
+                let associates = select_associates(&object, option)?;
+                let reader = self.reader();
+                reader.changes(&object, &properties, &associates, start, options)
             }
             Table::Owners => {
                 check(options, OWNER_OPTIONS, table)?;

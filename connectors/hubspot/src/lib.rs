@@ -46,7 +46,10 @@ use lakeflow_connect::{
 };
 
 pub use config::{CONNECTION_OPTIONS, DEFAULT_BASE_URL};
-pub use connector::{HubSpotConnector, PROPERTIES, TABLE_OPTIONS};
+pub use connector::{
+    ASSOCIATIONS, EXCLUDE_PROPERTIES, HubSpotConnector, INCLUDE_PROPERTIES, PROPERTIES,
+    TABLE_OPTIONS,
+};
 
 /// The simulator spec and corpus the tests run against (`lakeflow simulate hubspot` serves it).
 pub static SIMULATOR: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {

@@ -9,7 +9,7 @@ use lakeflow_connect::{Error, Result};
 use serde_json::Value;
 
 use crate::client::{HubSpotClient, with_context};
-use crate::schema::{Kind, Property};
+use crate::schema::{ASSOCIATIONS, Kind, Property};
 
 /// The standard CRM objects, each a table of that name.
 pub(crate) const STANDARD: [&str; 11] = [
@@ -34,6 +34,33 @@ pub(crate) struct CrmObject {
     /// The object in request paths: the standard name, or the custom object's fully qualified
     /// name (`p44120311_robots`).
     pub path: String,
+    /// The objects of [`ASSOCIATIONS`] it associates with, whose ids its rows carry.
+    pub associates: Vec<&'static str>,
+}
+
+/// The objects a standard object associates with, among [`ASSOCIATIONS`].
+fn standard_associates(object: &str) -> &'static [&'static str] {
+    match object {
+        "contacts" => &["companies", "deals", "tickets"],
+        "companies" => &["contacts", "deals", "tickets"],
+        "deals" => &["contacts", "companies", "tickets"],
+        "tickets" => &["contacts", "companies", "deals"],
+        "line_items" => &["deals"],
+        "products" => &[],
+        // Engagements.
+        _ => &ASSOCIATIONS,
+    }
+}
+
+/// The standard object of an object type id (`0-1` is contacts), among [`ASSOCIATIONS`].
+fn associated_by_type_id(type_id: &str) -> Option<&'static str> {
+    match type_id {
+        "0-1" => Some("contacts"),
+        "0-2" => Some("companies"),
+        "0-3" => Some("deals"),
+        "0-5" => Some("tickets"),
+        _ => None,
+    }
 }
 
 impl CrmObject {
@@ -72,9 +99,17 @@ impl Catalogue {
                 let path = schema["fullyQualifiedName"]
                     .as_str()
                     .or_else(|| schema["objectTypeId"].as_str())?;
+                let mut associates: Vec<&'static str> = schema["associations"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|a| associated_by_type_id(a["toObjectTypeId"].as_str()?))
+                    .collect();
+                associates.dedup();
                 Some(CrmObject {
                     table: name.to_owned(),
                     path: path.to_owned(),
+                    associates,
                 })
             })
             .collect();
@@ -90,6 +125,7 @@ impl Catalogue {
             return Ok(Some(CrmObject {
                 table: table.to_owned(),
                 path: table.to_owned(),
+                associates: standard_associates(table).to_vec(),
             }));
         }
         Ok(self
@@ -146,39 +182,95 @@ fn results<'b>(body: &'b Value, context: &str) -> Result<&'b Vec<Value>> {
     })
 }
 
-/// The properties a `properties` table option selects (comma-separated names), in the order
-/// given; all of them without one.
-pub(crate) fn select(table: &str, all: &[Property], option: Option<&str>) -> Result<Vec<Property>> {
-    let Some(option) = option else {
-        return Ok(all.to_vec());
+/// The properties `include` selects (comma-separated names, in the order given; all of them
+/// without it), less those `exclude` names. Unknown names are errors naming them.
+pub(crate) fn select(
+    table: &str,
+    all: &[Property],
+    include: Option<&str>,
+    exclude: Option<&str>,
+) -> Result<Vec<Property>> {
+    let mut selected = match include {
+        None => all.to_vec(),
+        Some(option) => named(table, all, "properties", option)?,
     };
-    let mut selected = Vec::new();
-    let mut unknown = Vec::new();
-    for name in option.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        match all.iter().find(|p| p.name == name) {
-            Some(property) if !selected.contains(property) => selected.push(property.clone()),
-            Some(_) => {}
-            None => unknown.push(format!("`{name}`")),
-        }
-    }
-    if !unknown.is_empty() {
-        return Err(Error::invalid_option(
-            "properties",
-            option,
-            format!(
-                "{} {} no property of `{table}` (its properties API lists {} of them)",
-                unknown.join(", "),
-                if unknown.len() == 1 { "is" } else { "are" },
-                all.len()
-            ),
-        ));
+    if let Some(option) = exclude {
+        let excluded = named(table, all, "exclude_properties", option)?;
+        selected.retain(|property| !excluded.contains(property));
     }
     if selected.is_empty() {
+        let (option, value) = match (include, exclude) {
+            (_, Some(exclude)) => ("exclude_properties", exclude),
+            (include, None) => ("properties", include.unwrap_or_default()),
+        };
         return Err(Error::invalid_option(
-            "properties",
             option,
-            "name at least one property, separated by commas",
+            value,
+            format!("leaves no property of `{table}` to read"),
         ));
+    }
+    Ok(selected)
+}
+
+/// The properties `option` names (comma-separated), each once, in the order given.
+fn named(table: &str, all: &[Property], name: &str, option: &str) -> Result<Vec<Property>> {
+    let mut selected = Vec::new();
+    let mut unknown = Vec::new();
+    for wanted in option.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        match all.iter().find(|p| p.name == wanted) {
+            Some(property) if !selected.contains(property) => selected.push(property.clone()),
+            Some(_) => {}
+            None => unknown.push(format!("`{wanted}`")),
+        }
+    }
+    if unknown.is_empty() {
+        return Ok(selected);
+    }
+    Err(Error::invalid_option(
+        name,
+        option,
+        format!(
+            "{} {} no property of `{table}` (its properties API lists {} of them)",
+            unknown.join(", "),
+            if unknown.len() == 1 { "is" } else { "are" },
+            all.len()
+        ),
+    ))
+}
+
+/// The associated objects an `associations` table option selects (comma-separated, or `none`)
+/// among those `object` associates with; all of them without one.
+pub(crate) fn select_associates(
+    object: &CrmObject,
+    option: Option<&str>,
+) -> Result<Vec<&'static str>> {
+    let Some(option) = option else {
+        return Ok(object.associates.clone());
+    };
+    if option.trim() == "none" {
+        return Ok(Vec::new());
+    }
+    let mut selected = Vec::new();
+    for name in option.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        match object.associates.iter().find(|a| **a == name) {
+            Some(associate) if !selected.contains(associate) => selected.push(*associate),
+            Some(_) => {}
+            None => {
+                let known = if object.associates.is_empty() {
+                    "none".to_owned()
+                } else {
+                    object.associates.join(", ")
+                };
+                return Err(Error::invalid_option(
+                    "associations",
+                    option,
+                    format!(
+                        "`{}` associates with {known} (or say `none`), not `{name}`",
+                        object.table
+                    ),
+                ));
+            }
+        }
     }
     Ok(selected)
 }
@@ -196,13 +288,44 @@ mod tests {
                 kind: Kind::Text,
             })
             .collect();
-        assert_eq!(select("contacts", &all, None).unwrap(), all);
-        let some = select("contacts", &all, Some(" email , firstname,email")).unwrap();
+        assert_eq!(select("contacts", &all, None, None).unwrap(), all);
+        let some = select("contacts", &all, Some(" email , firstname,email"), None).unwrap();
         assert_eq!(some, all[..2].to_vec());
-        let err = select("contacts", &all, Some("email,fax"))
+        let err = select("contacts", &all, Some("email,fax"), None)
             .unwrap_err()
             .to_string();
         assert!(err.contains("`fax`") && err.contains("`contacts`"), "{err}");
-        assert!(select("contacts", &all, Some(" , ")).is_err());
+        assert!(select("contacts", &all, Some(" , "), None).is_err());
+        let rest = select("contacts", &all, None, Some("email")).unwrap();
+        assert_eq!(rest, all[1..].to_vec());
+        let err = select("contacts", &all, Some("email"), Some("email"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`exclude_properties`") && err.contains("no property"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_associations_option_selects_among_the_objects_associates() {
+        let deals = CrmObject {
+            table: "deals".to_owned(),
+            path: "deals".to_owned(),
+            associates: standard_associates("deals").to_vec(),
+        };
+        assert_eq!(
+            select_associates(&deals, None).unwrap(),
+            ["contacts", "companies", "tickets"]
+        );
+        assert_eq!(
+            select_associates(&deals, Some("companies, contacts")).unwrap(),
+            ["companies", "contacts"]
+        );
+        assert!(select_associates(&deals, Some("none")).unwrap().is_empty());
+        let err = select_associates(&deals, Some("deals"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`deals` associates with contacts"), "{err}");
     }
 }

@@ -1,16 +1,21 @@
 //! How each kind of table is read: CRM objects through search (changes) and their archived list
 //! (deletions), owners read whole, pipelines as snapshots.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, TimeDelta, Utc};
-use lakeflow_connect::{Offset, ReadOutput, Record, Result, TableOptions};
+use lakeflow_connect::{Error, Offset, ReadOutput, Record, Result, TableOptions};
 use lakeflow_kit::ascending::{Ascending, Listing, read_since_at, read_whole};
 use lakeflow_kit::options::{LOOKBACK, Limits};
 use lakeflow_kit::{ReadCtx, Snapshot};
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
-use crate::client::HubSpotClient;
+use crate::client::{HubSpotClient, with_context};
 use crate::objects::CrmObject;
 use crate::schema::{Property, decorate};
+
+/// HubSpot's associations batch read takes at most 1,000 records.
+const ASSOCIATIONS_PER_REQUEST: usize = 1_000;
 
 /// CRM search serves at most 200 records a page.
 const SEARCH: Limits = Limits::per_page(200);
@@ -36,6 +41,7 @@ impl Reader<'_> {
         &self,
         object: &CrmObject,
         properties: &[Property],
+        associates: &[&str],
         start: Option<&Offset>,
         options: &TableOptions,
     ) -> Result<ReadOutput<'static>> {
@@ -86,12 +92,78 @@ impl Reader<'_> {
             },
             step_back: TimeDelta::zero(),
         };
-        let (records, end) = read_since_at(&asc, start, &listing, &request)?;
+        let (mut records, end) = read_since_at(&asc, start, &listing, &request)?;
+        self.associate(object, associates, &mut records)?;
         Ok(ReadOutput::from_records(records, end))
     }
 
+    /// Sets, for each of `associates`, a record's column of that name to the ids of the records
+    /// of that object it is associated with (one batch read per 1,000 records), listed once
+    /// each; a record without any has none.
+    fn associate(
+        &self,
+        object: &CrmObject,
+        associates: &[&str],
+        records: &mut [Record],
+    ) -> Result<()> {
+        let ids: Vec<String> = records
+            .iter()
+            .filter_map(|r| id_text(r.get("id")?))
+            .collect();
+        let mut linked: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+        for &to in associates {
+            let context = format!("table `{}` (its associations to {to})", object.table);
+            let path = format!("/crm/v4/associations/{}/{to}/batch/read", object.path);
+            for chunk in ids.chunks(ASSOCIATIONS_PER_REQUEST) {
+                let inputs: Vec<Value> = chunk.iter().map(|id| json!({"id": id})).collect();
+                let body: Value = self
+                    .client
+                    .request("POST", &path)
+                    .idempotent()
+                    .json(&json!({ "inputs": inputs }))
+                    .send_json()
+                    .map_err(|e| with_context(&context, e))?;
+                for result in body["results"].as_array().into_iter().flatten() {
+                    let from = id_text(&result["from"]["id"]).ok_or_else(|| Error::Protocol {
+                        message: format!("{context}: a result without `from.id`: {result}"),
+                    })?;
+                    // More links than one answer holds: reading only some would be a silent loss.
+                    if !result["paging"]["next"].is_null() {
+                        return Err(Error::Protocol {
+                            message: format!(
+                                "{context}: record {from} has more associations to {to} than \
+                                 one answer holds; leave `{to}` out of the table option \
+                                 `associations` to read the table without them"
+                            ),
+                        });
+                    }
+                    let mut to_ids: Vec<Value> = Vec::new();
+                    for link in result["to"].as_array().into_iter().flatten() {
+                        let id = id_text(&link["toObjectId"]).map(Value::String);
+                        if let Some(id) = id.filter(|id| !to_ids.contains(id)) {
+                            to_ids.push(id);
+                        }
+                    }
+                    if !to_ids.is_empty() {
+                        let lists = linked.entry(from).or_default();
+                        lists.insert(to.to_owned(), Value::Array(to_ids));
+                    }
+                }
+            }
+        }
+        for record in records {
+            let lists = record
+                .get("id")
+                .and_then(id_text)
+                .and_then(|id| linked.remove(&id));
+            record.extend(lists.into_iter().flatten());
+        }
+        Ok(())
+    }
+
     /// The archived records of a CRM object (`archived=true`) archived after the offset's
-    /// position, as deletions: key, `updatedAt`, `archived` and `archivedAt`.
+    /// position, as deletions: key, `archived`, `archivedAt`, and `updatedAt` set to
+    /// `archivedAt`.
     pub(crate) fn archived(
         &self,
         object: &CrmObject,
@@ -99,10 +171,13 @@ impl Reader<'_> {
         options: &TableOptions,
     ) -> Result<ReadOutput<'static>> {
         let path = format!("/crm/v3/objects/{}", object.path);
+        // The archive is the record's last change: its time orders the deletion after every
+        // update, whether or not HubSpot moved `updatedAt` with it.
         let tombstone = |record: &mut Record| {
-            record.retain(|field, _| {
-                ["id", "updatedAt", "archived", "archivedAt"].contains(&field.as_str())
-            });
+            record.retain(|field, _| ["id", "archived", "archivedAt"].contains(&field.as_str()));
+            if let Some(at) = record.get("archivedAt").cloned() {
+                record.insert("updatedAt".to_owned(), at);
+            }
         };
         // HubSpot keeps archived records 90 days: a list short enough to read whole.
         let list = WholeList {
@@ -181,4 +256,13 @@ struct WholeList<'a> {
     /// The field the list's records are ordered by here.
     cursor: &'a str,
     decorate: &'a dyn Fn(&mut Record),
+}
+
+/// An id as text: HubSpot writes record ids as strings and associated ids as numbers.
+fn id_text(id: &Value) -> Option<String> {
+    match id {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
 }

@@ -2,7 +2,8 @@
 //!
 //! A CRM object's schema comes from its property definitions (the properties API): `id`,
 //! `createdAt`, `updatedAt`, `archived` and `archivedAt` at the top level, `properties` as a
-//! struct of the typed properties, and `associations` as lists of ids. HubSpot sends every
+//! struct of the typed properties, and one list of ids per associated object (`companies`,
+//! `deals`, ...). HubSpot sends every
 //! property as a string (or null); [`decorate`] turns them into what their type says, so the
 //! converter sees numbers, instants in RFC 3339 and nulls for `""`.
 //!
@@ -63,25 +64,27 @@ pub(crate) struct Property {
     pub kind: Kind,
 }
 
-/// The schema of a CRM object with `properties`.
-pub(crate) fn object_schema(properties: &[Property]) -> SchemaRef {
+/// The schema of a CRM object with `properties`, associated with `associates` (each a column
+/// of ids named after the object, as the original has them).
+pub(crate) fn object_schema(properties: &[Property], associates: &[&str]) -> SchemaRef {
     let typed: Fields = properties
         .iter()
         .map(|p| Field::new(&p.name, p.kind.data_type(), true))
         .collect();
-    let associations: Fields = ASSOCIATIONS
-        .iter()
-        .map(|name| Field::new(*name, list_of(DataType::Utf8), true))
-        .collect();
-    Arc::new(Schema::new(vec![
+    let mut fields = vec![
         Field::new("id", DataType::Utf8, false),
         Field::new("properties", DataType::Struct(typed), true),
         Field::new("createdAt", timestamp(), true),
         Field::new("updatedAt", timestamp(), false),
         Field::new("archived", DataType::Boolean, true),
         Field::new("archivedAt", timestamp(), true),
-        Field::new("associations", DataType::Struct(associations), true),
-    ]))
+    ];
+    fields.extend(
+        associates
+            .iter()
+            .map(|name| Field::new(*name, list_of(DataType::Utf8), true)),
+    );
+    Arc::new(Schema::new(fields))
 }
 
 /// Owners (`GET /crm/v3/owners`).
@@ -103,8 +106,7 @@ pub(crate) fn pipelines() -> SchemaRef {
     )
 }
 
-/// A CRM record as its schema has it: the properties of `properties` typed (others dropped),
-/// and associations as lists of ids.
+/// A CRM record as its schema has it: the properties of `properties` typed (others dropped).
 pub(crate) fn decorate(record: &mut Record, properties: &[Property]) {
     if let Some(Value::Object(values)) = record.get_mut("properties") {
         let mut typed = Map::with_capacity(properties.len());
@@ -115,30 +117,8 @@ pub(crate) fn decorate(record: &mut Record, properties: &[Property]) {
         }
         *values = typed;
     }
-    let ids = record.remove("associations").map(|associations| {
-        let mut lists = Map::new();
-        for name in ASSOCIATIONS {
-            let mut ids: Vec<Value> = Vec::new();
-            let linked = associations[name]["results"]
-                .as_array()
-                .into_iter()
-                .flatten();
-            for id in linked.filter_map(|link| link.get("id")) {
-                // The same record is listed once per association type (primary, labelled).
-                let id = Value::String(id.as_str().map_or_else(|| id.to_string(), str::to_owned));
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
-            }
-            if !ids.is_empty() {
-                lists.insert(name.to_owned(), Value::Array(ids));
-            }
-        }
-        lists
-    });
-    if let Some(lists) = ids.filter(|lists| !lists.is_empty()) {
-        record.insert("associations".to_owned(), Value::Object(lists));
-    }
+    // Associations come from the associations API (search sends none): see `read`.
+    record.remove("associations");
 }
 
 /// A property value as its kind has it: `""` is null, numbers are numbers, epoch milliseconds
@@ -189,7 +169,7 @@ mod tests {
     }
 
     #[test]
-    fn values_take_their_propertys_type_and_associations_become_ids() {
+    fn values_take_their_propertys_type() {
         let properties = [
             property("amount", Kind::Number),
             property("closedate", Kind::Date),
@@ -202,12 +182,7 @@ mod tests {
             "id": "190344001",
             "properties": {"amount": "312750.5", "closedate": "", "last_demo_at": "1710748963000",
                 "hs_lastmodifieddate": "2024-11-08T20:45:32.735Z", "dealname": "Fleet 12",
-                "hs_is_closed": "false", "not_in_schema": "x"},
-            "associations": {"contacts": {"results": [
-                {"id": "5101", "type": "deal_to_contact"},
-                {"id": "5101", "type": "deal_to_contact_primary"},
-                {"id": "5102", "type": "deal_to_contact"}]},
-                "p44120311_robots": {"results": [{"id": "7003001", "type": "x"}]}}
+                "hs_is_closed": "false", "not_in_schema": "x"}
         })
         .as_object()
         .unwrap()
@@ -220,16 +195,9 @@ mod tests {
                 "properties": {"amount": 312750.5, "closedate": null,
                     "last_demo_at": "2024-03-18T08:02:43Z",
                     "hs_lastmodifieddate": "2024-11-08T20:45:32.735Z", "dealname": "Fleet 12",
-                    "hs_is_closed": "false"},
-                "associations": {"contacts": ["5101", "5102"]}
+                    "hs_is_closed": "false"}
             })
         );
-        let mut bare = json!({"id": "1", "associations": {}})
-            .as_object()
-            .unwrap()
-            .clone();
-        decorate(&mut bare, &properties);
-        assert!(!bare.contains_key("associations"), "{bare:?}");
         assert_eq!(
             typed_value(json!("1730505600000"), Kind::Date),
             json!("2024-11-02")
@@ -239,10 +207,13 @@ mod tests {
 
     #[test]
     fn the_schema_types_each_property() {
-        let schema = object_schema(&[
-            property("amount", Kind::Number),
-            property("closedate", Kind::Date),
-        ]);
+        let schema = object_schema(
+            &[
+                property("amount", Kind::Number),
+                property("closedate", Kind::Date),
+            ],
+            &["contacts"],
+        );
         let DataType::Struct(fields) = schema.field_with_name("properties").unwrap().data_type()
         else {
             panic!("properties is not a struct");
@@ -250,5 +221,7 @@ mod tests {
         assert_eq!(fields[0].data_type(), &DataType::Float64);
         assert_eq!(fields[1].data_type(), &DataType::Date32);
         assert!(!schema.field_with_name("updatedAt").unwrap().is_nullable());
+        let contacts = schema.field_with_name("contacts").unwrap().data_type();
+        assert_eq!(contacts, &list_of(DataType::Utf8));
     }
 }

@@ -32,10 +32,13 @@ fn contacts_come_typed_with_their_associations_and_archived_ones_as_deletions() 
     assert_eq!(properties["num_associated_deals"], json!(3.0));
     assert_eq!(properties["last_demo_at"], json!("2024-03-18T08:02:43Z"));
     assert_eq!(properties["hs_lead_status"], Value::Null);
+    // Associated ids, one column per object as the original has them.
+    assert_eq!(olivia["companies"], json!(["8801"]));
     assert_eq!(
-        olivia["associations"],
-        json!({"companies": ["8801"], "deals": ["190344001", "190344014", "190344027"]})
+        olivia["deals"],
+        json!(["190344001", "190344014", "190344027"])
     );
+    assert!(olivia.get("tickets").is_none());
     // Search order: by the last-modified value.
     let updated: Vec<&str> = records
         .iter()
@@ -46,6 +49,8 @@ fn contacts_come_typed_with_their_associations_and_archived_ones_as_deletions() 
     assert_eq!(sorted(ids(&deleted)), ["5114", "5129", "5151", "5158"]);
     let fields: Vec<&String> = deleted[0].keys().collect();
     assert_eq!(fields, ["archived", "archivedAt", "id", "updatedAt"]);
+    // A deletion is ordered by its archive time.
+    assert_eq!(deleted[0]["updatedAt"], deleted[0]["archivedAt"]);
 }
 
 /// The contacts corpus with contact `id` moved to `at` (or left out), as another simulator.
@@ -194,6 +199,21 @@ fn the_properties_option_narrows_the_schema_and_the_request() {
         err.contains("`fax_number`") && err.contains("`contacts`"),
         "{err}"
     );
+    // The original's names for the same: `include_properties`, and `exclude_properties`.
+    let names = |options: &lakeflow_connect::TableOptions| -> Vec<String> {
+        let schema = hubspot.get_table_schema("contacts", options).unwrap();
+        let DataType::Struct(fields) = schema.field_with_name("properties").unwrap().data_type()
+        else {
+            panic!("properties is not a struct");
+        };
+        fields.iter().map(|f| f.name().clone()).collect()
+    };
+    let included = names(&options(&[("include_properties", "email, lifecyclestage")]));
+    assert_eq!(included, ["email", "lifecyclestage"]);
+    let all = names(&options(&[]));
+    let rest = names(&options(&[("exclude_properties", "email")]));
+    assert_eq!(rest.len(), all.len() - 1);
+    assert!(!rest.contains(&"email".to_owned()));
 }
 
 #[test]
@@ -227,4 +247,50 @@ fn a_private_apps_token_is_sent_as_bearer() {
     )
     .unwrap();
     assert_eq!(ids(&pipelines), ["default", "8723001"]);
+}
+
+#[test]
+fn associations_come_from_the_associations_api_and_the_option_narrows_them() {
+    let sim = simulator();
+    let hubspot = HubSpotConnector::new(&connection(&sim)).unwrap();
+    // Search results carry no associations (as on HubSpot): these come from batch reads.
+    let (deals, _) = batch(&hubspot, "deals", Feed::Records, None, &options(&[])).unwrap();
+    let expected = corpus("deals.json");
+    for deal in &deals {
+        let id = deal["id"].as_str().unwrap();
+        // Listed once each, in HubSpot's order.
+        let mut contacts: Vec<&str> = Vec::new();
+        let links = expected[id]["associations"]["contacts"]["results"].as_array();
+        for link in links.into_iter().flatten() {
+            let linked = link["id"].as_str().unwrap();
+            if !contacts.contains(&linked) {
+                contacts.push(linked);
+            }
+        }
+        let read: Vec<&str> = deal
+            .get("contacts")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|id| id.as_str().unwrap())
+            .collect();
+        assert_eq!(read, contacts, "deal {id}");
+    }
+    let batch_reads = |sim: &lakeflow_simulator::RunningSimulator| {
+        sim.request_log()
+            .iter()
+            .filter(|r| r.path.starts_with("/crm/v4/associations/deals/"))
+            .count()
+    };
+    // One batch read per associated object for the whole batch.
+    assert_eq!(batch_reads(&sim), 3);
+    let only = options(&[("associations", "companies")]);
+    let (deals, _) = batch(&hubspot, "deals", Feed::Records, None, &only).unwrap();
+    assert!(deals.iter().all(|d| d.get("contacts").is_none()));
+    assert!(deals.iter().any(|d| d.get("companies").is_some()));
+    assert_eq!(batch_reads(&sim), 4);
+    let none = options(&[("associations", "none")]);
+    let (deals, _) = batch(&hubspot, "deals", Feed::Records, None, &none).unwrap();
+    assert!(deals.iter().all(|d| d.get("companies").is_none()));
+    assert_eq!(batch_reads(&sim), 4, "`none` asks nothing");
 }

@@ -1,6 +1,7 @@
 //! The spec-serving service: routing, auth, rate limits, then list, single-record and write
 //! handling against the in-memory store.
 
+mod associations;
 mod auth;
 mod cache;
 mod list;
@@ -320,6 +321,9 @@ impl ApiService {
                 mode,
             } => self.delete(endpoint, single, write, mode, params, request),
             Kind::Search(search) => self.search(index, endpoint, search, params, request),
+            Kind::BatchAssociations(spec) => {
+                self.batch_associations(index, endpoint, spec, params, request)
+            }
         }
     }
 

@@ -101,7 +101,13 @@ impl ApiService {
             .get(after..end)
             .unwrap_or_default()
             .iter()
-            .map(|r| (**r).clone())
+            .map(|r| {
+                let mut result = (**r).clone();
+                if let Value::Object(fields) = &mut result {
+                    fields.retain(|name, _| !spec.omit.contains(name));
+                }
+                result
+            })
             .collect();
         let mut answer = Map::new();
         answer.insert("total".to_owned(), Value::from(total));

@@ -12,8 +12,8 @@ use super::parse::{Ctx, at, load_corpus};
 use super::write::{default_write_status, parse_write};
 use super::yaml::join;
 use super::{
-    DeleteMode, Endpoint, Files, FutureSpec, Kind, PathTemplate, Role, SearchSpec, SingleSpec,
-    Spec, WriteSpec,
+    AssociationsSpec, DeleteMode, Endpoint, Files, FutureSpec, Kind, PathTemplate, Role,
+    SearchSpec, SingleSpec, Spec, WriteSpec,
 };
 use crate::api::{Auth, SortSpec};
 use crate::error::Result;
@@ -44,7 +44,20 @@ struct RawEndpoint {
     single: Option<Value>,
     write: Option<Value>,
     search: Option<Value>,
+    batch_associations: Option<Value>,
     auth: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAssociations {
+    field: String,
+    #[serde(default = "default_max_inputs")]
+    max_inputs: usize,
+}
+
+fn default_max_inputs() -> usize {
+    1_000
 }
 
 #[derive(Deserialize)]
@@ -57,6 +70,8 @@ struct RawSearch {
     #[serde(default = "default_search_max_limit")]
     max_limit: usize,
     lag: Option<RawLag>,
+    #[serde(default)]
+    omit: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -283,12 +298,34 @@ pub(super) fn parse_endpoint(
                 default_limit: rs.default_limit.max(1),
                 max_limit: rs.max_limit.max(1),
                 lag,
+                omit: rs.omit,
+            })
+        }
+        None => None,
+    };
+    let associations = match &raw.batch_associations {
+        Some(_)
+            if method != "POST" || single.is_some() || raw.write.is_some() || search.is_some() =>
+        {
+            return Err(here.error(
+                "batch_associations",
+                "`batch_associations` needs a POST endpoint without `single`, `write` or `search`",
+            ));
+        }
+        Some(value) => {
+            let path = here.path("batch_associations");
+            let ra: RawAssociations = ctx.de(value, &path, &here.loc("batch_associations"))?;
+            Some(AssociationsSpec {
+                field: ra.field,
+                max_inputs: ra.max_inputs.max(1),
             })
         }
         None => None,
     };
     let kind = if let Some(search) = search {
         Kind::Search(search)
+    } else if let Some(associations) = associations {
+        Kind::BatchAssociations(associations)
     } else {
         match (method.as_str(), single, write) {
             ("GET", None, _) => Kind::List,

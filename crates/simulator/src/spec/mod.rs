@@ -92,6 +92,17 @@ pub(crate) enum Kind {
     },
     /// HubSpot's search: a POST whose JSON body filters, sorts and pages.
     Search(SearchSpec),
+    /// HubSpot's associations batch read: a POST naming records, answered with their links.
+    BatchAssociations(AssociationsSpec),
+}
+
+/// `batch_associations:`: each input record's links are the list at `field` (path parameters
+/// in braces filled in from the request's path).
+#[derive(Debug, Clone)]
+pub(crate) struct AssociationsSpec {
+    pub(crate) field: String,
+    /// The most inputs one request names (HubSpot: 1,000).
+    pub(crate) max_inputs: usize,
 }
 
 /// `search:`: the body's `filterGroups` (OR of ANDs on `properties.<name>`), `sorts`, `after`
@@ -106,6 +117,8 @@ pub(crate) struct SearchSpec {
     /// Records whose `field` is within the last `seconds` are not found yet (the index lags
     /// writes).
     pub(crate) lag: Option<(FieldPath, u64)>,
+    /// Fields results leave out (HubSpot's search sends no `associations`).
+    pub(crate) omit: Vec<String>,
 }
 
 /// Which path parameter identifies a record, and the field it is compared with.

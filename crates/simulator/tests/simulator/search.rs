@@ -1,5 +1,6 @@
 //! HubSpot-style search: filters on properties (instants given in milliseconds), sorts, paging
-//! by `after`, the cap on how far one query pages, archived records left out, and the index lag.
+//! by `after`, the cap on how far one query pages, archived records left out, and the index lag;
+//! and the associations batch read that gives what search results leave out.
 
 use serde_json::{Value, json};
 
@@ -149,4 +150,32 @@ fn the_hubspot_connector_spec_searches_its_corpus() {
     );
     assert_eq!(found.status, 200, "{:?}", found.body);
     assert_eq!(ids(&found), ["5121", "5122", "5123", "5124", "5125"]);
+    // Search results carry no associations, as on HubSpot (`omit`)...
+    let results = found.body["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r.get("associations").is_none()));
+    // ...the associations batch read has them: ids as numbers, inputs without any as errors.
+    let links = call(
+        "POST",
+        &sim.url("/crm/v4/associations/contacts/companies/batch/read"),
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &bearer),
+        ],
+        Some(&json!({"inputs": [{"id": "5101"}, {"id": "5999"}]}).to_string()),
+    );
+    assert_eq!(links.status, 207, "{:?}", links.body);
+    assert_eq!(links.body["results"][0]["from"]["id"], json!("5101"));
+    assert_eq!(links.body["results"][0]["to"][0]["toObjectId"], json!(8801));
+    assert_eq!(links.body["numErrors"], json!(1));
+    let too_many: Vec<Value> = (0..1001).map(|i| json!({"id": i.to_string()})).collect();
+    let refused = call(
+        "POST",
+        &sim.url("/crm/v4/associations/contacts/companies/batch/read"),
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &bearer),
+        ],
+        Some(&json!({ "inputs": too_many }).to_string()),
+    );
+    assert_eq!(refused.status, 400, "{:?}", refused.body);
 }
