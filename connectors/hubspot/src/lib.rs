@@ -7,7 +7,8 @@
 //! | `deal_pipelines`, `ticket_pipelines` (with their stages) | snapshot | `id` | |
 //!
 //! A CRM object's schema comes from its property definitions, typed (numbers, booleans, dates,
-//! instants, text). Its changes are read through CRM search, filtered on the last-modified
+//! instants, text). A first read lists the object (properties asked in chunks so URLs stay
+//! short); its changes are then read through CRM search, filtered on the last-modified
 //! property at or after the stored position and sorted by it; a search stops at 10,000 results
 //! and is restarted from the last value delivered, ties on it included, so nothing is lost or
 //! repeated. Archived records are the deletions. The `README.md` next to this crate is the
@@ -33,6 +34,7 @@
 //! # Ok::<(), lakeflow_connect::Error>(())
 //! ```
 
+mod backfill;
 mod client;
 mod config;
 mod connector;

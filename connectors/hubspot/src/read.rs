@@ -10,6 +10,7 @@ use lakeflow_kit::options::{LOOKBACK, Limits};
 use lakeflow_kit::{ReadCtx, Snapshot};
 use serde_json::{Map, Value, json};
 
+use crate::backfill::Backfill;
 use crate::client::{HubSpotClient, with_context};
 use crate::objects::CrmObject;
 use crate::schema::{Property, decorate};
@@ -36,7 +37,8 @@ pub(crate) struct Reader<'a> {
 impl Reader<'_> {
     /// The changes of a CRM object at or after the offset's position: a search filtered on its
     /// last-modified property, sorted by it, restarted from the last value delivered when it
-    /// stops at HubSpot's 10,000 results.
+    /// stops at HubSpot's 10,000 results. A first read without `start_date` lists the object
+    /// instead (see [`crate::backfill`]).
     pub(crate) fn changes(
         &self,
         object: &CrmObject,
@@ -45,6 +47,29 @@ impl Reader<'_> {
         start: Option<&Offset>,
         options: &TableOptions,
     ) -> Result<ReadOutput<'static>> {
+        let backfill = match start {
+            Some(offset) => Backfill::from_offset(&object.table, offset)?,
+            None => None,
+        };
+        let list = ReadCtx::new(
+            &object.table,
+            &self.client.lists,
+            options,
+            SEARCH,
+            self.init,
+        )?;
+        // A first read without `start_date` lists everything: no cap, no search budget.
+        let backfill = backfill.or_else(|| {
+            (start.is_none() && list.settings.start_date.is_none()).then(|| Backfill::start(&list))
+        });
+        if let Some(state) = backfill {
+            let (mut records, end) = self.backfill(&list, object, properties, state)?;
+            for record in &mut records {
+                decorate(record, properties);
+            }
+            self.associate(object, associates, &mut records)?;
+            return Ok(ReadOutput::from_records(records, Some(end)));
+        }
         let mut ctx = ReadCtx::new(
             &object.table,
             &self.client.search,
@@ -100,7 +125,7 @@ impl Reader<'_> {
     /// Sets, for each of `associates`, a record's column of that name to the ids of the records
     /// of that object it is associated with (one batch read per 1,000 records), listed once
     /// each; a record without any has none.
-    fn associate(
+    pub(crate) fn associate(
         &self,
         object: &CrmObject,
         associates: &[&str],

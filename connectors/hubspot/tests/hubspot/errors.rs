@@ -56,7 +56,7 @@ fn a_revoked_refresh_token_says_so() {
 #[test]
 fn a_missing_scope_is_named() {
     let sim = failing(
-        "deals search",
+        "deals",
         403,
         json!({"status": "error", "message": "This app hasn't been granted all required scopes to make this call.",
             "errors": [{"message": "One or more of the following scopes are required.",
@@ -73,7 +73,7 @@ fn a_missing_scope_is_named() {
 #[test]
 fn the_daily_limit_says_when_it_resets_and_is_not_retried() {
     let sim = failing(
-        "companies search",
+        "companies",
         429,
         json!({"status": "error", "message": "You have reached your daily limit.",
             "errorType": "RATE_LIMIT", "policyName": "DAILY"}),
@@ -83,12 +83,12 @@ fn the_daily_limit_says_when_it_resets_and_is_not_retried() {
         err.contains("daily API limit") && err.contains("midnight"),
         "{err}"
     );
-    let searches = sim
+    let lists = sim
         .request_log()
         .iter()
-        .filter(|r| r.endpoint.as_deref() == Some("companies search"))
+        .filter(|r| r.endpoint.as_deref() == Some("companies"))
         .count();
-    assert_eq!(searches, 1, "a daily limit is not waited out");
+    assert_eq!(lists, 1, "a daily limit is not waited out");
 }
 
 #[test]

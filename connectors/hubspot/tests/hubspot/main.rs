@@ -3,7 +3,7 @@
 //! renewed in the middle of a read, custom objects, the `properties` option, HubSpot's value
 //! formats, and the errors users meet.
 
-mod cap;
 mod common;
 mod errors;
+mod large;
 mod reads;

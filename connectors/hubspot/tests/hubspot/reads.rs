@@ -39,12 +39,9 @@ fn contacts_come_typed_with_their_associations_and_archived_ones_as_deletions() 
         json!(["190344001", "190344014", "190344027"])
     );
     assert!(olivia.get("tickets").is_none());
-    // Search order: by the last-modified value.
-    let updated: Vec<&str> = records
-        .iter()
-        .map(|r| r["updatedAt"].as_str().unwrap())
-        .collect();
-    assert!(updated.is_sorted(), "{updated:?}");
+    // A first read lists them by id.
+    let listed = ids(&records);
+    assert!(listed.is_sorted(), "{listed:?}");
     let (deleted, _) = drain(&hubspot, "contacts", Feed::Deletes, None, &options(&[]));
     assert_eq!(sorted(ids(&deleted)), ["5114", "5129", "5151", "5158"]);
     let fields: Vec<&String> = deleted[0].keys().collect();
@@ -92,7 +89,9 @@ fn the_lookback_finds_a_change_the_search_index_had_not_yet_when_a_newer_one_was
     let late = "2025-06-27T02:52:51.257Z";
     let before = serve_contacts(&contacts_with("5139", None));
     let hubspot = HubSpotConnector::new(&connection(&before)).unwrap();
-    let (_, offsets) = drain(&hubspot, "contacts", Feed::Records, None, &options(&[]));
+    // From a date, the first read is a search too.
+    let from_2024 = options(&[("start_date", "2024-01-01")]);
+    let (_, offsets) = drain(&hubspot, "contacts", Feed::Records, None, &from_2024);
     let caught_up = offsets.last().cloned().unwrap();
     assert_eq!(caught_up["cursor"], json!("2025-06-27T02:53:01.257Z"));
     let after = serve_contacts(&contacts_with("5139", Some(late)));
@@ -293,4 +292,37 @@ fn associations_come_from_the_associations_api_and_the_option_narrows_them() {
     let (deals, _) = batch(&hubspot, "deals", Feed::Records, None, &none).unwrap();
     assert!(deals.iter().all(|d| d.get("companies").is_none()));
     assert_eq!(batch_reads(&sim), 4, "`none` asks nothing");
+}
+
+#[test]
+fn a_first_read_lists_in_batches_that_resume_then_hands_over_to_search() {
+    let sim = simulator();
+    let hubspot = HubSpotConnector::new(&connection(&sim)).unwrap();
+    let small = options(&[("max_records_per_batch", "20")]);
+    let (records, offsets) = drain(&hubspot, "contacts", Feed::Records, None, &small);
+    // Each contact exactly once, in three batches of the list; then the offset is search's,
+    // at the time the list began: nothing is newer for this connector.
+    assert_eq!(ids(&records), corpus_ids("contacts.json", false));
+    assert!(
+        offsets[..2].iter().all(|o| o.contains_key("backfill")),
+        "{offsets:?}"
+    );
+    let last = offsets.last().unwrap().clone();
+    assert!(
+        last.contains_key("cursor") && !last.contains_key("backfill"),
+        "{last:?}"
+    );
+    let searches = |sim: &lakeflow_simulator::RunningSimulator| {
+        sim.request_log()
+            .iter()
+            .filter(|r| r.path.ends_with("/search"))
+            .count()
+    };
+    assert_eq!(searches(&sim), 0);
+    // The next run searches from there.
+    let later = chrono::Utc::now() + chrono::TimeDelta::minutes(1);
+    let next = HubSpotConnector::new_at(&connection(&sim), later).unwrap();
+    let (found, _) = batch(&next, "contacts", Feed::Records, Some(&last), &small).unwrap();
+    assert!(found.is_empty(), "{:?}", ids(&found));
+    assert_eq!(searches(&sim), 1);
 }

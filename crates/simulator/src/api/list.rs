@@ -15,10 +15,10 @@ use crate::http1::{Request, Response};
 use crate::pagination::{PageInput, TokenCodec};
 use crate::server::CallContext;
 use crate::spec::{Endpoint, Role, SingleSpec, Spec};
-use crate::value::{Operand, SortKey, StampFormat, compare_to_operand};
+use crate::value::{FieldPath, Operand, SortKey, StampFormat, compare_to_operand};
 
 /// Whether any value at `field` of `record` equals `text` (compared as the field demands).
-pub(super) fn field_equals(record: &Value, field: &crate::value::FieldPath, text: &str) -> bool {
+pub(super) fn field_equals(record: &Value, field: &FieldPath, text: &str) -> bool {
     let operand = Operand::new(text);
     field
         .lookup(record)
@@ -34,6 +34,46 @@ pub(super) fn on_path(endpoint: &Endpoint, params: &[(String, String)], record: 
             .find(|(name, _)| name == param)
             .is_some_and(|(_, value)| field_equals(record, field, value))
     })
+}
+
+/// What `select` parameters ask for: the field, and the names of its keys to keep (a parameter
+/// may repeat, each with comma-separated names).
+fn selections<'e>(
+    endpoint: &'e Endpoint,
+    query: &[(String, String)],
+) -> Vec<(&'e FieldPath, Vec<String>)> {
+    endpoint
+        .params
+        .iter()
+        .filter_map(|param| match &param.role {
+            Role::Select { field } => {
+                let names: Vec<String> = query
+                    .iter()
+                    .filter(|(name, _)| *name == param.name)
+                    .flat_map(|(_, value)| value.split(','))
+                    .map(|name| name.trim().to_owned())
+                    .filter(|name| !name.is_empty())
+                    .collect();
+                (!names.is_empty()).then_some((field, names))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// `record` with only the selected keys of each selected object.
+fn project(record: &Value, selections: &[(&FieldPath, Vec<String>)]) -> Value {
+    let mut record = record.clone();
+    for (field, names) in selections {
+        if let Some(Value::Object(object)) = field.first(&record).cloned() {
+            let kept: serde_json::Map<String, Value> = object
+                .into_iter()
+                .filter(|(key, _)| names.contains(key))
+                .collect();
+            field.set(&mut record, Value::Object(kept));
+        }
+    }
+    record
 }
 
 /// The query parameters that select and order records (filters and sort), for the list cache;
@@ -106,7 +146,20 @@ impl ApiService {
             url: &url,
             tokens: &tokens,
         })?;
-        let mut response = if endpoint.records_key.is_none() {
+        let selections = selections(endpoint, &request.query);
+        let projected: Option<Vec<Value>> = (!selections.is_empty()).then(|| {
+            page.records
+                .iter()
+                .map(|r| project(r, &selections))
+                .collect()
+        });
+        let mut response = if let Some(records) = projected {
+            let array = Value::Array(records);
+            match endpoint.records_key {
+                None => Response::json(200, &array),
+                Some(_) => Response::json(200, &Self::wrap(endpoint, array, page.fields)),
+            }
+        } else if endpoint.records_key.is_none() {
             // A bare array: serialised straight from the shared records, without copying them.
             let records: Vec<&Value> = page.records.iter().map(|r| &**r).collect();
             let mut response = Response::json(200, &Value::Null);

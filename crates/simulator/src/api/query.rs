@@ -302,7 +302,7 @@ pub(crate) fn parse_query(
                 query.cursor_param = Some(name.to_owned());
                 query.cursor = value.map(str::to_owned);
             }
-            Role::Ignored => {}
+            Role::Select { .. } | Role::Ignored => {}
         }
     }
     query.sort = match (forced_sort, sort_field) {

@@ -195,6 +195,11 @@ pub(crate) enum Role {
     },
     Offset,
     Cursor,
+    /// The comma-separated names given select which keys of the object at `field` come back
+    /// (HubSpot's `properties=`); absent, all of them.
+    Select {
+        field: FieldPath,
+    },
     Ignored,
 }
 
@@ -208,6 +213,7 @@ impl Role {
             Self::PageSize { .. } => "page_size",
             Self::Offset => "offset",
             Self::Cursor => "cursor",
+            Self::Select { .. } => "select",
             Self::Ignored => "ignored",
         }
     }

@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::value::FieldPath;
 
 const ROLES: &str =
-    "filter, sort_field, sort_direction, page, page_size, limit, offset, cursor, ignored";
+    "filter, sort_field, sort_direction, page, page_size, limit, offset, cursor, select, ignored";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,6 +94,14 @@ fn default_over_max() -> String {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawPlain {
+    #[serde(default)]
+    required: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSelect {
+    field: String,
     #[serde(default)]
     required: bool,
 }
@@ -226,6 +234,15 @@ pub(super) fn parse_param(
                 reject_over_max,
             };
             (role, raw.required)
+        }
+        "select" => {
+            let raw: RawSelect = ctx.de(&rest, path, location)?;
+            (
+                Role::Select {
+                    field: field(&raw.field)?,
+                },
+                raw.required,
+            )
         }
         "offset" | "cursor" | "ignored" => {
             let raw: RawPlain = ctx.de(&rest, path, location)?;

@@ -178,4 +178,17 @@ fn the_hubspot_connector_spec_searches_its_corpus() {
         Some(&json!({ "inputs": too_many }).to_string()),
     );
     assert_eq!(refused.status, 400, "{:?}", refused.body);
+    // The list's `properties=` (role `select`) sends only the properties asked for.
+    let listed = call(
+        "GET",
+        &sim.url("/crm/v3/objects/contacts?limit=3&properties=email,firstname&properties=city"),
+        &[("Authorization", &bearer)],
+        None,
+    );
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    for contact in listed.body["results"].as_array().unwrap() {
+        let mut keys: Vec<&String> = contact["properties"].as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["city", "email", "firstname"], "{contact}");
+    }
 }
