@@ -156,10 +156,9 @@ impl Catalogue {
             .map_err(|e| with_context(&context, e))?;
         let mut properties = Vec::new();
         for definition in results(&body, &context)? {
-            let (Some(name), Some(kind)) = (
-                definition["name"].as_str(),
-                definition["type"].as_str().map(Kind::of),
-            ) else {
+            let (Some(name), Some(kind)) =
+                (definition["name"].as_str(), Kind::of_definition(definition))
+            else {
                 return Err(Error::Protocol {
                     message: format!("{context}: a definition without `name` or `type`"),
                 });

@@ -7,7 +7,8 @@
 //! property as a string (or null); [`decorate`] turns them into what their type says, so the
 //! converter sees numbers, instants in RFC 3339 and nulls for `""`.
 //!
-//! Owners and pipelines have fixed shapes, in Spark DDL.
+//! Numbers shown with a currency symbol are exact decimals. Owners and pipelines have fixed
+//! shapes, in Spark DDL.
 
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ pub(crate) const ASSOCIATIONS: [&str; 4] = ["contacts", "companies", "deals", "t
 pub(crate) enum Kind {
     /// `number`: a DOUBLE.
     Number,
+    /// `number` shown with a currency symbol (amounts, prices): a DECIMAL(38, 6), exact.
+    Money,
     /// `bool`: a BOOLEAN.
     Bool,
     /// `date`: a DATE (HubSpot sends `2024-11-02`, or midnight UTC as epoch milliseconds).
@@ -36,6 +39,17 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
+    /// The kind of a property definition from the properties API.
+    pub(crate) fn of_definition(definition: &Value) -> Option<Self> {
+        let kind = Self::of(definition["type"].as_str()?);
+        let money = definition["showCurrencySymbol"] == Value::Bool(true);
+        Some(if kind == Self::Number && money {
+            Self::Money
+        } else {
+            kind
+        })
+    }
+
     pub(crate) fn of(property_type: &str) -> Self {
         match property_type {
             "number" => Self::Number,
@@ -49,6 +63,7 @@ impl Kind {
     fn data_type(self) -> DataType {
         match self {
             Self::Number => DataType::Float64,
+            Self::Money => DataType::Decimal128(38, 6),
             Self::Bool => DataType::Boolean,
             Self::Date => DataType::Date32,
             Self::DateTime => timestamp(),
@@ -151,7 +166,8 @@ fn typed_value(value: Value, kind: Kind) -> Value {
         Kind::Date => millis().map_or(Value::String(text), |at| {
             Value::String(at.date_naive().to_string())
         }),
-        Kind::Bool | Kind::Text => Value::String(text),
+        // The converter reads decimal text exactly.
+        Kind::Money | Kind::Bool | Kind::Text => Value::String(text),
     }
 }
 
@@ -171,7 +187,7 @@ mod tests {
     #[test]
     fn values_take_their_propertys_type() {
         let properties = [
-            property("amount", Kind::Number),
+            property("amount", Kind::Money),
             property("closedate", Kind::Date),
             property("last_demo_at", Kind::DateTime),
             property("hs_lastmodifieddate", Kind::DateTime),
@@ -192,7 +208,7 @@ mod tests {
             Value::Object(record),
             json!({
                 "id": "190344001",
-                "properties": {"amount": 312750.5, "closedate": null,
+                "properties": {"amount": "312750.5", "closedate": null,
                     "last_demo_at": "2024-03-18T08:02:43Z",
                     "hs_lastmodifieddate": "2024-11-08T20:45:32.735Z", "dealname": "Fleet 12",
                     "hs_is_closed": "false"}
@@ -203,6 +219,11 @@ mod tests {
             json!("2024-11-02")
         );
         assert_eq!(typed_value(json!("n/a"), Kind::Number), json!("n/a"));
+        assert_eq!(typed_value(json!("12.5"), Kind::Number), json!(12.5));
+        let amount = json!({"name": "amount", "type": "number", "showCurrencySymbol": true});
+        assert_eq!(Kind::of_definition(&amount), Some(Kind::Money));
+        let count = json!({"name": "quantity", "type": "number"});
+        assert_eq!(Kind::of_definition(&count), Some(Kind::Number));
     }
 
     #[test]
@@ -211,6 +232,7 @@ mod tests {
             &[
                 property("amount", Kind::Number),
                 property("closedate", Kind::Date),
+                property("price", Kind::Money),
             ],
             &["contacts"],
         );
@@ -220,6 +242,7 @@ mod tests {
         };
         assert_eq!(fields[0].data_type(), &DataType::Float64);
         assert_eq!(fields[1].data_type(), &DataType::Date32);
+        assert_eq!(fields[2].data_type(), &DataType::Decimal128(38, 6));
         assert!(!schema.field_with_name("updatedAt").unwrap().is_nullable());
         let contacts = schema.field_with_name("contacts").unwrap().data_type();
         assert_eq!(contacts, &list_of(DataType::Utf8));

@@ -254,6 +254,19 @@ fn associations_come_from_the_associations_api_and_the_option_narrows_them() {
     let hubspot = HubSpotConnector::new(&connection(&sim)).unwrap();
     // Search results carry no associations (as on HubSpot): these come from batch reads.
     let (deals, _) = batch(&hubspot, "deals", Feed::Records, None, &options(&[])).unwrap();
+    // Amounts (shown with a currency symbol) are exact decimals, passed on as text.
+    let schema = hubspot.get_table_schema("deals", &options(&[])).unwrap();
+    let DataType::Struct(properties) = schema.field_with_name("properties").unwrap().data_type()
+    else {
+        panic!("properties is not a struct");
+    };
+    let amount = properties.find("amount").unwrap().1;
+    assert_eq!(amount.data_type(), &DataType::Decimal128(38, 6));
+    let first = deals.iter().find(|d| d["id"] == "190344001").unwrap();
+    assert_eq!(
+        first["properties"]["amount"],
+        json!(corpus("deals.json")["190344001"]["properties"]["amount"])
+    );
     let expected = corpus("deals.json");
     for deal in &deals {
         let id = deal["id"].as_str().unwrap();
