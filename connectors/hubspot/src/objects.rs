@@ -99,13 +99,16 @@ impl Catalogue {
                 let path = schema["fullyQualifiedName"]
                     .as_str()
                     .or_else(|| schema["objectTypeId"].as_str())?;
-                let mut associates: Vec<&'static str> = schema["associations"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|a| associated_by_type_id(a["toObjectTypeId"].as_str()?))
-                    .collect();
-                associates.dedup();
+                // Several association types may link to one object: one column each.
+                let mut associates: Vec<&'static str> = Vec::new();
+                let declared = schema["associations"].as_array().into_iter().flatten();
+                for to in
+                    declared.filter_map(|a| associated_by_type_id(a["toObjectTypeId"].as_str()?))
+                {
+                    if !associates.contains(&to) {
+                        associates.push(to);
+                    }
+                }
                 Some(CrmObject {
                     table: name.to_owned(),
                     path: path.to_owned(),

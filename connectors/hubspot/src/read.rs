@@ -18,10 +18,12 @@ use crate::schema::{Property, decorate};
 /// HubSpot's associations batch read takes at most 1,000 records.
 const ASSOCIATIONS_PER_REQUEST: usize = 1_000;
 
-/// CRM search serves at most 200 records a page.
+/// CRM search serves at most 200 records a page; lists 100, so list reads ask for at most that
+/// (the same `per_page` option serves a table's search and its lists).
 const SEARCH: Limits = Limits::per_page(200);
-/// Lists serve at most 100 records a page.
-const LISTS: Limits = Limits::per_page(100);
+const LIST_PAGE: u64 = 100;
+/// A search query pages through at most 10,000 results (HubSpot answers 400 past them).
+const SEARCH_CAP: usize = 10_000;
 
 /// How far before the stored position a search asks again unless `lookback_seconds` says
 /// otherwise: HubSpot's search index lags writes by a few seconds, and a record written just
@@ -116,6 +118,7 @@ impl Reader<'_> {
                     .is_some_and(|total| total > listed as u64)
             },
             step_back: TimeDelta::zero(),
+            max_listed: Some(SEARCH_CAP),
         };
         let (mut records, end) = read_since_at(&asc, start, &listing, &request)?;
         self.associate(object, associates, &mut records)?;
@@ -180,7 +183,7 @@ impl Reader<'_> {
             let lists = record
                 .get("id")
                 .and_then(id_text)
-                .and_then(|id| linked.remove(&id));
+                .and_then(|id| linked.get(&id).cloned());
             record.extend(lists.into_iter().flatten());
         }
         Ok(())
@@ -239,11 +242,11 @@ impl Reader<'_> {
         start: Option<&Offset>,
         options: &TableOptions,
     ) -> Result<ReadOutput<'static>> {
-        let ctx = ReadCtx::new(list.table, &self.client.lists, options, LISTS, self.init)?;
+        let ctx = ReadCtx::new(list.table, &self.client.lists, options, SEARCH, self.init)?;
         let mut request = self
             .client
             .get(list.path)
-            .query("limit", ctx.settings.per_page);
+            .query("limit", ctx.settings.per_page.min(LIST_PAGE));
         if list.archived {
             request = request.query("archived", "true");
         }
@@ -266,7 +269,7 @@ impl Reader<'_> {
         object: &str,
         options: &TableOptions,
     ) -> Result<ReadOutput<'static>> {
-        let ctx = ReadCtx::new(table, &self.client.lists, options, LISTS, self.init)?;
+        let ctx = ReadCtx::new(table, &self.client.lists, options, SEARCH, self.init)?;
         let request = self.client.get(&format!("/crm/v3/pipelines/{object}"));
         Ok(Snapshot::read(&ctx, request, "results", |_| {}))
     }

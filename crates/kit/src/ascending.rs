@@ -197,6 +197,7 @@ pub fn read_since(
         records_path: "",
         cut_short: &|_, _| false,
         step_back: SECOND,
+        max_listed: None,
     };
     read_since_at(asc, start, &whole, request)
 }
@@ -215,6 +216,9 @@ pub struct Listing<'a> {
     /// precision (HubSpot's `GTE` on milliseconds), so that a capped query is not spent on
     /// records already delivered.
     pub step_back: TimeDelta,
+    /// The most records one query pages through, if the server caps it (HubSpot: 10,000): no
+    /// page past it is asked for, and a query that reaches it is cut short.
+    pub max_listed: Option<usize>,
 }
 
 /// [`read_since`] for `listing`. A listing cut short is read on by the next read, from the
@@ -283,9 +287,13 @@ fn scan_since(
     while let Some(mut page) = asc.ctx.next_page(&mut pages)? {
         promise.page(&page)?;
         listed += page.records.len();
-        cut_short = (listing.cut_short)(&page, listed);
+        let at_cap = listing.max_listed.is_some_and(|max| listed >= max);
+        cut_short = at_cap || (listing.cut_short)(&page, listed);
         if !scanner.offer_all(std::mem::take(&mut page.records))? {
             return Ok(scanner.finish(false));
+        }
+        if at_cap {
+            break;
         }
     }
     Ok(scanner.finish(!cut_short))

@@ -67,13 +67,14 @@ impl PageSource for Search {
 
 /// Reads batches until the offset stops moving; the ids delivered, in order, and the reads made.
 fn run(sim: &RunningSimulator, cut_short: &dyn Fn(&Page, usize) -> bool) -> (Vec<String>, usize) {
-    try_run(sim, cut_short).unwrap()
+    try_run(sim, cut_short, None).unwrap()
 }
 
 /// As [`run`], stopping at the first error.
 fn try_run(
     sim: &RunningSimulator,
     cut_short: &dyn Fn(&Page, usize) -> bool,
+    max_listed: Option<usize>,
 ) -> lakeflow_connect::Result<(Vec<String>, usize)> {
     let source = Search {
         client: HttpClient::new(HttpConfig::default().base_url(sim.base_url())).unwrap(),
@@ -113,6 +114,7 @@ fn try_run(
         records_path: "results",
         cut_short,
         step_back: chrono::TimeDelta::zero(),
+        max_listed,
     };
     let (mut delivered, mut at, mut reads): (Vec<String>, Option<Offset>, usize) =
         (Vec::new(), None, 0);
@@ -175,10 +177,20 @@ fn a_tie_larger_than_the_cap_fails_loudly_instead_of_stalling_or_skipping() {
             id - 100
         }
     }));
-    let err = try_run(&sim, &said_total).unwrap_err().to_string();
+    let err = try_run(&sim, &said_total, None).unwrap_err().to_string();
     assert!(
         err.contains("more records share the cursor value 2024-06-01T10:00:02Z")
             && err.contains("`contacts`"),
         "{err}"
     );
+}
+
+#[test]
+fn a_listing_that_knows_its_cap_stops_there_and_goes_on_from_the_last_value() {
+    // No `total` to go by: the cap alone (5 results a query) cuts each query short.
+    let sim = serve();
+    let (delivered, reads) = try_run(&sim, &|_, _| false, Some(5)).unwrap();
+    let all: Vec<String> = (101..=109).map(|id: u32| id.to_string()).collect();
+    assert_eq!(delivered, all);
+    assert!(reads >= 3, "every query stops at 5 results: {reads} reads");
 }
