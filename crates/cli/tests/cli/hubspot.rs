@@ -2,13 +2,10 @@
 //! name, its `access_token` option) runs unchanged against the `hubspot` simulator (`lakeflow
 //! simulate hubspot`), and a contact archived in HubSpot leaves the destination on the next run.
 
-use std::path::Path;
-use std::process::Output;
-
 use serde_json::Value;
 
 use crate::simulate::Served;
-use crate::{lakeflow_command, query_count};
+use crate::{original_spec, query_count, run_spec};
 
 /// The original's table names, and the custom object `robots` by its name.
 const TABLES: [&str; 10] = [
@@ -23,18 +20,6 @@ const TABLES: [&str; 10] = [
     "meetings",
     "robots",
 ];
-
-fn spec() -> String {
-    let mut spec = String::from("connection_name: hubspot_connection\nobjects:\n");
-    for table in TABLES {
-        spec.push_str(&format!("  - table:\n      source_table: {table}\n"));
-    }
-    spec
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    lakeflow_command(dir, args).output().unwrap()
-}
 
 /// An access token from the simulator's OAuth server: what a private app's token is to the
 /// connector (the simulator serves only OAuth tokens).
@@ -58,7 +43,11 @@ fn the_originals_hubspot_tables_run_unchanged_and_an_archived_contact_leaves() {
     let agent = ureq::Agent::new_with_defaults();
     let token = access_token(&agent, &served.base_url);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("spec.yaml"), spec()).unwrap();
+    std::fs::write(
+        dir.path().join("spec.yaml"),
+        original_spec("hubspot_connection", &TABLES),
+    )
+    .unwrap();
     // The original's one connection option; `base_url` points at the simulator.
     let connection = format!(
         "[connections.hubspot_connection]\nsource = \"hubspot\"\n\
@@ -67,12 +56,7 @@ fn the_originals_hubspot_tables_run_unchanged_and_an_archived_contact_leaves() {
         served.base_url
     );
     std::fs::write(dir.path().join("lakeflow.toml"), connection).unwrap();
-    let out = run(dir.path(), &["run", "spec.yaml"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_spec(dir.path());
     // The corpus's records less the archived ones.
     assert_eq!(query_count(dir.path(), "SELECT COUNT(*) FROM contacts"), 56);
     assert_eq!(query_count(dir.path(), "SELECT COUNT(*) FROM deals"), 28);
@@ -89,12 +73,7 @@ fn the_originals_hubspot_tables_run_unchanged_and_an_archived_contact_leaves() {
     // HubSpot stamps milliseconds; a run reads only what is older than the last whole second
     // over when it started.
     std::thread::sleep(std::time::Duration::from_millis(2_100));
-    let out = run(dir.path(), &["run", "spec.yaml"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_spec(dir.path());
     assert_eq!(query_count(dir.path(), "SELECT COUNT(*) FROM contacts"), 55);
     let gone = format!("SELECT COUNT(*) FROM contacts WHERE id = '{contact}'");
     assert_eq!(query_count(dir.path(), &gone), 0);

@@ -51,6 +51,27 @@ pub(crate) fn query_scalar(dir: &std::path::Path, sql: &str) -> String {
         .to_owned()
 }
 
+/// `lakeflow run spec.yaml` in `dir`, which must succeed (its stderr is the failure message).
+pub(crate) fn run_spec(dir: &std::path::Path) {
+    let out = lakeflow_command(dir, &["run", "spec.yaml"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A pipeline spec as the original writes one: `connection` and one entry per source table.
+pub(crate) fn original_spec(connection: &str, tables: &[&str]) -> String {
+    let mut spec = format!("connection_name: {connection}\nobjects:\n");
+    for table in tables {
+        spec.push_str(&format!("  - table:\n      source_table: {table}\n"));
+    }
+    spec
+}
+
 /// A count queried in `dir`.
 pub(crate) fn query_count(dir: &std::path::Path, sql: &str) -> u64 {
     let cell = query_scalar(dir, sql);

@@ -2,11 +2,8 @@
 //! simulator (`lakeflow simulate stripe`), and a customer deleted in Stripe leaves the
 //! destination on the next run, through the events feed.
 
-use std::path::Path;
-use std::process::Output;
-
 use crate::simulate::Served;
-use crate::{lakeflow_command, query_count};
+use crate::{original_spec, query_count, run_spec};
 
 /// The original's table names, each as a spec entry of its own.
 const TABLES: [&str; 16] = [
@@ -28,23 +25,15 @@ const TABLES: [&str; 16] = [
     "events",
 ];
 
-fn spec() -> String {
-    let mut spec = String::from("connection_name: stripe_connection\nobjects:\n");
-    for table in TABLES {
-        spec.push_str(&format!("  - table:\n      source_table: {table}\n"));
-    }
-    spec
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    lakeflow_command(dir, args).output().unwrap()
-}
-
 #[test]
 fn the_originals_stripe_tables_run_unchanged_and_a_deletion_lands() {
     let served = Served::start(&["stripe", "--port", "0", "--quiet"]);
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("spec.yaml"), spec()).unwrap();
+    std::fs::write(
+        dir.path().join("spec.yaml"),
+        original_spec("stripe_connection", &TABLES),
+    )
+    .unwrap();
     // The original's one connection option; `base_url` points at the simulator.
     let connection = format!(
         "[connections.stripe_connection]\nsource = \"stripe\"\n\
@@ -53,12 +42,7 @@ fn the_originals_stripe_tables_run_unchanged_and_a_deletion_lands() {
         served.base_url
     );
     std::fs::write(dir.path().join("lakeflow.toml"), connection).unwrap();
-    let out = run(dir.path(), &["run", "spec.yaml"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_spec(dir.path());
     assert_eq!(
         query_count(dir.path(), "SELECT COUNT(*) FROM customers"),
         30
@@ -80,12 +64,7 @@ fn the_originals_stripe_tables_run_unchanged_and_a_deletion_lands() {
         .unwrap();
     // Stripe stamps whole seconds; a run reads only seconds over when it started.
     std::thread::sleep(std::time::Duration::from_millis(1_100));
-    let out = run(dir.path(), &["run", "spec.yaml"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_spec(dir.path());
     assert_eq!(
         query_count(dir.path(), "SELECT COUNT(*) FROM customers"),
         29

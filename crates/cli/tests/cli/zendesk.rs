@@ -2,11 +2,8 @@
 //! `zendesk` simulator (`lakeflow simulate zendesk`), and a ticket deleted in Zendesk leaves
 //! the destination on the next run.
 
-use std::path::Path;
-use std::process::Output;
-
 use crate::simulate::Served;
-use crate::{lakeflow_command, query_count};
+use crate::{query_count, run_spec};
 
 /// As the original's documentation writes a pipeline spec: its table names, its one table
 /// option.
@@ -44,10 +41,6 @@ fn connection(base_url: &str) -> String {
     )
 }
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    lakeflow_command(dir, args).output().unwrap()
-}
-
 #[test]
 fn the_originals_zendesk_spec_runs_unchanged_and_deletes_land() {
     let served = Served::start(&["zendesk", "--port", "0", "--quiet"]);
@@ -58,12 +51,7 @@ fn the_originals_zendesk_spec_runs_unchanged_and_deletes_land() {
         connection(&served.base_url),
     )
     .unwrap();
-    let out = run(dir.path(), &["run", "spec.yaml"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_spec(dir.path());
     // 52 tickets in the corpus, 4 of them deleted; 34 users, 3 deleted; one row per comment.
     assert_eq!(query_count(dir.path(), "SELECT COUNT(*) FROM tickets"), 48);
     assert_eq!(query_count(dir.path(), "SELECT COUNT(*) FROM users"), 31);
@@ -89,12 +77,7 @@ fn the_originals_zendesk_spec_runs_unchanged_and_deletes_land() {
         .unwrap();
     // Zendesk stamps whole seconds; a run reads only seconds over when it started.
     std::thread::sleep(std::time::Duration::from_millis(1_100));
-    let out = run(dir.path(), &["run", "spec.yaml"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_spec(dir.path());
     assert_eq!(query_count(dir.path(), "SELECT COUNT(*) FROM tickets"), 47);
     assert_eq!(
         query_count(dir.path(), "SELECT COUNT(*) FROM tickets WHERE id = 1001"),
