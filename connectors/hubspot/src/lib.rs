@@ -9,9 +9,9 @@
 //! A CRM object's schema comes from its property definitions, typed (numbers, booleans, dates,
 //! instants, text). A first read lists the object (properties asked in chunks so URLs stay
 //! short); its changes are then read through CRM search, filtered on the last-modified
-//! property at or after the stored position and sorted by it; a search stops at 10,000 results
-//! and is restarted from the last value delivered, ties on it included, so nothing is lost or
-//! repeated. Archived records are the deletions. The `README.md` next to this crate is the
+//! property at or after the stored position and sorted by it, every page asked by value (ties
+//! larger than a page by id), so an edit during the read shifts nothing and HubSpot's cap of
+//! 10,000 results a query is never reached. Archived records are the deletions. The `README.md` next to this crate is the
 //! user's guide.
 //!
 //! ```no_run

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Error, Offset, ReadOutput, Record, Result, TableOptions};
-use lakeflow_kit::ascending::{Ascending, Listing, read_since_at, read_whole};
+use lakeflow_kit::ascending::{Ascending, read_whole};
+use lakeflow_kit::by_value::{Query, read_by_value};
 use lakeflow_kit::options::{LOOKBACK, Limits};
 use lakeflow_kit::{ReadCtx, Snapshot};
 use serde_json::{Map, Value, json};
@@ -22,8 +23,8 @@ const ASSOCIATIONS_PER_REQUEST: usize = 1_000;
 /// (the same `per_page` option serves a table's search and its lists).
 const SEARCH: Limits = Limits::per_page(200);
 const LIST_PAGE: u64 = 100;
-/// A search query pages through at most 10,000 results (HubSpot answers 400 past them).
-const SEARCH_CAP: usize = 10_000;
+/// The property holding a record's id, which search can filter and sort on.
+const OBJECT_ID: &str = "hs_object_id";
 
 /// How far before the stored position a search asks again unless `lookback_seconds` says
 /// otherwise: HubSpot's search index lags writes by a few seconds, and a record written just
@@ -38,8 +39,8 @@ pub(crate) struct Reader<'a> {
 
 impl Reader<'_> {
     /// The changes of a CRM object at or after the offset's position: a search filtered on its
-    /// last-modified property, sorted by it, restarted from the last value delivered when it
-    /// stops at HubSpot's 10,000 results. A first read without `start_date` lists the object
+    /// last-modified property, sorted by it, each page asked by value from the last one read.
+    /// A first read without `start_date` lists the object
     /// instead (see [`crate::backfill`]).
     pub(crate) fn changes(
         &self,
@@ -85,17 +86,32 @@ impl Reader<'_> {
         let names: Vec<&str> = properties.iter().map(|p| p.name.as_str()).collect();
         let last_modified = object.last_modified();
         let per_page = ctx.settings.per_page;
-        let request = |since: Option<DateTime<Utc>>| {
-            let filter_groups = since.map_or_else(Vec::new, |since| {
-                vec![json!({"filters": [{
-                    "propertyName": last_modified,
-                    "operator": "GTE",
-                    "value": since.timestamp_millis().to_string(),
-                }]})]
-            });
+        let filter = |property: &str, operator: &str, value: String| json!({"propertyName": property, "operator": operator, "value": value});
+        // Search's `after` is a position in the results, which an edit during the read shifts:
+        // every page is its own query, by value (see `lakeflow_kit::by_value`).
+        let request = |query: &Query<'_>| {
+            let (filters, sort) = match query {
+                Query::From { since, inclusive } => {
+                    let operator = if *inclusive { "GTE" } else { "GT" };
+                    let filters: Vec<Value> = since
+                        .iter()
+                        .map(|at| filter(last_modified, operator, millis(*at)))
+                        .collect();
+                    (filters, last_modified)
+                }
+                Query::Tie { at, after } => {
+                    let mut filters = vec![filter(last_modified, "EQ", millis(*at))];
+                    filters.extend(
+                        after
+                            .and_then(id_text)
+                            .map(|id| filter(OBJECT_ID, "GT", id)),
+                    );
+                    (filters, OBJECT_ID)
+                }
+            };
             self.client.search(&object.path).json(&json!({
-                "filterGroups": filter_groups,
-                "sorts": [{"propertyName": last_modified, "direction": "ASCENDING"}],
+                "filterGroups": [{"filters": filters}],
+                "sorts": [{"propertyName": sort, "direction": "ASCENDING"}],
                 "properties": names,
                 "limit": per_page,
             }))
@@ -108,19 +124,7 @@ impl Reader<'_> {
             filters_since: true,
             decorate: &|record| decorate(record, properties),
         };
-        // A search pages through at most 10,000 of its `total` matches; `GTE` on milliseconds
-        // is inclusive, so the rest of a tie is asked for from the tie's own value.
-        let listing = Listing {
-            records_path: "results",
-            cut_short: &|page, listed| {
-                page.body["total"]
-                    .as_u64()
-                    .is_some_and(|total| total > listed as u64)
-            },
-            step_back: TimeDelta::zero(),
-            max_listed: Some(SEARCH_CAP),
-        };
-        let (mut records, end) = read_since_at(&asc, start, &listing, &request)?;
+        let (mut records, end) = read_by_value(&asc, start, "results", &request)?;
         self.associate(object, associates, &mut records)?;
         Ok(ReadOutput::from_records(records, end))
     }
@@ -284,6 +288,11 @@ struct WholeList<'a> {
     /// The field the list's records are ordered by here.
     cursor: &'a str,
     decorate: &'a dyn Fn(&mut Record),
+}
+
+/// An instant as HubSpot's search filters take it: milliseconds since the epoch.
+fn millis(at: DateTime<Utc>) -> String {
+    at.timestamp_millis().to_string()
 }
 
 /// An id as text: HubSpot writes record ids as strings and associated ids as numbers.

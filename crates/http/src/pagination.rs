@@ -197,6 +197,11 @@ impl Pages {
         }
     }
 
+    /// Whether the pages read so far say there is another (before the first, `true`).
+    pub fn has_next(&self) -> bool {
+        self.next.is_some()
+    }
+
     /// The records of every page, one at a time (pages are still fetched lazily).
     pub fn records(self) -> Records {
         Records {

@@ -64,16 +64,16 @@ impl Mark {
 }
 
 /// What a scan saw.
-struct Scan {
-    records: Vec<Record>,
+pub(crate) struct Scan {
+    pub(crate) records: Vec<Record>,
     /// The position after the newest record not covered by the start.
-    newest: Option<Mark>,
+    pub(crate) newest: Option<Mark>,
     /// Whether every record up to the horizon was seen (the batch limit did not stop the scan).
-    complete: bool,
+    pub(crate) complete: bool,
 }
 
 /// Scans records one at a time, deciding what to deliver and where the position moves.
-struct Scanner<'a> {
+pub(crate) struct Scanner<'a> {
     asc: &'a Ascending<'a>,
     from: Option<&'a Mark>,
     /// Lower bound on the first read (`start_date`).
@@ -84,7 +84,7 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
-    fn new(asc: &'a Ascending<'a>, from: Option<&'a Mark>, redeliver: bool) -> Self {
+    pub(crate) fn new(asc: &'a Ascending<'a>, from: Option<&'a Mark>, redeliver: bool) -> Self {
         let floor = match from {
             Some(_) => None,
             None => asc.ctx.settings.start_date,
@@ -104,7 +104,7 @@ impl<'a> Scanner<'a> {
 
     /// Takes the next record of the listing; `false` once the scan is over: the batch is full,
     /// or the listing has reached records newer than the horizon (left to the next run).
-    fn offer(&mut self, mut record: Record) -> Result<bool> {
+    pub(crate) fn offer(&mut self, mut record: Record) -> Result<bool> {
         let ctx = self.asc.ctx;
         if !(self.asc.keep)(&record) {
             return Ok(true);
@@ -150,7 +150,7 @@ impl<'a> Scanner<'a> {
         Ok(true)
     }
 
-    fn finish(mut self, exhausted: bool) -> Scan {
+    pub(crate) fn finish(mut self, exhausted: bool) -> Scan {
         self.scan.complete |= exhausted;
         self.scan
     }
@@ -170,7 +170,7 @@ pub fn caught_up(mark: Option<&Mark>, horizon: DateTime<Utc>) -> bool {
     mark.is_some_and(|m| m.at > horizon || (m.at == horizon && m.keys.is_empty()))
 }
 
-fn end_offset(scan: &Scan, start: Option<&Offset>) -> Option<Offset> {
+pub(crate) fn end_offset(scan: &Scan, start: Option<&Offset>) -> Option<Offset> {
     match &scan.newest {
         None => start.cloned(),
         Some(newest) => {
@@ -193,69 +193,16 @@ pub fn read_since(
     start: Option<&Offset>,
     request: &dyn Fn(Option<DateTime<Utc>>) -> RequestBuilder,
 ) -> Result<(Vec<Record>, Option<Offset>)> {
-    let whole = Listing {
-        records_path: "",
-        cut_short: &|_, _| false,
-        step_back: SECOND,
-        max_listed: None,
-    };
-    read_since_at(asc, start, &whole, request)
-}
-
-/// Where a listing's records are, and whether its last page stops short of the end.
-pub struct Listing<'a> {
-    /// Where the records are in a page's body (`results` of a search; `""` for a bare array).
-    pub records_path: &'a str,
-    /// Whether the listing ended before its last match (given the last page and how many records
-    /// the listing served): a search that pages through at most 10,000 results says how many
-    /// matched (`total`).
-    pub cut_short: &'a dyn Fn(&Page, usize) -> bool,
-    /// How far before a position the query starts when records at the position are still due
-    /// (the rest of a tie, or `start_date`): a second for a server that may read `since` as
-    /// exclusive or to the second; zero for a filter known to be inclusive at the listing's
-    /// precision (HubSpot's `GTE` on milliseconds), so that a capped query is not spent on
-    /// records already delivered.
-    pub step_back: TimeDelta,
-    /// The most records one query pages through, if the server caps it (HubSpot: 10,000): no
-    /// page past it is asked for, and a query that reaches it is cut short.
-    pub max_listed: Option<usize>,
-}
-
-/// [`read_since`] for `listing`. A listing cut short is read on by the next read, from the
-/// position this one stopped at (with the keys delivered at it), so nothing past the cut is
-/// lost and a tie cut by it is not repeated.
-pub fn read_since_at(
-    asc: &Ascending<'_>,
-    start: Option<&Offset>,
-    listing: &Listing<'_>,
-    request: &dyn Fn(Option<DateTime<Utc>>) -> RequestBuilder,
-) -> Result<(Vec<Record>, Option<Offset>)> {
     let table = asc.ctx.table;
     let from = parse(table, start, &[CURSOR, KEYS])?;
     if caught_up(from.as_ref(), asc.ctx.horizon) {
         return Ok((Vec::new(), start.cloned()));
     }
     let lookback = asc.ctx.settings.lookback;
-    let mut scan = scan_since(asc, from.as_ref(), lookback, listing, request)?;
+    let mut scan = scan_since(asc, from.as_ref(), lookback, request)?;
     if scan.newest.is_none() && !scan.complete && lookback > TimeDelta::zero() {
         // The re-read records alone filled the batch: without lookback the position advances.
-        scan = scan_since(asc, from.as_ref(), TimeDelta::zero(), listing, request)?;
-    }
-    if scan.newest.is_none() && !scan.complete {
-        // The listing was cut short and held only records already delivered: more records
-        // share the position's value than one query returns. Storing the position would stall;
-        // moving past it would lose the rest of them.
-        let at = from
-            .as_ref()
-            .map_or_else(String::new, |m| crate::time::format_ts(m.at));
-        return Err(lakeflow_connect::Error::Protocol {
-            message: format!(
-                "{}: more records share the cursor value {at} than one query of {} returns, so \
-                 the rest of them cannot be reached; nothing was delivered from this query",
-                asc.ctx.context(),
-                asc.ctx.source.service()
-            ),
-        });
+        scan = scan_since(asc, from.as_ref(), TimeDelta::zero(), request)?;
     }
     let end = end_offset(&scan, start);
     Ok((scan.records, end))
@@ -265,38 +212,30 @@ fn scan_since(
     asc: &Ascending<'_>,
     from: Option<&Mark>,
     lookback: TimeDelta,
-    listing: &Listing<'_>,
     request: &dyn Fn(Option<DateTime<Utc>>) -> RequestBuilder,
 ) -> Result<Scan> {
     // `since` is inclusive. Where the rest of a second is still due (a tie group cut
-    // by the batch size, or `start_date`), ask from `step_back` earlier (a second, unless the
-    // listing says otherwise), so those records come back even from a server that reads
-    // `since` as exclusive; covered records are skipped.
+    // by the batch size, or `start_date`), ask from a second earlier, so those records come
+    // back even from a server that reads `since` as exclusive or to the second; covered records
+    // are skipped.
     let since = match from {
         Some(mark) if lookback > TimeDelta::zero() => Some(mark.at - lookback),
         Some(mark) if mark.keys.is_empty() => Some(mark.at),
-        Some(mark) => Some(mark.at - listing.step_back),
-        None => asc.ctx.settings.start_date.map(|at| at - listing.step_back),
+        Some(mark) => Some(mark.at - SECOND),
+        None => asc.ctx.settings.start_date.map(|at| at - SECOND),
     };
     let mut scanner = Scanner::new(asc, from, lookback > TimeDelta::zero());
-    let mut pages = asc.ctx.pages(request(since), listing.records_path);
+    let mut pages = asc.ctx.pages(request(since), "");
     // The scan stops at the first record past the horizon and takes the rest as complete: only
     // sound if the server sorts and filters as asked.
     let mut promise = asc.promise(since);
-    let (mut listed, mut cut_short) = (0, false);
     while let Some(mut page) = asc.ctx.next_page(&mut pages)? {
         promise.page(&page)?;
-        listed += page.records.len();
-        let at_cap = listing.max_listed.is_some_and(|max| listed >= max);
-        cut_short = at_cap || (listing.cut_short)(&page, listed);
         if !scanner.offer_all(std::mem::take(&mut page.records))? {
             return Ok(scanner.finish(false));
         }
-        if at_cap {
-            break;
-        }
     }
-    Ok(scanner.finish(!cut_short))
+    Ok(scanner.finish(true))
 }
 
 /// Reads a short listing whole and sorts it here by (cursor, key), for a listing the server does
@@ -362,10 +301,11 @@ pub fn read_whole(
     Ok((found.records, end))
 }
 
-/// Orders keys: ids by value, anything else by its JSON text (only ties need an order here, and
-/// any fixed one will do).
-fn key_order(a: &Value, b: &Value) -> std::cmp::Ordering {
-    match (a.as_u64(), b.as_u64()) {
+/// Orders keys: ids by value (numbers, or numbers written as text as HubSpot writes them),
+/// anything else by its JSON text.
+pub(crate) fn key_order(a: &Value, b: &Value) -> std::cmp::Ordering {
+    let number = |key: &Value| key.as_u64().or_else(|| key.as_str()?.parse().ok());
+    match (number(a), number(b)) {
         (Some(a), Some(b)) => a.cmp(&b),
         _ => a.to_string().cmp(&b.to_string()),
     }

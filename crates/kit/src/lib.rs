@@ -8,7 +8,8 @@
 //!
 //! | module | strategy | offset |
 //! |---|---|---|
-//! | [`ascending`] | oldest first: with an inclusive `since` ([`ascending::read_since`]; a capped search, [`ascending::read_since_at`]), from a checked page hint ([`ascending::read_paged`]), or a short listing read whole and sorted ([`ascending::read_whole`]); tie-safe: a batch cut inside a run of equal cursor values resumes right after the last record delivered | `{"cursor", "keys_at_cursor"}` (+ `page`, `per_page`) |
+//! | [`ascending`] | oldest first: with an inclusive `since` ([`ascending::read_since`]), from a checked page hint ([`ascending::read_paged`]), or a short listing read whole and sorted ([`ascending::read_whole`]); tie-safe: a batch cut inside a run of equal cursor values resumes right after the last record delivered | `{"cursor", "keys_at_cursor"}` (+ `page`, `per_page`) |
+//! | [`by_value`] | oldest first, re-asked from the last value after every page, ties larger than a page paged by key: for servers whose next page is a position (HubSpot's search), which an edit during the read shifts | those of [`ascending`] |
 //! | [`descending`] | newest first without a filter: passes that stop at the cursor, with validated page hints, entries that are records or parents of records | `{"cursor"}` between passes, `{"cursor", "pass_top", "until", "keys_at_until", "child", "page", "per_page"}` within one |
 //! | [`window`] | time windows `[since, until]` that widen when empty and narrow at a result cap | `{"since"}`, `{"since", "until", "after", "page", "per_page"}` |
 //! | [`partitioned`] | time-range partitions of an ascending `since` listing for partitioned streams | those of [`ascending`], and `{"through"}` |
@@ -82,6 +83,7 @@
 //! ```
 
 pub mod ascending;
+pub mod by_value;
 pub mod descending;
 pub mod export;
 pub mod offset;

@@ -1,7 +1,7 @@
-//! Large portals: HubSpot's search pages through at most 10,000 results per query, so a table
-//! with more is read by restarting the query from the last value delivered (here the 10,000th
-//! result falls inside a run of contacts modified in the same millisecond); and an object with
-//! many properties is listed with its properties asked in chunks, so URLs stay short.
+//! Large portals: HubSpot's search pages through at most 10,000 results per query, which a read
+//! asking every page by value never reaches, even across a run of more than a page of contacts
+//! modified in the same millisecond (paged by id); and an object with many properties is listed
+//! with its properties asked in chunks, so URLs stay short.
 
 use chrono::{DateTime, TimeDelta};
 use lakeflow_connect::ConnectionOptions;
@@ -40,9 +40,10 @@ endpoints:
     search: { max_results: 10000, default_limit: 10, max_limit: 200 }
 "#;
 
-const CONTACTS: usize = 10_050;
-/// Positions (0-based, in search order) that share one `lastmodifieddate`: 9,996..=10,004.
-const TIE: std::ops::RangeInclusive<usize> = 9_996..=10_004;
+const CONTACTS: usize = 10_300;
+/// Positions (0-based, in search order) that share one `lastmodifieddate`: 300 contacts, more
+/// than a page of 200, across the 10,000th result.
+const TIE: std::ops::RangeInclusive<usize> = 9_900..=10_199;
 
 /// Contacts modified a millisecond apart, but those of [`TIE`] all at the same millisecond.
 fn contacts() -> Vec<Value> {
@@ -97,7 +98,7 @@ fn connector(sim: &lakeflow_simulator::RunningSimulator) -> HubSpotConnector {
 }
 
 #[test]
-fn a_table_past_the_cap_is_read_whole_with_a_tie_on_the_boundary() {
+fn a_table_past_the_cap_is_read_whole_across_a_tie_larger_than_a_page() {
     let corpus = contacts();
     let text = serde_json::to_string(&corpus).unwrap();
     let properties = SIMULATOR
@@ -108,38 +109,33 @@ fn a_table_past_the_cap_is_read_whole_with_a_tie_on_the_boundary() {
         .1;
     let sim = serve(&text, properties);
     let hubspot = connector(&sim);
-    // No lookback, and a batch larger than the cap: the first query stops at its 10,000th
-    // result, inside the tie, and the next read restarts from the tie's value.
-    let read = options(&[
-        ("lookback_seconds", "0"),
-        ("max_records_per_batch", "20000"),
-        ("associations", "none"),
-        // A first read from a date goes through search.
-        ("start_date", "2025-01-01"),
-    ]);
-    let (first, offset) = batch(&hubspot, "contacts", Feed::Records, None, &read).unwrap();
-    assert_eq!(
-        first.len(),
-        10_000,
-        "one query serves at most 10,000 results"
-    );
-    let offset = offset.unwrap();
-    assert_eq!(
-        offset["keys_at_cursor"],
-        json!(["309996", "309997", "309998", "309999"]),
-        "the tie's members delivered so far: {offset:?}"
-    );
-    let (rest, _) = drain(&hubspot, "contacts", Feed::Records, Some(offset), &read);
     let expected: Vec<String> = corpus
         .iter()
         .map(|c| c["id"].as_str().unwrap().to_owned())
         .collect();
-    let mut records = first;
-    records.extend(rest);
-    assert_eq!(
-        ids(&records),
-        expected,
-        "every contact exactly once, in search order"
+    // One batch for the whole table, then batches of 250 that stop inside the tie.
+    for batch_size in ["20000", "250"] {
+        let read = options(&[
+            ("lookback_seconds", "0"),
+            ("max_records_per_batch", batch_size),
+            ("associations", "none"),
+            // A first read from a date goes through search.
+            ("start_date", "2025-01-01"),
+        ]);
+        let (first, offset) = batch(&hubspot, "contacts", Feed::Records, None, &read).unwrap();
+        let (rest, _) = drain(&hubspot, "contacts", Feed::Records, offset, &read);
+        let mut records = first;
+        records.extend(rest);
+        assert_eq!(
+            ids(&records),
+            expected,
+            "every contact exactly once, in search order (batches of {batch_size})"
+        );
+    }
+    let log = sim.request_log();
+    assert!(
+        log.iter().all(|r| r.status == Some(200)),
+        "no query goes past the cap"
     );
 }
 

@@ -1,47 +1,45 @@
-//! The ascending strategy over a search endpoint (HubSpot's `POST .../search`: the filter and
-//! the sort in a JSON body, `paging.next.after` sent back in it, and at most a few results per
-//! query): a query cut at its cap inside a run of equal cursor values loses nothing and repeats
-//! nothing, because the listing says it was cut short.
+//! The by-value strategy over a search endpoint (HubSpot's `POST .../search`: the filter and
+//! the sort in a JSON body, the next page an offset into the results): each page is asked for
+//! by value, so a record edited during the read shifts nothing, ties larger than a page are
+//! paged by key, and the search's cap on results never matters.
 
-use chrono::{DateTime, Utc};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
 use lakeflow_connect::{Offset, Record};
-use lakeflow_http::{HttpClient, HttpConfig, Page, Pages, Pagination, RequestBuilder};
-use lakeflow_kit::ascending::{Ascending, Listing, read_since_at};
+use lakeflow_http::{HttpClient, HttpConfig, Pages, Pagination, RequestBuilder};
+use lakeflow_kit::ascending::Ascending;
+use lakeflow_kit::by_value::{Query, read_by_value};
 use lakeflow_kit::{PageSource, ReadCtx};
 use lakeflow_simulator::{RunningSimulator, Simulator};
 use serde_json::{Value, json};
 
 use crate::common::{horizon, settings};
 
-/// At most 5 results per query, 2 a page.
+/// At most 5 results per query, 2 a page; contacts can be edited (stamped at the spec's `now`,
+/// after the corpus).
 const SPEC: &str = r#"
 name: search
+now: "2024-06-01T10:00:30Z"
 endpoints:
   - path: /crm/v3/objects/contacts/search
     method: POST
     corpus: contacts.json
     search: { max_results: 5, default_limit: 2, max_limit: 2 }
+  - path: /crm/v3/objects/contacts/{id}
+    method: PATCH
+    corpus: contacts.json
+    single: { field: id }
+    write: { stamp: [updatedAt, properties.lastmodifieddate] }
 "#;
-
-/// Contacts 101..=109 modified a second apart, 104, 105 and 106 in the same second: the first
-/// query's cap (5 results) falls inside that run.
-fn contacts() -> String {
-    contacts_at(&|id| {
-        if (105..=106).contains(&id) {
-            4
-        } else {
-            id - 100
-        }
-    })
-}
 
 /// Contacts 101..=109, each modified at the second `second(id)` of a minute.
 fn contacts_at(second: &dyn Fn(u32) -> u32) -> String {
     let records: Vec<Value> = (101..=109)
         .map(|id: u32| {
-            let second = second(id);
-            let at = format!("2024-06-01T10:00:0{second}.000Z");
-            json!({"id": id.to_string(), "properties": {"lastmodifieddate": at}, "updatedAt": at})
+            let at = format!("2024-06-01T10:00:0{}.000Z", second(id));
+            json!({"id": id.to_string(), "updatedAt": at,
+                "properties": {"lastmodifieddate": at, "hs_object_id": id.to_string()}})
         })
         .collect();
     serde_json::to_string(&records).unwrap()
@@ -65,24 +63,26 @@ impl PageSource for Search {
     }
 }
 
-/// Reads batches until the offset stops moving; the ids delivered, in order, and the reads made.
-fn run(sim: &RunningSimulator, cut_short: &dyn Fn(&Page, usize) -> bool) -> (Vec<String>, usize) {
-    try_run(sim, cut_short, None).unwrap()
+/// How a tie query sorts its keys (a server that ignores the sort is `DESCENDING`).
+struct Run {
+    max_records: usize,
+    tie_direction: &'static str,
 }
 
-/// As [`run`], stopping at the first error.
-fn try_run(
-    sim: &RunningSimulator,
-    cut_short: &dyn Fn(&Page, usize) -> bool,
-    max_listed: Option<usize>,
-) -> lakeflow_connect::Result<(Vec<String>, usize)> {
+const RUN: Run = Run {
+    max_records: 100,
+    tie_direction: "ASCENDING",
+};
+
+/// Reads batches until the offset stops moving; the ids delivered, in order.
+fn run(sim: &RunningSimulator, how: &Run) -> lakeflow_connect::Result<Vec<String>> {
     let source = Search {
         client: HttpClient::new(HttpConfig::default().base_url(sim.base_url())).unwrap(),
     };
     let ctx = ReadCtx {
         table: "contacts",
         source: &source,
-        settings: settings(100),
+        settings: settings(how.max_records),
         horizon: horizon(),
     };
     let asc = Ascending {
@@ -93,104 +93,170 @@ fn try_run(
         filters_since: true,
         decorate: &|_| {},
     };
-    let request = |since: Option<DateTime<Utc>>| {
-        let filters = since.map_or_else(Vec::new, |since| {
-            vec![
-                json!({"propertyName": "lastmodifieddate", "operator": "GTE",
-                        "value": since.timestamp_millis().to_string()}),
-            ]
-        });
+    let request = |query: &Query<'_>| {
+        let filter = |property: &str, operator: &str, value: String| json!({"propertyName": property, "operator": operator, "value": value});
+        let (filters, sort, direction) = match query {
+            Query::From { since, inclusive } => {
+                let operator = if *inclusive { "GTE" } else { "GT" };
+                let filters: Vec<Value> = since
+                    .iter()
+                    .map(|at| {
+                        filter(
+                            "lastmodifieddate",
+                            operator,
+                            at.timestamp_millis().to_string(),
+                        )
+                    })
+                    .collect();
+                (filters, "lastmodifieddate", "ASCENDING")
+            }
+            Query::Tie { at, after } => {
+                let mut filters = vec![filter(
+                    "lastmodifieddate",
+                    "EQ",
+                    at.timestamp_millis().to_string(),
+                )];
+                if let Some(after) = after {
+                    filters.push(filter(
+                        "hs_object_id",
+                        "GT",
+                        after.as_str().unwrap().to_owned(),
+                    ));
+                }
+                (filters, "hs_object_id", how.tie_direction)
+            }
+        };
         source
             .client
             .request("POST", "/crm/v3/objects/contacts/search")
             .json(&json!({
                 "filterGroups": [{"filters": filters}],
-                "sorts": [{"propertyName": "lastmodifieddate", "direction": "ASCENDING"}],
+                "sorts": [{"propertyName": sort, "direction": direction}],
                 "limit": 2,
             }))
             .idempotent()
     };
-    let listing = Listing {
-        records_path: "results",
-        cut_short,
-        step_back: chrono::TimeDelta::zero(),
-        max_listed,
-    };
-    let (mut delivered, mut at, mut reads): (Vec<String>, Option<Offset>, usize) =
-        (Vec::new(), None, 0);
-    for _ in 0..20 {
+    let (mut delivered, mut at): (Vec<String>, Option<Offset>) = (Vec::new(), None);
+    for _ in 0..30 {
         let (records, end): (Vec<Record>, _) =
-            read_since_at(&asc, at.as_ref(), &listing, &request)?;
-        reads += 1;
+            read_by_value(&asc, at.as_ref(), "results", &request)?;
         delivered.extend(records.iter().map(|r| r["id"].as_str().unwrap().to_owned()));
         if end == at {
-            return Ok((delivered, reads));
+            return Ok(delivered);
         }
         at = end;
     }
     panic!("the search never caught up: {delivered:?}");
 }
 
-fn serve() -> RunningSimulator {
-    serve_corpus(&contacts())
-}
-
-fn serve_corpus(contacts: &str) -> RunningSimulator {
+fn serve(contacts: &str) -> RunningSimulator {
     Simulator::from_embedded(SPEC, &[("contacts.json", contacts)])
         .unwrap()
         .start()
         .unwrap()
 }
 
-/// Whether a search page says more matched than were listed.
-fn said_total(page: &Page, listed: usize) -> bool {
-    page.body["total"]
-        .as_u64()
-        .is_some_and(|total| total > listed as u64)
+fn ids(range: std::ops::RangeInclusive<u32>) -> Vec<String> {
+    range.map(|id| id.to_string()).collect()
 }
 
 #[test]
-fn a_search_cut_at_its_cap_inside_a_tie_loses_nothing_and_repeats_nothing() {
-    let sim = serve();
-    let (delivered, reads) = run(&sim, &said_total);
-    let all: Vec<String> = (101..=109).map(|id: u32| id.to_string()).collect();
-    assert_eq!(delivered, all);
-    assert!(reads >= 3, "every query stops at 5 results: {reads} reads");
+fn a_search_is_read_page_by_page_by_value_past_its_cap() {
+    // 104, 105 and 106 in one second; nine contacts where one query lists at most five.
+    let sim = serve(&contacts_at(&|id| {
+        if (105..=106).contains(&id) {
+            4
+        } else {
+            id - 100
+        }
+    }));
+    for max_records in [100, 2, 3] {
+        let how = Run { max_records, ..RUN };
+        assert_eq!(
+            run(&sim, &how).unwrap(),
+            ids(101..=109),
+            "batches of {max_records}"
+        );
+    }
+    let bodies = sim.request_log();
+    assert!(
+        bodies.iter().all(|r| r.status == Some(200)),
+        "no query past the cap"
+    );
 }
 
 #[test]
-fn a_listing_taken_as_whole_when_it_was_cut_would_lose_the_rest_of_the_tie() {
-    // Why `cut_short` matters: taking the capped listing as complete stores the tie's second
-    // as done, and 106 (listed after the cap) is never delivered.
-    let sim = serve();
-    let (delivered, _) = run(&sim, &|_, _| false);
-    assert!(!delivered.contains(&"106".to_owned()), "{delivered:?}");
-}
-
-#[test]
-fn a_tie_larger_than_the_cap_fails_loudly_instead_of_stalling_or_skipping() {
-    // 102..=108 share one second: seven records, and a query returns at most five.
-    let sim = serve_corpus(&contacts_at(&|id| {
+fn a_tie_larger_than_a_page_is_paged_by_key() {
+    // 102..=108 share one second: seven records, two a page, five a query.
+    let sim = serve(&contacts_at(&|id| {
         if (102..=108).contains(&id) {
             2
         } else {
             id - 100
         }
     }));
-    let err = try_run(&sim, &said_total, None).unwrap_err().to_string();
+    for max_records in [100, 3] {
+        let how = Run { max_records, ..RUN };
+        assert_eq!(
+            run(&sim, &how).unwrap(),
+            ids(101..=109),
+            "batches of {max_records}"
+        );
+    }
+}
+
+#[test]
+fn a_tie_query_the_server_does_not_sort_by_key_fails_loudly() {
+    let sim = serve(&contacts_at(&|id| {
+        if (102..=108).contains(&id) {
+            2
+        } else {
+            id - 100
+        }
+    }));
+    let how = Run {
+        tie_direction: "DESCENDING",
+        ..RUN
+    };
+    let err = run(&sim, &how).unwrap_err().to_string();
     assert!(
-        err.contains("more records share the cursor value 2024-06-01T10:00:02Z")
-            && err.contains("`contacts`"),
+        err.contains("table `contacts`")
+            && err.contains("keys in ascending order, but \"107\" came after \"108\""),
         "{err}"
     );
 }
 
 #[test]
-fn a_listing_that_knows_its_cap_stops_there_and_goes_on_from_the_last_value() {
-    // No `total` to go by: the cap alone (5 results a query) cuts each query short.
-    let sim = serve();
-    let (delivered, reads) = try_run(&sim, &|_, _| false, Some(5)).unwrap();
-    let all: Vec<String> = (101..=109).map(|id: u32| id.to_string()).collect();
-    assert_eq!(delivered, all);
-    assert!(reads >= 3, "every query stops at 5 results: {reads} reads");
+fn a_record_edited_between_two_pages_shifts_nothing() {
+    // When the first page (101, 102) has been served, 101 is edited: it moves to the end of the
+    // results, and 103 moves onto the first page. A read following the offset `after` would go
+    // on from the third result (now 104) and never see 103.
+    let base = Arc::new(OnceLock::<String>::new());
+    let edited = Arc::new(AtomicBool::new(false));
+    let (url, done) = (Arc::clone(&base), Arc::clone(&edited));
+    let sim = Simulator::from_embedded(SPEC, &[("contacts.json", &contacts_at(&|id| id - 100))])
+        .unwrap()
+        .on_request(move |request| {
+            // The edit is itself a request: the flag is set before it is sent.
+            if request.path.ends_with("/search") && !done.swap(true, Ordering::SeqCst) {
+                let client =
+                    HttpClient::new(HttpConfig::default().base_url(url.get().unwrap())).unwrap();
+                client
+                    .request("PATCH", "/crm/v3/objects/contacts/101")
+                    .json(&json!({"properties": {"firstname": "Ada"}}))
+                    .send()
+                    .unwrap();
+            }
+        })
+        .start()
+        .unwrap();
+    base.set(sim.base_url()).unwrap();
+    let delivered = run(&sim, &RUN).unwrap();
+    let mut expected = ids(101..=109);
+    expected.push("101".to_owned());
+    assert_eq!(
+        delivered, expected,
+        "103 is not skipped; 101 comes again, edited"
+    );
+    assert!(edited.load(Ordering::SeqCst));
 }

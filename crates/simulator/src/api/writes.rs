@@ -70,6 +70,11 @@ impl ApiService {
                         .set(&mut record, next_id(&known, &write.id_field, 0));
                 }
             }
+            if let Some(id) = write.id_field.first(&record).cloned() {
+                for copy in &write.id_copies {
+                    copy.set(&mut record, id.clone());
+                }
+            }
             let at = self.clock.tick();
             stamp(&mut record, &write.stamp, at, records);
             records.push(Arc::new(record.clone()));

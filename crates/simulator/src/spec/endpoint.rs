@@ -268,6 +268,7 @@ pub(super) fn parse_endpoint(
             WriteSpec {
                 id_field: here.field("id", "write")?,
                 stamp: Vec::new(),
+                id_copies: Vec::new(),
                 defaults: Map::new(),
                 status: default_write_status(&method),
                 events: None,

@@ -133,6 +133,8 @@ pub(crate) struct WriteSpec {
     pub(crate) id_field: FieldPath,
     /// Fields set to "now" on every write.
     pub(crate) stamp: Vec<FieldPath>,
+    /// Fields a created record gets its id in (HubSpot's `properties.hs_object_id`).
+    pub(crate) id_copies: Vec<FieldPath>,
     /// Fields a created record gets unless the request body sets them.
     pub(crate) defaults: Map<String, Value>,
     pub(crate) status: u16,

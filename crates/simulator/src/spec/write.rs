@@ -17,6 +17,8 @@ struct RawWrite {
     #[serde(default)]
     stamp: Vec<String>,
     #[serde(default)]
+    id_copies: Vec<String>,
+    #[serde(default)]
     defaults: Map<String, Value>,
     status: Option<u16>,
     delete: Option<Value>,
@@ -66,6 +68,11 @@ pub(super) fn parse_write(
         .iter()
         .map(|s| field(s, "stamp"))
         .collect::<Result<Vec<_>>>()?;
+    let id_copies = raw
+        .id_copies
+        .iter()
+        .map(|s| field(s, "id_copies"))
+        .collect::<Result<Vec<_>>>()?;
     let events = match raw.events {
         Some(events) if events.into == corpus => {
             return Err(ctx.error(
@@ -93,6 +100,7 @@ pub(super) fn parse_write(
     let write = WriteSpec {
         id_field: field(&raw.id_field, "id_field")?,
         stamp,
+        id_copies,
         defaults: raw.defaults,
         status: raw.status.unwrap_or_else(|| default_write_status(method)),
         events,

@@ -191,4 +191,21 @@ fn the_hubspot_connector_spec_searches_its_corpus() {
         keys.sort();
         assert_eq!(keys, ["city", "email", "firstname"], "{contact}");
     }
+    // A created contact repeats its new id as `hs_object_id` (`write.id_copies`), which search
+    // filters and sorts ties by.
+    let created = call(
+        "POST",
+        &sim.url("/crm/v3/objects/contacts"),
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &bearer),
+        ],
+        Some(&json!({"properties": {"email": "new@example.com"}}).to_string()),
+    );
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(
+        created.body["properties"]["hs_object_id"], created.body["id"],
+        "{:?}",
+        created.body
+    );
 }
