@@ -48,12 +48,28 @@ pub(crate) use lakeflow_kit::options::{
     LOOKBACK, MAX_RECORDS, PER_PAGE, START_DATE, STREAM_PARTITIONS, WINDOW,
 };
 
-pub(crate) const OWNER: OptionSpec =
-    OptionSpec::required("owner", "Repository owner: a user or organization login.");
+/// Optional in the declaration because `repositories` takes it too; the repository tables
+/// require it ([`TableSettings::parse`] says so naming the table).
+pub(crate) const OWNER: OptionSpec = OptionSpec::optional(
+    "owner",
+    "Repository owner: a user or organization login. Required by the repository tables; for \
+     `repositories`, list this user's repositories (or `org`'s).",
+);
 pub(crate) const REPO: OptionSpec = OptionSpec::required("repo", "Repository name.");
 pub(crate) const ORG: OptionSpec = OptionSpec::optional(
     "org",
-    "List this organization's repositories instead of the authenticated user's.",
+    "List this organization's repositories instead of the authenticated user's (or `owner`'s).",
+);
+pub(crate) const STATE: OptionSpec = OptionSpec::optional(
+    "state",
+    "Only issues or pull requests in this state: `open`, `closed` or `all` (default `all`). \
+     For `reviews`, the state of the pull requests whose reviews are read.",
+);
+/// The original connector's page limit, kept so its specs run unchanged.
+pub(crate) const MAX_PAGES: OptionSpec = OptionSpec::optional(
+    "max_pages_per_batch",
+    "Without `max_records_per_batch`: at most this many pages of `per_page` records a batch \
+     (the original connector's limit). Snapshots are read whole whatever it says.",
 );
 pub(crate) const PULL_NUMBER: OptionSpec = OptionSpec::optional(
     "pull_number",
@@ -65,7 +81,7 @@ pub(crate) const SHA: OptionSpec = OptionSpec::optional(
 );
 
 /// Every table option, in the order the descriptor lists them.
-const TABLE_OPTION_CATALOGUE: [OptionSpec; 11] = [
+const TABLE_OPTION_CATALOGUE: [OptionSpec; 13] = [
     OWNER,
     REPO,
     START_DATE,
@@ -77,6 +93,8 @@ const TABLE_OPTION_CATALOGUE: [OptionSpec; 11] = [
     ORG,
     PULL_NUMBER,
     SHA,
+    STATE,
+    MAX_PAGES,
 ];
 
 /// Which tables take each option, from their definitions.
@@ -142,7 +160,11 @@ pub(crate) struct TableSettings {
     /// What the kit's strategies read by (`start_date`, `per_page`, ...).
     pub read: ReadSettings,
     pub repo: Option<Repo>,
+    /// `owner`, also where `repositories` takes it without `repo`.
+    pub owner: Option<String>,
     pub org: Option<String>,
+    /// `state` for issues and pull requests: `open`, `closed` or `all`.
+    pub state: &'static str,
     pub pull_number: Option<u64>,
     pub sha: Option<String>,
 }
@@ -155,9 +177,12 @@ impl TableSettings {
             Some(table.name()),
         )?;
         let get = |name: &str| value(options, name);
-        let repo = match (get("owner"), get("repo")) {
+        let owner = get("owner")
+            .map(|owner| login("owner", owner))
+            .transpose()?;
+        let repo = match (&owner, get("repo")) {
             (Some(owner), Some(name)) => Some(Repo {
-                owner: login("owner", owner)?,
+                owner: owner.clone(),
                 name: login("repo", name)?,
             }),
             // Present but blank: still missing, and the error says which table needs it.
@@ -165,6 +190,17 @@ impl TableSettings {
             (_, None) if table.is_repository_scoped() => return Err(missing("repo", table)),
             _ => None,
         };
+        let org = get("org").map(|org| login("org", org)).transpose()?;
+        if let (Some(_), Some(org)) = (&owner, &org) {
+            return Err(Error::invalid_option(
+                "org",
+                org,
+                format!(
+                    "give `owner` or `org` for table `{}`, not both",
+                    table.name()
+                ),
+            ));
+        }
         let limits = Limits {
             max_per_page: MAX_PER_PAGE,
             window: table.default_window(),
@@ -177,10 +213,36 @@ impl TableSettings {
                     .ok_or_else(|| Error::invalid_option("pull_number", raw, "not a PR number"))
             })
             .transpose()?;
+        let state = match get("state") {
+            None | Some("all") => "all",
+            Some("open") => "open",
+            Some("closed") => "closed",
+            Some(other) => {
+                return Err(Error::invalid_option(
+                    "state",
+                    other,
+                    "expected `open`, `closed` or `all`",
+                ));
+            }
+        };
+        let mut read = ReadSettings::from_options(options, limits)?;
+        if let Some(raw) = get(MAX_PAGES.name) {
+            let pages = raw
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| Error::invalid_option(MAX_PAGES.name, raw, "not a page count"))?;
+            if get(MAX_RECORDS.name).is_none() {
+                let per_page = usize::try_from(read.per_page).unwrap_or(usize::MAX);
+                read.max_records = pages.saturating_mul(per_page);
+            }
+        }
         Ok(Self {
-            read: ReadSettings::from_options(options, limits)?,
+            read,
             repo,
-            org: get("org").map(|org| login("org", org)).transpose()?,
+            owner,
+            org,
+            state,
             pull_number,
             sha: get("sha").map(ref_name).transpose()?,
         })
@@ -260,14 +322,21 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert_eq!(err, "missing required option `repo` for table `branches`");
-        // Repositories take no owner/repo at all.
-        let err = TableSettings::parse(table("repositories"), &options(&[("owner", "acme")]))
+        // Repositories take an owner (or an org), not a repo, and not both.
+        let err = TableSettings::parse(table("repositories"), &options(&[("repo", "rover")]))
             .unwrap_err()
             .to_string();
         assert!(
-            err.starts_with("unknown option `owner` for table `repositories`"),
+            err.starts_with("unknown option `repo` for table `repositories`"),
             "{err}"
         );
+        let both = options(&[("owner", "mira"), ("org", "acme")]);
+        let err = TableSettings::parse(table("repositories"), &both)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`owner` or `org`"), "{err}");
+        let owner = TableSettings::parse(table("repositories"), &options(&[("owner", "mira")]));
+        assert_eq!(owner.unwrap().owner.as_deref(), Some("mira"));
     }
 
     #[test]
@@ -279,13 +348,15 @@ mod tests {
             ("pull_number", "x", "not a PR number"),
             ("sha", "a b", "no spaces"),
             ("per_page", "101", "between 1 and 100"),
+            ("state", "merged", "`open`, `closed` or `all`"),
+            ("max_pages_per_batch", "0", "not a page count"),
         ] {
             let mut given = options(&base);
             given.insert(option.to_owned(), value.to_owned());
-            let table = if option == "pull_number" {
-                "reviews"
-            } else {
-                "commits"
+            let table = match option {
+                "pull_number" => "reviews",
+                "state" => "issues",
+                _ => "commits",
             };
             let err = TableSettings::parse(Table::parse(table).unwrap(), &given)
                 .unwrap_err()
@@ -306,6 +377,17 @@ mod tests {
             (TimeDelta::weeks(1), TimeDelta::days(1)),
             "each table's own default window"
         );
+        // The original's options: `state` (default `all`), and pages a batch as records.
+        let mut original = options(&base);
+        original.extend(options(&[("max_pages_per_batch", "3"), ("per_page", "50")]));
+        let issues = TableSettings::parse(table("issues"), &original).unwrap();
+        assert_eq!((issues.state, issues.read.max_records), ("all", 150));
+        original.extend(options(&[
+            ("state", "open"),
+            ("max_records_per_batch", "10"),
+        ]));
+        let issues = TableSettings::parse(table("issues"), &original).unwrap();
+        assert_eq!((issues.state, issues.read.max_records), ("open", 10));
     }
 
     #[test]

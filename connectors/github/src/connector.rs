@@ -198,6 +198,6 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert_eq!(err, "missing required option `owner` for table `issues`");
+        assert_eq!(err, "missing required option `repo` for table `issues`");
     }
 }

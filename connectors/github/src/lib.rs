@@ -92,6 +92,12 @@ pub static SIMULATOR: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {
             "workflow_runs.json",
             include_str!("../simulator/workflow_runs.json"),
         ),
+        ("users.json", include_str!("../simulator/users.json")),
+        (
+            "organizations.json",
+            include_str!("../simulator/organizations.json"),
+        ),
+        ("teams.json", include_str!("../simulator/teams.json")),
         (
             "repositories.json",
             include_str!("../simulator/repositories.json"),

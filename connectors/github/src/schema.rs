@@ -182,7 +182,7 @@ pub(crate) fn repositories() -> SchemaRef {
          disabled BOOLEAN, visibility STRING, pushed_at TIMESTAMP, created_at TIMESTAMP,
          updated_at TIMESTAMP, permissions {PERMISSIONS},
          license STRUCT<key STRING, name STRING, spdx_id STRING, url STRING, node_id STRING>,
-         allow_forking BOOLEAN, web_commit_signoff_required BOOLEAN"
+         allow_forking BOOLEAN, web_commit_signoff_required BOOLEAN, {REPOSITORY_COLUMNS}"
     ))
 }
 
@@ -209,5 +209,43 @@ pub(crate) fn assignees() -> SchemaRef {
 pub(crate) fn stargazers() -> SchemaRef {
     ddl(&format!(
         "starred_at TIMESTAMP NOT NULL, user {USER}, {REPOSITORY_COLUMNS}"
+    ))
+}
+
+/// The authenticated user (`GET /user`): the public profile, and the private counts and plan
+/// GitHub adds for the token's own account.
+pub(crate) fn users() -> SchemaRef {
+    ddl(&format!(
+        "{USER_COLUMNS}, name STRING, company STRING, blog STRING, location STRING, email STRING,
+         hireable BOOLEAN, bio STRING, twitter_username STRING, public_repos BIGINT,
+         public_gists BIGINT, followers BIGINT, following BIGINT, created_at TIMESTAMP,
+         updated_at TIMESTAMP, private_gists BIGINT, total_private_repos BIGINT,
+         owned_private_repos BIGINT, disk_usage BIGINT, collaborators BIGINT,
+         two_factor_authentication BOOLEAN,
+         plan STRUCT<name STRING, space BIGINT, private_repos BIGINT, collaborators BIGINT>"
+    ))
+}
+
+/// The organizations the token's user belongs to (`GET /user/orgs`), as GitHub summarises them.
+pub(crate) fn organizations() -> SchemaRef {
+    ddl(ORGANIZATION_COLUMNS)
+}
+
+const ORGANIZATION_COLUMNS: &str = "login STRING NOT NULL, id BIGINT NOT NULL, node_id STRING, \
+    url STRING, repos_url STRING, events_url STRING, hooks_url STRING, issues_url STRING, \
+    members_url STRING, public_members_url STRING, avatar_url STRING, description STRING";
+
+/// The teams the token's user is on (`GET /user/teams`, full teams), with the organization's
+/// login as a column of its own.
+pub(crate) fn teams() -> SchemaRef {
+    ddl(&format!(
+        "id BIGINT NOT NULL, node_id STRING, url STRING, html_url STRING, name STRING,
+         slug STRING, description STRING, privacy STRING, notification_setting STRING,
+         permission STRING, members_url STRING, repositories_url STRING,
+         parent STRUCT<id BIGINT, node_id STRING, url STRING, html_url STRING, name STRING,
+             slug STRING, description STRING, privacy STRING, permission STRING>,
+         members_count BIGINT, repos_count BIGINT, created_at TIMESTAMP, updated_at TIMESTAMP,
+         organization STRUCT<{}>, organization_login STRING NOT NULL",
+        ORGANIZATION_COLUMNS.replace(" NOT NULL", "")
     ))
 }

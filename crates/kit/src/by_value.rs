@@ -23,6 +23,7 @@ use crate::ascending::{
     Ascending, CURSOR, KEYS, Mark, Scan, Scanner, caught_up, end_offset, key_order, parse,
 };
 use crate::offset::position;
+use crate::promise::{Order, Promise};
 use crate::source::objects;
 use crate::time::format_ts;
 
@@ -100,6 +101,9 @@ impl Seen {
     }
 }
 
+/// A query's first page: its records, and the page they came in.
+type Found = (Vec<Record>, Page);
+
 /// The next query to ask.
 enum Next {
     From {
@@ -147,23 +151,24 @@ impl ByValue<'_> {
                     after: after.as_ref(),
                 },
             };
-            let Some((mut page, more)) = self.first_page(&query)? else {
-                return Ok(scanner.finish(true));
-            };
-            let records = objects(&self.asc.ctx.context(), std::mem::take(&mut page.records))?;
+            let (found, more) = self.first_page(&query)?;
+            let (records, page) = found.unzip();
             let mut progressed = false;
             let mut last_key = None;
-            for record in records {
+            for record in records.into_iter().flatten() {
+                let kept = (self.asc.keep)(&record);
                 let (at, key) =
-                    position(self.asc.ctx.table, &record, self.asc.cursor, self.asc.key)?;
-                if let Query::Tie { at: tie, after } = &query {
-                    let previous = last_key.as_ref().or(*after);
-                    check_tie(self.asc, &page, *tie, previous, at, &key)?;
-                }
+                    match position(self.asc.ctx.table, &record, self.asc.cursor, self.asc.key) {
+                        Ok(position) => position,
+                        // Left out, and without a position: nothing to page by.
+                        Err(_) if !kept => continue,
+                        Err(error) => return Err(error),
+                    };
+                check_query(self.asc, page.as_ref(), &query, last_key.as_ref(), at, &key)?;
                 if !seen.covers(at, &key) {
                     progressed = true;
                     seen.add(at, &key);
-                    if !scanner.offer(record)? {
+                    if kept && !scanner.offer(record)? {
                         return Ok(scanner.finish(false));
                     }
                 }
@@ -171,7 +176,8 @@ impl ByValue<'_> {
             }
             if !more {
                 match query {
-                    // The last page of a tie: every record at its value was looked at.
+                    // The last page of a tie (or none: the rest of it was edited away since the
+                    // page before): every record at its value was looked at.
                     Query::Tie { at, .. } => {
                         next = Next::From {
                             since: Some(at),
@@ -201,55 +207,72 @@ impl ByValue<'_> {
         }
     }
 
-    /// The first page of `query` (checked against what it promised), and whether the server
-    /// has more after it; `None` when it found nothing.
-    fn first_page(&self, query: &Query<'_>) -> Result<Option<(Page, bool)>> {
+    /// The records of the first page of `query` with the page (checked against what it
+    /// promised), if it has any, and whether the server has more after it.
+    fn first_page(&self, query: &Query<'_>) -> Result<(Option<Found>, bool)> {
         let ctx = self.asc.ctx;
         let mut pages = ctx.pages((self.request)(query), self.records_path);
-        let Some(page) = ctx.next_page(&mut pages)? else {
-            return Ok(None);
+        let Some(mut page) = ctx.next_page(&mut pages)? else {
+            return Ok((None, false));
         };
         if page.records.is_empty() {
-            return Ok(None);
+            return Ok((None, false));
         }
         let since = match query {
             Query::From { since, .. } => *since,
             Query::Tie { at, .. } => Some(*at),
         };
-        self.asc.promise(since).page(&page)?;
-        Ok(Some((page, pages.has_next())))
+        // Every query filters, whatever the listing's `filters_since` says: a server that
+        // ignored the filter would have the read ask the same page again and again.
+        Promise::new(ctx, self.asc.cursor, self.asc.key, Order::OldestFirst)
+            .keep(self.asc.keep)
+            .since(since)
+            .page(&page)?;
+        let records = objects(&ctx.context(), std::mem::take(&mut page.records))?;
+        Ok((Some((records, page)), pages.has_next()))
     }
 }
 
-/// Checks a record of a tie query: at the tie's value, and keyed after the record before it.
-fn check_tie(
+/// Checks what the promise does not: that an exclusive query has nothing at its bound (else
+/// the read would page the same tie again and again), and that a tie query's records are at its
+/// value, keyed after the record before them (or the key the query asked to follow).
+fn check_query(
     asc: &Ascending<'_>,
-    page: &Page,
-    tie: DateTime<Utc>,
+    page: Option<&Page>,
+    query: &Query<'_>,
     previous: Option<&Value>,
     at: DateTime<Utc>,
     key: &Value,
 ) -> Result<()> {
-    let problem = if at == tie {
-        match previous {
+    let cursor = asc.cursor;
+    let problem = match query {
+        Query::From {
+            since: Some(since),
+            inclusive: false,
+        } if at <= *since => format!(
+            "entries with `{cursor}` after {}, but entry {key} has {}",
+            format_ts(*since),
+            format_ts(at)
+        ),
+        Query::Tie { at: tie, .. } if at != *tie => format!(
+            "entries with `{cursor}` equal to {}, but entry {key} has {}",
+            format_ts(*tie),
+            format_ts(at)
+        ),
+        Query::Tie { after, .. } => match previous.or(*after) {
             Some(previous) if key_order(previous, key).is_ge() => {
                 format!("keys in ascending order, but {key} came after {previous}")
             }
             _ => return Ok(()),
-        }
-    } else {
-        format!(
-            "entries with `{}` equal to {}, but entry {key} has {}",
-            asc.cursor,
-            format_ts(tie),
-            format_ts(at)
-        )
+        },
+        Query::From { .. } => return Ok(()),
     };
     Err(Error::Protocol {
         message: format!(
-            "table `{}`: {} asked for {problem}; reading on could skip records, so the read stops",
+            "table `{}`: {} asked for {problem}; reading on could skip records or never end, so \
+             the read stops",
             asc.ctx.table,
-            page.response.url_redacted(),
+            page.map(|p| p.response.url_redacted()).unwrap_or_default(),
         ),
     })
 }

@@ -2,13 +2,14 @@
 
 use chrono::TimeDelta;
 use lakeflow_connect::IngestionType::{Append, Cdc};
+use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{Offset, OptionSpec, ReadOutput, Record, Result};
 use lakeflow_kit::{TableDef, Tables};
 
-use super::{UpdatedListing, history, issues, pulls, repository};
+use super::{UpdatedListing, account, history, issues, pulls, repository};
 use crate::config::{
-    LOOKBACK, MAX_RECORDS, ORG, OWNER, PER_PAGE, PULL_NUMBER, REPO, SHA, START_DATE,
-    STREAM_PARTITIONS, TABLE_OPTIONS, WINDOW,
+    LOOKBACK, MAX_PAGES, MAX_RECORDS, ORG, OWNER, PER_PAGE, PULL_NUMBER, REPO, SHA, START_DATE,
+    STATE, STREAM_PARTITIONS, TABLE_OPTIONS, WINDOW,
 };
 use crate::read::{Extra, ReadCtx};
 use crate::schema;
@@ -65,7 +66,10 @@ const fn listing(rest: &'static str, query: &'static [(&'static str, &'static st
 pub(crate) type Def = TableDef<Reader, &'static UpdatedListing>;
 
 /// The options of the tables read from an `updated` listing, with partitioned streams.
-const UPDATED_LISTING: &[OptionSpec] = &[
+const UPDATED_LISTING: &[OptionSpec] = ISSUES_LISTING.split_at(ISSUES_LISTING.len() - 1).0;
+
+/// [`UPDATED_LISTING`] and `state`, for `issues`.
+const ISSUES_LISTING: &[OptionSpec] = &[
     OWNER,
     REPO,
     START_DATE,
@@ -73,7 +77,29 @@ const UPDATED_LISTING: &[OptionSpec] = &[
     MAX_RECORDS,
     PER_PAGE,
     STREAM_PARTITIONS,
+    MAX_PAGES,
+    STATE,
 ];
+
+/// A table of the token's own account, keyed by `id`.
+const fn account(name: &'static str, schema: fn() -> SchemaRef, read: SnapshotFn) -> Def {
+    TableDef::snapshot(name, &["id"], schema, snapshot(read)).options(&[PER_PAGE, MAX_PAGES])
+}
+
+/// The comments on issues (and on pull requests as issues): `issue_comments`, and `comments`
+/// as the original names the same table.
+const fn issue_comments(name: &'static str) -> Def {
+    TableDef::new(
+        name,
+        Cdc,
+        &["id"],
+        Some("updated_at"),
+        schema::issue_comments,
+        batch(issues::read_updated),
+    )
+    .options(UPDATED_LISTING)
+    .stream(&issues::ISSUE_COMMENTS)
+}
 
 /// Every table, in the order `list_tables` gives them. Options are listed in the order of
 /// [`crate::config::TABLE_OPTION_CATALOGUE`], which error messages list them in.
@@ -86,7 +112,7 @@ pub(crate) const DEFS: &[Def] = &[
         schema::issues,
         batch(issues::read_updated),
     )
-    .options(UPDATED_LISTING)
+    .options(ISSUES_LISTING)
     .stream(&issues::ISSUES),
     TableDef::new(
         "pull_requests",
@@ -96,17 +122,17 @@ pub(crate) const DEFS: &[Def] = &[
         schema::pull_requests,
         batch(pulls::read_pull_requests),
     )
-    .options(&[OWNER, REPO, START_DATE, LOOKBACK, MAX_RECORDS, PER_PAGE]),
-    TableDef::new(
-        "issue_comments",
-        Cdc,
-        &["id"],
-        Some("updated_at"),
-        schema::issue_comments,
-        batch(issues::read_updated),
-    )
-    .options(UPDATED_LISTING)
-    .stream(&issues::ISSUE_COMMENTS),
+    .options(&[
+        OWNER,
+        REPO,
+        START_DATE,
+        LOOKBACK,
+        MAX_RECORDS,
+        PER_PAGE,
+        STATE,
+        MAX_PAGES,
+    ]),
+    issue_comments("issue_comments"),
     TableDef::new(
         "review_comments",
         Cdc,
@@ -133,6 +159,8 @@ pub(crate) const DEFS: &[Def] = &[
         MAX_RECORDS,
         PER_PAGE,
         PULL_NUMBER,
+        STATE,
+        MAX_PAGES,
     ]),
     TableDef::new(
         "commits",
@@ -142,7 +170,16 @@ pub(crate) const DEFS: &[Def] = &[
         schema::commits,
         batch(history::read_commits),
     )
-    .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE, WINDOW, SHA]),
+    .options(&[
+        OWNER,
+        REPO,
+        START_DATE,
+        MAX_RECORDS,
+        PER_PAGE,
+        WINDOW,
+        SHA,
+        MAX_PAGES,
+    ]),
     TableDef::new(
         "issue_events",
         Append,
@@ -151,14 +188,14 @@ pub(crate) const DEFS: &[Def] = &[
         schema::issue_events,
         batch(issues::read_issue_events),
     )
-    .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE]),
+    .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE, MAX_PAGES]),
     TableDef::snapshot(
         "releases",
         &["id"],
         schema::releases,
         listing("/releases", &[]),
     )
-    .options(&[OWNER, REPO, PER_PAGE]),
+    .options(&[OWNER, REPO, PER_PAGE, MAX_PAGES]),
     // A day of workflow runs per window: busy repositories start hundreds a day.
     TableDef::new(
         "workflow_runs",
@@ -179,6 +216,7 @@ pub(crate) const DEFS: &[Def] = &[
         MAX_RECORDS,
         PER_PAGE,
         WINDOW,
+        MAX_PAGES,
     ]),
     TableDef::snapshot(
         "repositories",
@@ -186,28 +224,28 @@ pub(crate) const DEFS: &[Def] = &[
         schema::repositories,
         snapshot(repository::read_repositories),
     )
-    .options(&[PER_PAGE, ORG]),
+    .options(&[OWNER, PER_PAGE, ORG, MAX_PAGES]),
     TableDef::snapshot(
         "branches",
         &["owner", "repo", "name"],
         schema::branches,
         listing("/branches", &[]),
     )
-    .options(&[OWNER, REPO, PER_PAGE]),
+    .options(&[OWNER, REPO, PER_PAGE, MAX_PAGES]),
     TableDef::snapshot(
         "collaborators",
         &["owner", "repo", "id"],
         schema::collaborators,
         listing("/collaborators", &[("affiliation", "all")]),
     )
-    .options(&[OWNER, REPO, PER_PAGE]),
+    .options(&[OWNER, REPO, PER_PAGE, MAX_PAGES]),
     TableDef::snapshot(
         "assignees",
         &["owner", "repo", "id"],
         schema::assignees,
         listing("/assignees", &[]),
     )
-    .options(&[OWNER, REPO, PER_PAGE]),
+    .options(&[OWNER, REPO, PER_PAGE, MAX_PAGES]),
     TableDef::new(
         "stargazers",
         Append,
@@ -216,7 +254,17 @@ pub(crate) const DEFS: &[Def] = &[
         schema::stargazers,
         batch(repository::read_stargazers),
     )
-    .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE]),
+    .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE, MAX_PAGES]),
+    // The original's tables, by its names: issue comments as `comments`, and the token's own
+    // account.
+    issue_comments("comments"),
+    account("users", schema::users, account::read_user),
+    account(
+        "organizations",
+        schema::organizations,
+        account::read_organizations,
+    ),
+    account("teams", schema::teams, account::read_teams),
 ];
 
 /// The registry of [`DEFS`].
@@ -247,7 +295,11 @@ mod tests {
             "collaborators",
             "assignees",
             "stargazers",
+            "comments",
         ];
+        // `repositories` takes `owner` too (listed in table order).
+        let mut owned = REPOSITORY.to_vec();
+        owned.insert(9, "repositories");
         const INCREMENTAL: &[&str] = &[
             "issues",
             "pull_requests",
@@ -258,6 +310,7 @@ mod tests {
             "issue_events",
             "workflow_runs",
             "stargazers",
+            "comments",
         ];
         const CDC: &[&str] = &[
             "issues",
@@ -266,9 +319,10 @@ mod tests {
             "review_comments",
             "reviews",
             "workflow_runs",
+            "comments",
         ];
-        let expected: [(&str, bool, &[&str]); 11] = [
-            ("owner", true, REPOSITORY),
+        let expected: [(&str, bool, &[&str]); 13] = [
+            ("owner", false, &owned),
             ("repo", true, REPOSITORY),
             ("start_date", false, INCREMENTAL),
             ("lookback_seconds", false, CDC),
@@ -277,12 +331,14 @@ mod tests {
             (
                 "stream_partitions",
                 false,
-                &["issues", "issue_comments", "review_comments"],
+                &["issues", "issue_comments", "review_comments", "comments"],
             ),
             ("window_seconds", false, &["commits", "workflow_runs"]),
             ("org", false, &["repositories"]),
             ("pull_number", false, &["reviews"]),
             ("sha", false, &["commits"]),
+            ("state", false, &["issues", "pull_requests", "reviews"]),
+            ("max_pages_per_batch", false, &[]),
         ];
         let declared: Vec<(&str, bool, &[&str])> = TABLE_OPTIONS
             .iter()

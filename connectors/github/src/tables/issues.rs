@@ -18,12 +18,12 @@ type Batch = (Vec<Record>, Option<Offset>);
 fn since_request<'a>(
     ctx: &'a ReadCtx<'a>,
     path: &'a str,
-    extra_query: &'a [(&'a str, &'a str)],
+    by_state: bool,
 ) -> impl Fn(Option<DateTime<Utc>>, bool, u64) -> RequestBuilder + 'a {
     move |since, newest_first, per_page| {
         let mut request = ctx.client.get(path);
-        for (name, value) in extra_query {
-            request = request.query(name, value);
+        if by_state {
+            request = request.query("state", ctx.settings.state);
         }
         request = request
             .query("sort", "updated")
@@ -42,7 +42,8 @@ fn since_request<'a>(
 pub(crate) struct UpdatedListing {
     /// The path under the repository.
     rest: &'static str,
-    extra_query: &'static [(&'static str, &'static str)],
+    /// Whether the listing takes `state` (GitHub's default is `open`; ours `all`).
+    by_state: bool,
     /// Whether a listed entry belongs to the table.
     keep: fn(&Record) -> bool,
 }
@@ -51,24 +52,24 @@ pub(crate) struct UpdatedListing {
 /// `pull_requests` and are left out.
 pub(super) const ISSUES: UpdatedListing = UpdatedListing {
     rest: "/issues",
-    extra_query: &[("state", "all")],
+    by_state: true,
     keep: |r| !is_pull_request(r),
 };
 
 pub(super) const ISSUE_COMMENTS: UpdatedListing = UpdatedListing {
     rest: "/issues/comments",
-    extra_query: &[],
+    by_state: false,
     keep: |_| true,
 };
 
 pub(super) const REVIEW_COMMENTS: UpdatedListing = UpdatedListing {
     rest: "/pulls/comments",
-    extra_query: &[],
+    by_state: false,
     keep: |_| true,
 };
 
 /// Runs `with` on the ascending reader of a table listed by `updated_at` with `since`: `issues`
-/// (`GET /repos/{owner}/{repo}/issues?state=all&sort=updated&direction=asc&since=...`),
+/// (`GET /repos/{owner}/{repo}/issues?state=...&sort=updated&direction=asc&since=...`),
 /// `issue_comments` (`.../issues/comments?...`) and `review_comments` (`.../pulls/comments?...`).
 /// Other tables are not supported.
 pub(super) fn with_updated_listing<T>(
@@ -89,7 +90,7 @@ pub(super) fn with_updated_listing<T>(
         filters_since: true,
         decorate: &|record| extra.apply(record),
     };
-    with(&asc, &since_request(ctx, &path, listing.extra_query))
+    with(&asc, &since_request(ctx, &path, listing.by_state))
 }
 
 /// Reads a batch of a table listed by `updated_at` with `since` (see [`with_updated_listing`]).

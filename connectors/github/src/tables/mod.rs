@@ -2,6 +2,7 @@
 //! which `list_tables`, metadata, schemas, the declared table options and dispatch derive (see
 //! [`lakeflow_kit::tables`]). Adding a table is adding one entry to [`DEFS`] (in `defs.rs`).
 
+mod account;
 mod defs;
 mod history;
 mod issues;
@@ -16,7 +17,7 @@ use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{Offset, Partition, ReadOutput, RecordStream, Result, TableMetadata};
 use serde_json::Value;
 
-use crate::config::OWNER;
+use crate::config::REPO;
 use crate::read::{Extra, ReadCtx, partitioned};
 pub(crate) use issues::UpdatedListing;
 
@@ -55,7 +56,7 @@ impl Table {
 
     /// Whether the table reads one repository, named by the `owner` and `repo` options.
     pub fn is_repository_scoped(self) -> bool {
-        self.0.options.iter().any(|spec| spec.name == OWNER.name)
+        self.0.options.iter().any(|spec| spec.name == REPO.name)
     }
 
     /// Keys, cursor and ingestion type.

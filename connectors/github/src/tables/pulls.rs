@@ -10,7 +10,8 @@ use crate::read::{Extra, ReadCtx};
 
 type Batch = (Vec<Record>, Option<Offset>);
 
-/// `GET /repos/{owner}/{repo}/pulls?state=all&sort=updated&direction=desc`: GitHub has no
+/// `GET /repos/{owner}/{repo}/pulls?state=...&sort=updated&direction=desc` (`state` from the
+/// option, `all` by default): GitHub has no
 /// `since` for pull requests, so a read walks down from the most recently updated one and stops
 /// at the stored cursor.
 pub(super) fn read_pull_requests(
@@ -37,7 +38,7 @@ fn pulls_by_update(ctx: &ReadCtx<'_>) -> Result<lakeflow_http::RequestBuilder> {
     Ok(ctx
         .client
         .get(&path)
-        .query("state", "all")
+        .query("state", ctx.settings.state)
         .query("sort", "updated")
         .query("direction", "desc")
         .query("per_page", ctx.kit.settings.per_page))

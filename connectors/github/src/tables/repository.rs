@@ -8,18 +8,35 @@ use crate::read::{Extra, ReadCtx, Snapshot};
 
 type Batch = (Vec<Record>, Option<Offset>);
 
-/// `GET /orgs/{org}/repos` with `org`, else `GET /user/repos` (every repository the token's
-/// user owns, collaborates on or reaches through an organization).
+/// `GET /orgs/{org}/repos` with `org`, `GET /users/{owner}/repos` with `owner` (the original's
+/// way), else `GET /user/repos` (every repository the token's user owns, collaborates on or
+/// reaches through an organization). Each record says which repository it is in
+/// `repository_owner` and `repository_name`, as the repository tables' records do.
 pub(super) fn read_repositories(ctx: &ReadCtx<'_>, _: Extra) -> Result<ReadOutput<'static>> {
-    let path = match &ctx.settings.org {
-        Some(org) => format!("/orgs/{org}/repos"),
-        None => "/user/repos".to_owned(),
+    let path = match (&ctx.settings.org, &ctx.settings.owner) {
+        (Some(org), _) => format!("/orgs/{org}/repos"),
+        (None, Some(owner)) => format!("/users/{owner}/repos"),
+        (None, None) => "/user/repos".to_owned(),
     };
     let request = ctx
         .client
         .get(&path)
         .query("per_page", ctx.kit.settings.per_page);
-    Ok(Snapshot::read(&ctx.kit, request, "", |_| {}))
+    Ok(Snapshot::read(&ctx.kit, request, "", name_repository))
+}
+
+/// Sets `repository_owner` (`owner.login`) and `repository_name` (`name`) on a repository.
+fn name_repository(repository: &mut Record) {
+    let owner = repository
+        .get("owner")
+        .and_then(|owner| owner.get("login"))
+        .cloned();
+    let name = repository.get("name").cloned();
+    for (column, value) in [("repository_owner", owner), ("repository_name", name)] {
+        if let Some(value) = value {
+            repository.insert(column.to_owned(), value);
+        }
+    }
 }
 
 /// Every record of `GET /repos/{owner}/{repo}{rest}?{query}` (releases, branches,

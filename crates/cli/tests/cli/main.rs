@@ -4,6 +4,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod github;
 mod hubspot;
 mod inputs;
 mod inspect;
@@ -194,8 +195,9 @@ fn tables_lists_metadata_and_hides_metrics() {
 #[test]
 fn tables_of_github_need_no_table_options() {
     // Only reads need `owner` and `repo`. Listing the tables and their metadata needs neither,
-    // and options given for the repository's tables do not break `repositories`, which takes
-    // none. (The token is a connection option: the connector is built before it lists.)
+    // and options given for the repository's tables do not break `repositories` (which takes no
+    // `repo`) or the account's tables (which take neither). (The token is a connection option:
+    // the connector is built before it lists.)
     let repository = ["-o", "owner=acme-robotics", "-o", "repo=rover"];
     for extra in [&[][..], &repository[..]] {
         let mut args = vec!["tables", "github", "--format", "json", "-o", "token=t"];
@@ -207,7 +209,7 @@ fn tables_of_github_need_no_table_options() {
             .iter()
             .filter_map(|t| t["name"].as_str())
             .collect();
-        assert_eq!(names.len(), 14, "{args:?}: {names:?}");
+        assert_eq!(names.len(), 18, "{args:?}: {names:?}");
         assert!(
             names.contains(&"issues") && names.contains(&"repositories"),
             "{names:?}"

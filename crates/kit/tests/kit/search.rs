@@ -63,15 +63,21 @@ impl PageSource for Search {
     }
 }
 
-/// How a tie query sorts its keys (a server that ignores the sort is `DESCENDING`).
+/// How a read goes: its batch size and lookback, and how the server takes two of its queries
+/// (one that ignores the sort of a tie query answers it `DESCENDING`; one that reads `GT` as
+/// `GTE` answers an exclusive query as `GTE`).
 struct Run {
     max_records: usize,
+    lookback: chrono::TimeDelta,
     tie_direction: &'static str,
+    exclusive: &'static str,
 }
 
 const RUN: Run = Run {
     max_records: 100,
+    lookback: chrono::TimeDelta::zero(),
     tie_direction: "ASCENDING",
+    exclusive: "GT",
 };
 
 /// Reads batches until the offset stops moving; the ids delivered, in order.
@@ -82,7 +88,10 @@ fn run(sim: &RunningSimulator, how: &Run) -> lakeflow_connect::Result<Vec<String
     let ctx = ReadCtx {
         table: "contacts",
         source: &source,
-        settings: settings(how.max_records),
+        settings: lakeflow_kit::ReadSettings {
+            lookback: how.lookback,
+            ..settings(how.max_records)
+        },
         horizon: horizon(),
     };
     let asc = Ascending {
@@ -97,7 +106,7 @@ fn run(sim: &RunningSimulator, how: &Run) -> lakeflow_connect::Result<Vec<String
         let filter = |property: &str, operator: &str, value: String| json!({"propertyName": property, "operator": operator, "value": value});
         let (filters, sort, direction) = match query {
             Query::From { since, inclusive } => {
-                let operator = if *inclusive { "GTE" } else { "GT" };
+                let operator = if *inclusive { "GTE" } else { how.exclusive };
                 let filters: Vec<Value> = since
                     .iter()
                     .map(|at| {
@@ -203,6 +212,48 @@ fn a_tie_larger_than_a_page_is_paged_by_key() {
             "batches of {max_records}"
         );
     }
+}
+
+#[test]
+fn a_tie_larger_than_a_page_within_the_lookback_is_read_again_whole() {
+    let sim = serve(&contacts_at(&|id| {
+        if (102..=108).contains(&id) {
+            2
+        } else {
+            id - 100
+        }
+    }));
+    let how = Run {
+        lookback: chrono::TimeDelta::minutes(1),
+        ..RUN
+    };
+    let delivered = run(&sim, &how).unwrap();
+    // Every read re-delivers the minute before its position: the first read has everything,
+    // in order, and later ones only what they delivered before.
+    assert_eq!(delivered[..9], ids(101..=109), "{delivered:?}");
+    assert!(delivered[9..].iter().all(|id| ids(101..=109).contains(id)));
+}
+
+#[test]
+fn a_server_that_takes_after_as_at_or_after_fails_loudly_instead_of_looping() {
+    // After the tie, the read asks for what comes after its value; a server that sends the tie
+    // again would have the read page it forever.
+    let sim = serve(&contacts_at(&|id| {
+        if (102..=108).contains(&id) {
+            2
+        } else {
+            id - 100
+        }
+    }));
+    let how = Run {
+        exclusive: "GTE",
+        ..RUN
+    };
+    let err = run(&sim, &how).unwrap_err().to_string();
+    assert!(
+        err.contains("asked for entries with `updatedAt` after 2024-06-01T10:00:02Z"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -185,7 +185,7 @@ impl ApiService {
         // Validates the query (strict endpoints, required parameters) even though nothing in it
         // selects the record.
         parse_query(endpoint, &request.query, None)?;
-        let id = path_value(params, &single.param)?;
+        let id = selected(single, params)?;
         let record = self
             .view(index, endpoint, params)
             .into_iter()
@@ -195,6 +195,17 @@ impl ApiService {
             200,
             &Self::wrap(endpoint, (*record).clone(), Vec::new()),
         ))
+    }
+}
+
+/// The value that selects the record of a `single` endpoint: its fixed value, or the path's.
+pub(super) fn selected<'a>(
+    single: &'a SingleSpec,
+    params: &'a [(String, String)],
+) -> Result<&'a str, ApiError> {
+    match &single.value {
+        Some(value) => Ok(value),
+        None => path_value(params, &single.param),
     }
 }
 

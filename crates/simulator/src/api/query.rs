@@ -208,13 +208,14 @@ pub(crate) fn parse_query(
                 op,
                 separator,
                 default,
+                any,
             } => {
                 let given: Vec<String> = if values.is_empty() {
                     default.iter().cloned().collect()
                 } else {
                     values.iter().map(|v| (*v).to_owned()).collect()
                 };
-                if given.is_empty() {
+                if given.is_empty() || (given.len() == 1 && any.as_ref() == Some(&given[0])) {
                     continue;
                 }
                 let operands: Vec<Operand> = if *op == FilterOp::In {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
-use super::list::{field_equals, on_path, path_value};
+use super::list::{field_equals, on_path, path_value, selected};
 use super::query::parse_query;
 use super::{ApiError, ApiService};
 use crate::corpus::{next_id, stamp};
@@ -98,7 +98,7 @@ impl ApiService {
     ) -> Result<Response, ApiError> {
         parse_query(endpoint, &request.query, None)?;
         let body = parse_body(endpoint, request)?;
-        let id = path_value(params, &single.param)?;
+        let id = selected(single, params)?;
         let updated = self.write_store(|corpora| {
             let records = corpora.entry(endpoint.corpus.clone()).or_default();
             let index = find(records, endpoint, single, params, id)?;
@@ -138,7 +138,7 @@ impl ApiService {
         request: &Request,
     ) -> Result<Response, ApiError> {
         parse_query(endpoint, &request.query, None)?;
-        let id = path_value(params, &single.param)?;
+        let id = selected(single, params)?;
         let answer = self.write_store(|corpora| {
             let records = corpora.entry(endpoint.corpus.clone()).or_default();
             let index = find(records, endpoint, single, params, id)?;

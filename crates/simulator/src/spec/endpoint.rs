@@ -114,6 +114,7 @@ fn default_direction() -> String {
 struct RawSingle {
     field: String,
     param: Option<String>,
+    value: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -437,7 +438,8 @@ pub(super) fn parse_endpoint(
     })
 }
 
-/// `single:`: the record field and the path parameter (the only free one unless named).
+/// `single:`: the record field and the path parameter (the only free one unless named), or a
+/// fixed value (`/user`: always the authenticated user).
 fn parse_single(
     here: &Here<'_>,
     value: &Value,
@@ -445,6 +447,19 @@ fn parse_single(
     path_fields: &BTreeMap<String, String>,
 ) -> Result<SingleSpec> {
     let raw: RawSingle = here.de(value, "single")?;
+    if let Some(fixed) = raw.value {
+        if raw.param.is_some() {
+            return Err(here.error(
+                "single.value",
+                "give `param` (the record named by the path) or `value` (always the same record), not both",
+            ));
+        }
+        return Ok(SingleSpec {
+            param: String::new(),
+            value: Some(fixed),
+            field: here.field(&raw.field, "single.field")?,
+        });
+    }
     let template_params = template.params();
     let free: Vec<&str> = template_params
         .iter()
@@ -472,6 +487,7 @@ fn parse_single(
     }
     Ok(SingleSpec {
         param,
+        value: None,
         field: here.field(&raw.field, "single.field")?,
     })
 }

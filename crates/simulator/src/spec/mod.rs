@@ -125,6 +125,8 @@ pub(crate) struct SearchSpec {
 #[derive(Debug, Clone)]
 pub(crate) struct SingleSpec {
     pub(crate) param: String,
+    /// The record is always the one whose field has this value (no path parameter names it).
+    pub(crate) value: Option<String>,
     pub(crate) field: FieldPath,
 }
 
@@ -179,6 +181,8 @@ pub(crate) enum Role {
         op: FilterOp,
         separator: String,
         default: Option<String>,
+        /// The value that filters nothing (GitHub's `state=all`).
+        any: Option<String>,
     },
     SortField {
         /// API value to record field; any field path is accepted when absent.

@@ -25,6 +25,7 @@ struct RawFilter {
     #[serde(default = "default_separator")]
     separator: String,
     default: Option<Value>,
+    any: Option<String>,
     #[serde(default)]
     required: bool,
 }
@@ -177,6 +178,7 @@ pub(super) fn parse_param(
                 op,
                 separator: raw.separator,
                 default,
+                any: raw.any,
             };
             (role, raw.required)
         }
