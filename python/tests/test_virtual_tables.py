@@ -159,3 +159,44 @@ def test_a_registered_source_needs_no_source_option(spark):
     assert cls.default_source == "memory"
     with pytest.raises(lakeflow_connect.LakeflowError, match="unknown source `nope`"):
         lakeflow_connect.register(spark, "nope")
+
+
+def test_namespaces_of_github_are_its_accounts_and_their_repositories(spark):
+    # The GitHub connector against its simulator (`lakeflow simulate github`): the token's user
+    # and organizations at the root, an account's repositories under it.
+    import subprocess
+
+    from conftest import cli_binary
+
+    served = subprocess.Popen(
+        [str(cli_binary()), "simulate", "github", "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        base_url = served.stdout.readline().strip()
+        github = {
+            "source": "github",
+            "token": "lakeflow-conformance-secret-7f3a",
+            "base_url": base_url,
+        }
+        root = virtual(spark, "_community_namespaces", **github)
+        assert sorted(r.namespace for r in root.collect()) == [
+            ["acme-robotics"],
+            ["mira-okafor"],
+            ["open-lidar"],
+            ["ros-rover-wg"],
+        ]
+        repos = virtual(
+            spark, "_community_namespaces", namespacePrefix='["acme-robotics"]', **github
+        ).collect()
+        assert ["acme-robotics", "rover"] in [r.namespace for r in repos]
+        tables = virtual(
+            spark, "_community_tables", namespace='["acme-robotics", "rover"]', **github
+        ).collect()
+        names = [r.tableName for r in tables]
+        assert "issues" in names and "repositories" not in names
+    finally:
+        served.kill()
+        served.wait()

@@ -6,6 +6,8 @@ use lakeflow_http::{
     Auth, HttpClient, HttpConfig, Pages, Pagination, RateLimitHeaders, RequestBuilder, RetryPolicy,
 };
 
+use serde_json::Value;
+
 use crate::config::ClientSettings;
 
 /// The media type of every request except stargazers.
@@ -64,6 +66,16 @@ impl GithubClient {
     /// A request with any method (write-back in tests uses POST and PATCH).
     pub(crate) fn request(&self, method: &str, path: &str) -> RequestBuilder {
         self.http.request(method, path)
+    }
+
+    /// Every entry of the listing at `path` (a short one: repositories, organizations), all
+    /// pages of the largest size; errors start with `context`.
+    pub(crate) fn list_all(&self, path: &str, context: &str) -> Result<Vec<Value>> {
+        let mut entries = Vec::new();
+        for page in Self::pages(self.get(path).query("per_page", 100), "") {
+            entries.extend(page.map_err(|e| with_context(context, e))?.records);
+        }
+        Ok(entries)
     }
 
     /// The pages of a list request, following `Link: rel="next"`, fetched lazily: a read whose

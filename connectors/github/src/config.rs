@@ -55,10 +55,19 @@ pub(crate) const OWNER: OptionSpec = OptionSpec::optional(
     "Repository owner: a user or organization login. Required by the repository tables; for \
      `repositories`, list this user's repositories (or `org`'s).",
 );
-pub(crate) const REPO: OptionSpec = OptionSpec::required("repo", "Repository name.");
+pub(crate) const REPO: OptionSpec = OptionSpec::required(
+    "repo",
+    "Repository name, or `*` for every repository of `owner` (or `org`) into one table.",
+);
 pub(crate) const ORG: OptionSpec = OptionSpec::optional(
     "org",
-    "List this organization's repositories instead of the authenticated user's (or `owner`'s).",
+    "An organization instead of `owner`: for `repositories`, list its repositories; for a \
+     repository table with `repo: \"*\"`, read every repository of it.",
+);
+pub(crate) const REPOS: OptionSpec = OptionSpec::optional(
+    "repos",
+    "With `repo: \"*\"`: only these repositories, comma-separated names or patterns with `*` \
+     and `?` (`rover*, fleet-?`).",
 );
 pub(crate) const STATE: OptionSpec = OptionSpec::optional(
     "state",
@@ -81,7 +90,7 @@ pub(crate) const SHA: OptionSpec = OptionSpec::optional(
 );
 
 /// Every table option, in the order the descriptor lists them.
-const TABLE_OPTION_CATALOGUE: [OptionSpec; 13] = [
+const TABLE_OPTION_CATALOGUE: [OptionSpec; 14] = [
     OWNER,
     REPO,
     START_DATE,
@@ -95,6 +104,7 @@ const TABLE_OPTION_CATALOGUE: [OptionSpec; 13] = [
     SHA,
     STATE,
     MAX_PAGES,
+    REPOS,
 ];
 
 /// Which tables take each option, from their definitions.
@@ -154,12 +164,87 @@ impl Repo {
     }
 }
 
+/// `repo: "*"`: the account whose repositories are read, as `owner` or `org` names it.
+pub(crate) const ALL_REPOS: &str = "*";
+
+/// Whether `options` read every repository of an account (`repo: "*"`).
+pub(crate) fn fans_out(options: &TableOptions) -> bool {
+    value(options, "repo") == Some(ALL_REPOS)
+}
+
+/// An account whose repositories are listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Account {
+    /// `owner`: a user (or an organization, which GitHub lists the same way).
+    User(String),
+    /// `org`: an organization.
+    Org(String),
+}
+
+impl Account {
+    /// Where its repositories are listed. For a user, GitHub lists only the public ones (and
+    /// those the account owns): an organization's private repositories need `org`.
+    pub(crate) fn repos_path(&self) -> String {
+        match self {
+            Self::User(owner) => format!("/users/{owner}/repos"),
+            Self::Org(org) => format!("/orgs/{org}/repos"),
+        }
+    }
+}
+
+/// Every repository of an account read into one table (`repo: "*"`), or those `repos` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FanOut {
+    pub account: Account,
+    /// Names or patterns (`*`, `?`); empty for every repository.
+    pub patterns: Vec<String>,
+}
+
+impl FanOut {
+    /// Whether the repository called `name` is read.
+    pub(crate) fn includes(&self, name: &str) -> bool {
+        self.patterns.is_empty() || self.patterns.iter().any(|p| glob(p, name))
+    }
+}
+
+/// Whether `name` matches `pattern` (`*` any run of characters, `?` one), ignoring case as
+/// GitHub does for names.
+pub(crate) fn glob(pattern: &str, name: &str) -> bool {
+    let pattern: Vec<char> = pattern.to_lowercase().chars().collect();
+    let name: Vec<char> = name.to_lowercase().chars().collect();
+    // The last `*` seen and where in `name` it resumed: on a mismatch, let it take one more.
+    let (mut p, mut n, mut star) = (0, 0, None);
+    while n < name.len() {
+        match pattern.get(p) {
+            Some('*') => {
+                star = Some((p, n));
+                p += 1;
+            }
+            Some(&c) if c == '?' || c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((at, from)) => {
+                    p = at + 1;
+                    n = from + 1;
+                    star = Some((at, from + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|c| *c == '*')
+}
+
 /// The table options of one call, checked against the declarations and parsed.
 #[derive(Debug, Clone)]
 pub(crate) struct TableSettings {
     /// What the kit's strategies read by (`start_date`, `per_page`, ...).
     pub read: ReadSettings,
     pub repo: Option<Repo>,
+    /// `repo: "*"`: every repository of an account instead of `repo`.
+    pub fan_out: Option<FanOut>,
     /// `owner`, also where `repositories` takes it without `repo`.
     pub owner: Option<String>,
     pub org: Option<String>,
@@ -180,16 +265,6 @@ impl TableSettings {
         let owner = get("owner")
             .map(|owner| login("owner", owner))
             .transpose()?;
-        let repo = match (&owner, get("repo")) {
-            (Some(owner), Some(name)) => Some(Repo {
-                owner: owner.clone(),
-                name: login("repo", name)?,
-            }),
-            // Present but blank: still missing, and the error says which table needs it.
-            (None, _) if table.is_repository_scoped() => return Err(missing("owner", table)),
-            (_, None) if table.is_repository_scoped() => return Err(missing("repo", table)),
-            _ => None,
-        };
         let org = get("org").map(|org| login("org", org)).transpose()?;
         if let (Some(_), Some(org)) = (&owner, &org) {
             return Err(Error::invalid_option(
@@ -201,6 +276,55 @@ impl TableSettings {
                 ),
             ));
         }
+        let fan_out = if fans_out(options) {
+            let account = match (&owner, &org) {
+                (Some(owner), _) => Account::User(owner.clone()),
+                (None, Some(org)) => Account::Org(org.clone()),
+                (None, None) => {
+                    return Err(Error::invalid_option(
+                        "repo",
+                        ALL_REPOS,
+                        "`*` reads every repository of `owner` or `org`: give one of them",
+                    ));
+                }
+            };
+            if let Some(number) = get("pull_number") {
+                return Err(Error::invalid_option(
+                    "pull_number",
+                    number,
+                    "names one pull request of one repository, not with `repo: \"*\"`",
+                ));
+            }
+            let patterns = get("repos").map(patterns).transpose()?;
+            Some(FanOut {
+                account,
+                patterns: patterns.unwrap_or_default(),
+            })
+        } else {
+            None
+        };
+        if fan_out.is_none() && table.is_repository_scoped() {
+            for option in ["org", "repos"] {
+                if let Some(given) = get(option) {
+                    return Err(Error::invalid_option(
+                        option,
+                        given,
+                        "goes with `repo: \"*\"` (every repository of the account)",
+                    ));
+                }
+            }
+        }
+        let repo = match (&owner, get("repo")) {
+            _ if fan_out.is_some() => None,
+            (Some(owner), Some(name)) => Some(Repo {
+                owner: owner.clone(),
+                name: login("repo", name)?,
+            }),
+            // Present but blank: still missing, and the error says which table needs it.
+            (None, _) if table.is_repository_scoped() => return Err(missing("owner", table)),
+            (_, None) if table.is_repository_scoped() => return Err(missing("repo", table)),
+            _ => None,
+        };
         let limits = Limits {
             max_per_page: MAX_PER_PAGE,
             window: table.default_window(),
@@ -240,6 +364,7 @@ impl TableSettings {
         Ok(Self {
             read,
             repo,
+            fan_out,
             owner,
             org,
             state,
@@ -263,7 +388,7 @@ fn missing(option: &str, table: Table) -> Error {
 
 /// A user, organization or repository name, which becomes a URL path segment: letters, digits,
 /// `-`, `_` and `.` only, so no value can reach another endpoint.
-fn login(option: &str, value: &str) -> Result<String> {
+pub(crate) fn login(option: &str, value: &str) -> Result<String> {
     let valid = value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
@@ -278,6 +403,27 @@ fn login(option: &str, value: &str) -> Result<String> {
             "a GitHub name has only letters, digits, `-`, `_` and `.`",
         ))
     }
+}
+
+/// The `repos` list: names or patterns, checked like names (with `*` and `?` too).
+fn patterns(value: &str) -> Result<Vec<String>> {
+    let patterns: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if patterns.is_empty() {
+        return Err(Error::invalid_option(
+            "repos",
+            value,
+            "names no repository (leave it out for every one)",
+        ));
+    }
+    for pattern in &patterns {
+        login("repos", &pattern.replace(['*', '?'], "x"))?;
+    }
+    Ok(patterns)
 }
 
 /// A branch name or SHA sent as a query value (it may contain `/`, like `release/1.2`).
@@ -388,6 +534,41 @@ mod tests {
         ]));
         let issues = TableSettings::parse(table("issues"), &original).unwrap();
         assert_eq!((issues.state, issues.read.max_records), ("open", 10));
+    }
+
+    #[test]
+    fn repository_patterns_match_names_as_github_compares_them() {
+        for (pattern, name, matches) in [
+            ("rover*", "rover", true),
+            ("rover*", "rover-firmware", true),
+            ("rover*", "old-rover-ui", false),
+            ("*rover*", "old-rover-ui", true),
+            ("fleet-?", "fleet-a", true),
+            ("fleet-?", "fleet-api", false),
+            ("INFRA", "infra", true),
+            ("a*b*c", "aXbYbZc", true),
+            ("a*b*c", "aXbYbZ", false),
+            ("*", "anything", true),
+        ] {
+            assert_eq!(glob(pattern, name), matches, "{pattern} ~ {name}");
+        }
+        let fan_out = TableSettings::parse(
+            table("issues"),
+            &options(&[("org", "acme"), ("repo", "*"), ("repos", "rover*, infra")]),
+        )
+        .unwrap()
+        .fan_out
+        .unwrap();
+        assert_eq!(fan_out.account, Account::Org("acme".to_owned()));
+        assert!(fan_out.includes("rover-sim") && fan_out.includes("infra"));
+        assert!(!fan_out.includes("website"));
+        let err = TableSettings::parse(
+            table("issues"),
+            &options(&[("owner", "acme"), ("repo", "*"), ("repos", "a/b")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("repos"), "{err}");
     }
 
     #[test]

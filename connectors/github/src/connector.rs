@@ -1,16 +1,17 @@
 //! [`GithubConnector`]: the `LakeflowConnect` implementation.
 
 use chrono::{DateTime, Utc};
+use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{
     ConnectionOptions, LakeflowConnect, Offset, Partition, PartitionedStream, ReadOutput,
-    RecordStream, Result, TableOptions, check_options,
+    RecordStream, Result, TableMetadata, TableOptions, check_options,
 };
 use lakeflow_http::RequestBuilder;
 
 use crate::client::GithubClient;
 use crate::config::{CONNECTION_OPTIONS, ClientSettings, TableSettings};
 use crate::read::ReadCtx;
-use crate::tables::{self, Rechecked, TABLES, Table};
+use crate::tables::{self, Discovered, Rechecked, TABLES, Table};
 use lakeflow_kit::time::horizon;
 
 /// The `github` connector.
@@ -26,6 +27,8 @@ pub struct GithubConnector {
     init: DateTime<Utc>,
     /// Pending workflow runs fetched again, kept so that each costs one request per instance.
     rechecked: Rechecked,
+    /// The repositories of `repo: "*"` reads, listed once per instance.
+    discovered: Discovered,
 }
 
 impl GithubConnector {
@@ -42,12 +45,18 @@ impl GithubConnector {
             client: GithubClient::new(&settings)?,
             init: Utc::now(),
             rechecked: Rechecked::default(),
+            discovered: Discovered::default(),
         })
     }
 
     /// When the connector was built.
     pub fn init_time(&self) -> DateTime<Utc> {
         self.init
+    }
+
+    /// The API client.
+    pub(crate) fn client(&self) -> &GithubClient {
+        &self.client
     }
 
     /// A request to the API with the connector's credentials and headers, for writes in tests
@@ -78,6 +87,7 @@ impl GithubConnector {
             table,
             settings: &settings,
             rechecked: &self.rechecked,
+            discovered: &self.discovered,
         })
     }
 }
@@ -86,7 +96,18 @@ impl LakeflowConnect for GithubConnector {
     // Schemas and metadata need no table options: a schema is the same for every repository.
     // Options given are only checked to be ones the connector knows, so that
     // `lakeflow tables github -o owner=...` works for `repositories` too (which takes no `owner`).
-    lakeflow_kit::registry_methods!(TABLES);
+    fn list_tables(&self) -> Result<Vec<String>> {
+        Ok(TABLES.names())
+    }
+
+    fn get_table_schema(&self, table: &str, options: &TableOptions) -> Result<SchemaRef> {
+        TABLES.schema(table, options)
+    }
+
+    fn read_table_metadata(&self, table: &str, options: &TableOptions) -> Result<TableMetadata> {
+        TABLES.metadata(table, options)?;
+        Ok(tables::metadata(Table::parse(table)?, options))
+    }
 
     fn read_table(
         &self,
@@ -113,6 +134,10 @@ impl LakeflowConnect for GithubConnector {
     }
 
     fn partitioned_streams(&self) -> Option<&dyn PartitionedStream> {
+        Some(self)
+    }
+
+    fn namespaces(&self) -> Option<&dyn lakeflow_connect::Namespaces> {
         Some(self)
     }
 }

@@ -12,14 +12,19 @@
 //! | `issue_events` | append | `id` | `created_at` | newest first, down to the cursor |
 //! | `releases` | snapshot | `id` | | |
 //! | `workflow_runs` | cdc | `id` | `updated_at` | `created` windows under the 1000-result cap, unfinished runs watched |
-//! | `repositories` | snapshot | `id` | | `org`, or the token's user |
+//! | `repositories` | snapshot | `id` | | `org`, `owner`, or the token's user |
 //! | `branches` | snapshot | `owner`, `repo`, `name` | | |
 //! | `collaborators` | snapshot | `owner`, `repo`, `id` | | |
 //! | `assignees` | snapshot | `owner`, `repo`, `id` | | |
 //! | `stargazers` | append | `user.id` | `starred_at` | oldest first, resuming at the page it stopped |
+//! | `comments` | cdc | `id` | `updated_at` | `issue_comments` under the original's name |
+//! | `users`, `organizations`, `teams` | snapshot | `id` | | the token's own account |
 //!
-//! Every table but `repositories` reads one repository, named by the `owner` and `repo` table
-//! options, and its records carry `repository_owner` and `repository_name`. The connector sends
+//! The repository tables read one repository, named by the `owner` and `repo` table options,
+//! or every repository of an account with `repo: "*"` (one position per repository in the
+//! offset, keys prefixed with the repository), and their records carry `repository_owner` and
+//! `repository_name`. Accounts and repositories are also namespaces. A spec written for the
+//! original Python connector runs unchanged. The connector sends
 //! the token as `Authorization: Bearer`, asks for `application/vnd.github+json` and API version
 //! `2022-11-28`, follows `Link: rel="next"` page by page (and stops fetching once a batch is
 //! full), and waits out GitHub's primary and secondary rate limits. The `README.md` next to this
@@ -54,6 +59,7 @@
 mod client;
 mod config;
 mod connector;
+mod namespaces;
 mod read;
 mod schema;
 mod tables;

@@ -20,6 +20,8 @@ pub(crate) struct ReadCtx<'a> {
     pub settings: &'a TableSettings,
     /// Workflow runs this connector instance already fetched again.
     pub rechecked: &'a crate::tables::Rechecked,
+    /// The repositories of `repo: "*"` this connector instance listed.
+    pub discovered: &'a crate::tables::Discovered,
 }
 
 /// Fields the connector adds to every record of a table (`repository_owner`, ...).

@@ -8,8 +8,8 @@ use lakeflow_kit::{TableDef, Tables};
 
 use super::{UpdatedListing, account, history, issues, pulls, repository};
 use crate::config::{
-    LOOKBACK, MAX_PAGES, MAX_RECORDS, ORG, OWNER, PER_PAGE, PULL_NUMBER, REPO, SHA, START_DATE,
-    STATE, STREAM_PARTITIONS, TABLE_OPTIONS, WINDOW,
+    LOOKBACK, MAX_PAGES, MAX_RECORDS, ORG, OWNER, PER_PAGE, PULL_NUMBER, REPO, REPOS, SHA,
+    START_DATE, STATE, STREAM_PARTITIONS, TABLE_OPTIONS, WINDOW,
 };
 use crate::read::{Extra, ReadCtx};
 use crate::schema;
@@ -68,10 +68,27 @@ pub(crate) type Def = TableDef<Reader, &'static UpdatedListing>;
 /// The options of the tables read from an `updated` listing, with partitioned streams.
 const UPDATED_LISTING: &[OptionSpec] = ISSUES_LISTING.split_at(ISSUES_LISTING.len() - 1).0;
 
+/// The options of an append table read from one repository's listing.
+const APPEND_LISTING: &[OptionSpec] = &[
+    OWNER,
+    REPO,
+    ORG,
+    REPOS,
+    START_DATE,
+    MAX_RECORDS,
+    PER_PAGE,
+    MAX_PAGES,
+];
+
+/// The options of a snapshot of one repository.
+const REPOSITORY_SNAPSHOT: &[OptionSpec] = &[OWNER, REPO, ORG, REPOS, PER_PAGE, MAX_PAGES];
+
 /// [`UPDATED_LISTING`] and `state`, for `issues`.
 const ISSUES_LISTING: &[OptionSpec] = &[
     OWNER,
     REPO,
+    ORG,
+    REPOS,
     START_DATE,
     LOOKBACK,
     MAX_RECORDS,
@@ -125,6 +142,8 @@ pub(crate) const DEFS: &[Def] = &[
     .options(&[
         OWNER,
         REPO,
+        ORG,
+        REPOS,
         START_DATE,
         LOOKBACK,
         MAX_RECORDS,
@@ -154,6 +173,8 @@ pub(crate) const DEFS: &[Def] = &[
     .options(&[
         OWNER,
         REPO,
+        ORG,
+        REPOS,
         START_DATE,
         LOOKBACK,
         MAX_RECORDS,
@@ -173,6 +194,8 @@ pub(crate) const DEFS: &[Def] = &[
     .options(&[
         OWNER,
         REPO,
+        ORG,
+        REPOS,
         START_DATE,
         MAX_RECORDS,
         PER_PAGE,
@@ -188,14 +211,14 @@ pub(crate) const DEFS: &[Def] = &[
         schema::issue_events,
         batch(issues::read_issue_events),
     )
-    .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE, MAX_PAGES]),
+    .options(APPEND_LISTING),
     TableDef::snapshot(
         "releases",
         &["id"],
         schema::releases,
         listing("/releases", &[]),
     )
-    .options(&[OWNER, REPO, PER_PAGE, MAX_PAGES]),
+    .options(REPOSITORY_SNAPSHOT),
     // A day of workflow runs per window: busy repositories start hundreds a day.
     TableDef::new(
         "workflow_runs",
@@ -211,6 +234,8 @@ pub(crate) const DEFS: &[Def] = &[
     .options(&[
         OWNER,
         REPO,
+        ORG,
+        REPOS,
         START_DATE,
         LOOKBACK,
         MAX_RECORDS,
@@ -231,21 +256,21 @@ pub(crate) const DEFS: &[Def] = &[
         schema::branches,
         listing("/branches", &[]),
     )
-    .options(&[OWNER, REPO, PER_PAGE, MAX_PAGES]),
+    .options(REPOSITORY_SNAPSHOT),
     TableDef::snapshot(
         "collaborators",
         &["owner", "repo", "id"],
         schema::collaborators,
         listing("/collaborators", &[("affiliation", "all")]),
     )
-    .options(&[OWNER, REPO, PER_PAGE, MAX_PAGES]),
+    .options(REPOSITORY_SNAPSHOT),
     TableDef::snapshot(
         "assignees",
         &["owner", "repo", "id"],
         schema::assignees,
         listing("/assignees", &[]),
     )
-    .options(&[OWNER, REPO, PER_PAGE, MAX_PAGES]),
+    .options(REPOSITORY_SNAPSHOT),
     TableDef::new(
         "stargazers",
         Append,
@@ -254,7 +279,7 @@ pub(crate) const DEFS: &[Def] = &[
         schema::stargazers,
         batch(repository::read_stargazers),
     )
-    .options(&[OWNER, REPO, START_DATE, MAX_RECORDS, PER_PAGE, MAX_PAGES]),
+    .options(APPEND_LISTING),
     // The original's tables, by its names: issue comments as `comments`, and the token's own
     // account.
     issue_comments("comments"),
@@ -321,7 +346,7 @@ mod tests {
             "workflow_runs",
             "comments",
         ];
-        let expected: [(&str, bool, &[&str]); 13] = [
+        let expected: [(&str, bool, &[&str]); 14] = [
             ("owner", false, &owned),
             ("repo", true, REPOSITORY),
             ("start_date", false, INCREMENTAL),
@@ -334,11 +359,12 @@ mod tests {
                 &["issues", "issue_comments", "review_comments", "comments"],
             ),
             ("window_seconds", false, &["commits", "workflow_runs"]),
-            ("org", false, &["repositories"]),
+            ("org", false, &owned),
             ("pull_number", false, &["reviews"]),
             ("sha", false, &["commits"]),
             ("state", false, &["issues", "pull_requests", "reviews"]),
             ("max_pages_per_batch", false, &[]),
+            ("repos", false, REPOSITORY),
         ];
         let declared: Vec<(&str, bool, &[&str])> = TABLE_OPTIONS
             .iter()

@@ -4,6 +4,7 @@
 
 mod account;
 mod defs;
+mod fan_out;
 mod history;
 mod issues;
 mod pulls;
@@ -11,6 +12,7 @@ mod repository;
 
 pub(crate) use defs::{DEFS, TABLES};
 use defs::{Def, Read, Reader};
+pub(crate) use fan_out::Discovered;
 pub(crate) use history::Rechecked;
 
 use lakeflow_connect::arrow_schema::SchemaRef;
@@ -111,6 +113,23 @@ impl std::fmt::Debug for Table {
     }
 }
 
+/// The metadata of `table` read with `options`: with `repo: "*"`, the keys of a table not keyed
+/// by its repository start with `repository_owner` and `repository_name`, since ids repeat
+/// across repositories for some tables (a commit's `sha` in a fork, a stargazer's `user.id`).
+pub(crate) fn metadata(table: Table, options: &lakeflow_connect::TableOptions) -> TableMetadata {
+    let mut metadata = table.metadata();
+    if crate::config::fans_out(options)
+        && table.is_repository_scoped()
+        && !table.keyed_by_repository()
+    {
+        metadata.primary_keys.splice(
+            0..0,
+            ["repository_owner", "repository_name"].map(str::to_owned),
+        );
+    }
+    metadata
+}
+
 /// The fields the connector adds to the records of `table`: the repository they come from, and
 /// for the tables keyed by it, `owner` and `repo` too.
 pub(crate) fn extra(ctx: &ReadCtx<'_>) -> Result<Extra> {
@@ -143,6 +162,10 @@ pub(crate) fn read_with(
     reader: Reader,
     start: Option<&Offset>,
 ) -> Result<ReadOutput<'static>> {
+    if let Some(fan_out) = &ctx.settings.fan_out {
+        return fan_out::read(ctx, fan_out, reader, start);
+    }
+    fan_out::refuse_positions(ctx, start)?;
     let extra = extra(ctx)?;
     match reader.read {
         Read::Batch(read) => {
@@ -154,8 +177,20 @@ pub(crate) fn read_with(
     }
 }
 
+/// Partitioned streams read one repository: `repo: "*"` has none (yet).
+fn one_repository(ctx: &ReadCtx<'_>) -> Result<()> {
+    match ctx.settings.fan_out {
+        Some(_) => Err(lakeflow_connect::Error::not_supported(
+            ctx.table.name(),
+            "partitioned streams with `repo: \"*\"`",
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The offset a partitioned stream of the table has reached now.
 pub(crate) fn latest_offset(ctx: &ReadCtx<'_>) -> Result<Offset> {
+    one_repository(ctx)?;
     issues::with_updated_listing(ctx, &Extra::default(), partitioned::latest_offset)
 }
 
@@ -165,6 +200,7 @@ pub(crate) fn partitions_between(
     start: Option<&Offset>,
     end: &Offset,
 ) -> Result<Vec<Partition>> {
+    one_repository(ctx)?;
     let count = ctx.kit.settings.stream_partitions;
     issues::with_updated_listing(ctx, &Extra::default(), |asc, request| {
         partitioned::partitions_between(asc, request, start, end, count)
@@ -176,6 +212,7 @@ pub(crate) fn read_partition(
     ctx: &ReadCtx<'_>,
     partition: &Partition,
 ) -> Result<RecordStream<'static>> {
+    one_repository(ctx)?;
     let extra = extra(ctx)?;
     issues::with_updated_listing(ctx, &extra, |asc, request| {
         partitioned::read_partition(asc, request, partition, extra.clone().decorator())

@@ -2,7 +2,10 @@
 
 use lakeflow_connect::{Offset, ReadOutput, Record, Result};
 
+use serde_json::Value;
+
 use crate::client::STAR_MEDIA_TYPE;
+use crate::config::Account;
 use crate::read::ascending::{Ascending, read_paged};
 use crate::read::{Extra, ReadCtx, Snapshot};
 
@@ -14,8 +17,8 @@ type Batch = (Vec<Record>, Option<Offset>);
 /// `repository_owner` and `repository_name`, as the repository tables' records do.
 pub(super) fn read_repositories(ctx: &ReadCtx<'_>, _: Extra) -> Result<ReadOutput<'static>> {
     let path = match (&ctx.settings.org, &ctx.settings.owner) {
-        (Some(org), _) => format!("/orgs/{org}/repos"),
-        (None, Some(owner)) => format!("/users/{owner}/repos"),
+        (Some(org), _) => Account::Org(org.clone()).repos_path(),
+        (None, Some(owner)) => Account::User(owner.clone()).repos_path(),
         (None, None) => "/user/repos".to_owned(),
     };
     let request = ctx
@@ -25,18 +28,20 @@ pub(super) fn read_repositories(ctx: &ReadCtx<'_>, _: Extra) -> Result<ReadOutpu
     Ok(Snapshot::read(&ctx.kit, request, "", name_repository))
 }
 
+/// The owner's login and the name of a repository as GitHub lists it.
+pub(crate) fn owner_and_name(repository: &Record) -> Option<(&str, &str)> {
+    let owner = repository.get("owner")?.get("login")?.as_str()?;
+    Some((owner, repository.get("name")?.as_str()?))
+}
+
 /// Sets `repository_owner` (`owner.login`) and `repository_name` (`name`) on a repository.
 fn name_repository(repository: &mut Record) {
-    let owner = repository
-        .get("owner")
-        .and_then(|owner| owner.get("login"))
-        .cloned();
-    let name = repository.get("name").cloned();
-    for (column, value) in [("repository_owner", owner), ("repository_name", name)] {
-        if let Some(value) = value {
-            repository.insert(column.to_owned(), value);
-        }
-    }
+    let Some((owner, name)) = owner_and_name(repository) else {
+        return;
+    };
+    let (owner, name) = (Value::from(owner), Value::from(name));
+    repository.insert("repository_owner".to_owned(), owner);
+    repository.insert("repository_name".to_owned(), name);
 }
 
 /// Every record of `GET /repos/{owner}/{repo}{rest}?{query}` (releases, branches,

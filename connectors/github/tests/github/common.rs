@@ -29,6 +29,22 @@ pub fn simulator(faults: Option<FaultProfile>) -> RunningSimulator {
     simulator.start().unwrap()
 }
 
+/// The embedded spec with the corpus files `replaced` (name, contents), served.
+pub fn serve_with(replaced: &[(&str, &str)]) -> RunningSimulator {
+    let files: Vec<(&str, &str)> = SIMULATOR
+        .files
+        .iter()
+        .map(|(name, text)| {
+            let new = replaced.iter().find(|(file, _)| file == name);
+            (*name, new.map_or(*text, |(_, contents)| *contents))
+        })
+        .collect();
+    Simulator::from_embedded(SIMULATOR.spec, &files)
+        .unwrap()
+        .start()
+        .unwrap()
+}
+
 pub fn connection(base_url: &str, extra: &[(&str, &str)]) -> ConnectionOptions {
     let mut options: ConnectionOptions = [
         ("token", TOKEN),

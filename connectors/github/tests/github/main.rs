@@ -3,6 +3,7 @@
 mod assumptions;
 mod common;
 mod errors;
+mod fan_out;
 mod issues;
 mod pulls;
 mod reviews;

@@ -4,11 +4,11 @@
 //! the batches cut it.
 
 use lakeflow_connect::Record;
-use lakeflow_github::{GithubConnector, SIMULATOR};
-use lakeflow_simulator::{RunningSimulator, Simulator};
+use lakeflow_github::GithubConnector;
+use lakeflow_simulator::RunningSimulator;
 use serde_json::{Value, json};
 
-use crate::common::{connection, corpus, counts, read_all, rover};
+use crate::common::{connection, corpus, counts, read_all, rover, serve_with};
 
 /// A pull request of the corpus's own numbering that has no reviews there.
 const PULL: u64 = 900;
@@ -57,18 +57,7 @@ fn simulator() -> RunningSimulator {
         reviews.push(review);
     }
     let reviews = serde_json::to_string(&reviews).unwrap();
-    let files: Vec<(&str, &str)> = SIMULATOR
-        .files
-        .iter()
-        .map(|(name, text)| match *name {
-            "reviews.json" => (*name, reviews.as_str()),
-            _ => (*name, *text),
-        })
-        .collect();
-    Simulator::from_embedded(SIMULATOR.spec, &files)
-        .unwrap()
-        .start()
-        .unwrap()
+    serve_with(&[("reviews.json", &reviews)])
 }
 
 #[test]

@@ -146,3 +146,52 @@ fn a_spec_from_the_originals_documentation_runs_unchanged() {
         );
     }
 }
+
+#[test]
+fn a_whole_organization_lands_in_one_table_and_a_second_run_adds_nothing() {
+    let served = Served::start(&["github", "--port", "0", "--quiet"]);
+    let dir = tempfile::tempdir().unwrap();
+    let spec = r#"
+connection_name: github
+objects:
+  - table:
+      source_table: issues
+      destination_table: acme_issues
+      table_configuration: { org: acme-robotics, repo: "*", max_records_per_batch: "7" }
+  - table:
+      source_table: branches
+      table_configuration: { org: acme-robotics, repo: "*", repos: "rover*" }
+"#;
+    std::fs::write(dir.path().join("spec.yaml"), spec).unwrap();
+    let connection = format!(
+        "[connections.github]\nsource = \"github\"\n\
+         token = \"lakeflow-conformance-secret-7f3a\"\nbase_url = \"{}\"\n",
+        served.base_url
+    );
+    std::fs::write(dir.path().join("lakeflow.toml"), connection).unwrap();
+    // The corpus's organization has issues in two of its repositories.
+    let issues = corpus("issues.json")
+        .into_iter()
+        .filter(|i| i["repository_owner"] == "acme-robotics" && i["pull_request"].is_null())
+        .count() as u64;
+    let branches = corpus("branches.json").len() as u64;
+    for run in 1..=2 {
+        run_spec(dir.path());
+        let count = |sql: &str| query_count(dir.path(), sql);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM acme_issues"),
+            issues,
+            "run {run}"
+        );
+        assert_eq!(
+            count("SELECT COUNT(DISTINCT repository_name) FROM acme_issues"),
+            2,
+            "run {run}"
+        );
+        assert_eq!(
+            count("SELECT COUNT(*) FROM branches"),
+            branches,
+            "run {run}"
+        );
+    }
+}
