@@ -9,9 +9,10 @@ use lakeflow_connect::{
 use lakeflow_http::RequestBuilder;
 
 use crate::client::GithubClient;
+use crate::config::fans_out;
 use crate::config::{CONNECTION_OPTIONS, ClientSettings, TableSettings};
 use crate::read::ReadCtx;
-use crate::tables::{self, Discovered, Rechecked, TABLES, Table};
+use crate::tables::{self, Discovered, PartitionRead, Rechecked, TABLES, Table};
 use lakeflow_kit::time::horizon;
 
 /// The `github` connector.
@@ -143,7 +144,9 @@ impl LakeflowConnect for GithubConnector {
 }
 
 /// `issues`, `issue_comments` and `review_comments` split the changes between two offsets into
-/// time ranges (`stream_partitions` of them); other tables answer `NotSupported`.
+/// time ranges (`stream_partitions` of them). With `repo: "*"`, the tables whose offsets can say
+/// "everything up to an instant" split them into one partition per repository. Other tables
+/// answer `NotSupported`.
 impl PartitionedStream for GithubConnector {
     fn latest_offset(&self, table: &str, options: &TableOptions) -> Result<Offset> {
         self.with_ctx(
@@ -171,14 +174,69 @@ impl PartitionedStream for GithubConnector {
         partition: &Partition,
         options: &TableOptions,
     ) -> Result<RecordStream<'_>> {
-        self.with_ctx(stream_table(table, options)?, options, |ctx| {
-            tables::read_partition(ctx, partition)
-        })
+        let table = stream_table(table, options)?;
+        if fans_out(options) {
+            let read = PartitionRead::parse(table.name(), partition)?;
+            return Ok(Box::new(RepositoryBatches {
+                github: self,
+                table,
+                options: options.clone(),
+                read,
+                current: Vec::new().into_iter(),
+                done: false,
+            }));
+        }
+        self.with_ctx(table, options, |ctx| tables::read_partition(ctx, partition))
     }
 }
 
-/// `table`, once the registry has checked that it has a partitioned stream and its options.
+/// The records of one repository's partition of `repo: "*"`, read a batch at a time as they
+/// are pulled, so that a long backlog never sits in memory whole.
+struct RepositoryBatches<'a> {
+    github: &'a GithubConnector,
+    table: Table,
+    options: TableOptions,
+    read: PartitionRead,
+    current: std::vec::IntoIter<lakeflow_connect::Record>,
+    done: bool,
+}
+
+impl Iterator for RepositoryBatches<'_> {
+    type Item = Result<lakeflow_connect::Record>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(record) = self.current.next() {
+                return Some(Ok(record));
+            }
+            if self.done {
+                return None;
+            }
+            let read = &mut self.read;
+            let batch = self
+                .github
+                .with_ctx(self.table, &self.options, |ctx| read.next_batch(ctx));
+            match batch {
+                Ok((records, last)) => {
+                    self.done = last;
+                    self.current = records.into_iter();
+                }
+                Err(error) => {
+                    self.done = true;
+                    return Some(Err(error));
+                }
+            }
+        }
+    }
+}
+
+/// `table`, once the registry has checked its options and that it has a partitioned stream:
+/// with `repo: \"*\"` one partition per repository (the read says whether the table can), else
+/// the table's own.
 fn stream_table(table: &str, options: &TableOptions) -> Result<Table> {
+    if fans_out(options) {
+        return TABLES.read(table, options).map(|(def, _)| Table::from(def));
+    }
     TABLES
         .stream(table, options)
         .map(|(def, _)| Table::from(def))

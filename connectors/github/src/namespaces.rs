@@ -56,7 +56,8 @@ impl Namespaces for GithubConnector {
     fn list_tables_in(&self, namespace: &[String]) -> Result<Vec<String>> {
         let names = |keep: &dyn Fn(Table) -> bool| -> Vec<String> {
             Table::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|t| keep(*t))
                 .map(|t| t.name().to_owned())
                 .collect()

@@ -1,10 +1,14 @@
 //! The table definitions: one entry of [`DEFS`] per table.
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::IngestionType::{Append, Cdc};
 use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{Offset, OptionSpec, ReadOutput, Record, Result};
+use lakeflow_kit::ascending::CURSOR;
+use lakeflow_kit::time::{SECOND, format_ts};
+use lakeflow_kit::window::SINCE;
 use lakeflow_kit::{TableDef, Tables};
+use serde_json::Value;
 
 use super::{UpdatedListing, account, history, issues, pulls, repository};
 use crate::config::{
@@ -14,8 +18,11 @@ use crate::config::{
 use crate::read::{Extra, ReadCtx};
 use crate::schema;
 
+/// The offset that says every record up to an instant was delivered.
+pub(crate) type DeliveredThrough = fn(DateTime<Utc>) -> Offset;
 /// One batch of an incremental table, from `start`, records decorated with the extra fields.
-type BatchFn = fn(&ReadCtx<'_>, Option<&Offset>, &Extra) -> Result<(Vec<Record>, Option<Offset>)>;
+pub(crate) type BatchFn =
+    fn(&ReadCtx<'_>, Option<&Offset>, &Extra) -> Result<(Vec<Record>, Option<Offset>)>;
 /// A whole snapshot table as a stream, records decorated with the extra fields.
 type SnapshotFn = fn(&ReadCtx<'_>, Extra) -> Result<ReadOutput<'static>>;
 
@@ -37,6 +44,10 @@ pub(crate) enum Read {
 pub(crate) struct Reader {
     pub read: Read,
     pub window: TimeDelta,
+    /// The offset that says "every record up to this instant was delivered", for the reads
+    /// whose offsets can say it: what a partitioned stream of `repo: \"*\"` commits for each
+    /// repository it read to its end.
+    pub delivered_through: Option<DeliveredThrough>,
 }
 
 /// A week of commits per window unless a table says otherwise.
@@ -46,13 +57,36 @@ const fn batch(read: BatchFn) -> Reader {
     Reader {
         read: Read::Batch(read),
         window: DEFAULT_WINDOW,
+        delivered_through: None,
     }
+}
+
+/// A batch read whose offset `{"cursor": T}` means every record at or before `T` was
+/// delivered (the ascending and newest-first reads between passes).
+const fn by_cursor(read: BatchFn) -> Reader {
+    Reader {
+        delivered_through: Some(|at| offset_of(CURSOR, at)),
+        ..batch(read)
+    }
+}
+
+/// A windowed read, whose offset `{"since": S}` means every record before `S` was delivered.
+const fn by_window(read: BatchFn) -> Reader {
+    Reader {
+        delivered_through: Some(|at| offset_of(SINCE, at + SECOND)),
+        ..batch(read)
+    }
+}
+
+fn offset_of(field: &str, at: DateTime<Utc>) -> Offset {
+    Offset::from_iter([(field.to_owned(), Value::from(format_ts(at)))])
 }
 
 const fn snapshot(read: SnapshotFn) -> Reader {
     Reader {
         read: Read::Snapshot(read),
         window: DEFAULT_WINDOW,
+        delivered_through: None,
     }
 }
 
@@ -60,6 +94,7 @@ const fn listing(rest: &'static str, query: &'static [(&'static str, &'static st
     Reader {
         read: Read::Listing { rest, query },
         window: DEFAULT_WINDOW,
+        delivered_through: None,
     }
 }
 
@@ -112,7 +147,7 @@ const fn issue_comments(name: &'static str) -> Def {
         &["id"],
         Some("updated_at"),
         schema::issue_comments,
-        batch(issues::read_updated),
+        by_cursor(issues::read_updated),
     )
     .options(UPDATED_LISTING)
     .stream(&issues::ISSUE_COMMENTS)
@@ -127,7 +162,7 @@ pub(crate) const DEFS: &[Def] = &[
         &["id"],
         Some("updated_at"),
         schema::issues,
-        batch(issues::read_updated),
+        by_cursor(issues::read_updated),
     )
     .options(ISSUES_LISTING)
     .stream(&issues::ISSUES),
@@ -137,7 +172,7 @@ pub(crate) const DEFS: &[Def] = &[
         &["id"],
         Some("updated_at"),
         schema::pull_requests,
-        batch(pulls::read_pull_requests),
+        by_cursor(pulls::read_pull_requests),
     )
     .options(&[
         OWNER,
@@ -158,7 +193,7 @@ pub(crate) const DEFS: &[Def] = &[
         &["id"],
         Some("updated_at"),
         schema::review_comments,
-        batch(issues::read_updated),
+        by_cursor(issues::read_updated),
     )
     .options(UPDATED_LISTING)
     .stream(&issues::REVIEW_COMMENTS),
@@ -189,7 +224,7 @@ pub(crate) const DEFS: &[Def] = &[
         &["sha"],
         Some("commit.committer.date"),
         schema::commits,
-        batch(history::read_commits),
+        by_window(history::read_commits),
     )
     .options(&[
         OWNER,
@@ -209,7 +244,7 @@ pub(crate) const DEFS: &[Def] = &[
         &["id"],
         Some("created_at"),
         schema::issue_events,
-        batch(issues::read_issue_events),
+        by_cursor(issues::read_issue_events),
     )
     .options(APPEND_LISTING),
     TableDef::snapshot(
@@ -277,7 +312,7 @@ pub(crate) const DEFS: &[Def] = &[
         &["user.id"],
         Some("starred_at"),
         schema::stargazers,
-        batch(repository::read_stargazers),
+        by_cursor(repository::read_stargazers),
     )
     .options(APPEND_LISTING),
     // The original's tables, by its names: issue comments as `comments`, and the token's own

@@ -13,10 +13,12 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use lakeflow_connect::{Error, Offset, ReadOutput, Record, Result};
+use chrono::{DateTime, Utc};
+use lakeflow_connect::{Error, Offset, Partition, ReadOutput, Record, Result};
+use lakeflow_kit::time::{format_ts, parse_ts};
 use serde_json::{Map, Value, json};
 
-use super::defs::{Read, Reader};
+use super::defs::{BatchFn, DeliveredThrough, Read, Reader};
 use super::repository::owner_and_name;
 use super::{extra, read_with};
 use crate::config::{FanOut, Repo, TableSettings};
@@ -26,6 +28,11 @@ use crate::read::ReadCtx;
 const REPOS: &str = "repos";
 const REPOSITORY: &str = "repository";
 const POSITION: &str = "position";
+/// The instant a partitioned stream's offset read every repository to.
+const THROUGH: &str = "through";
+/// A partition's fields: which repository, from where, through when.
+const REPOSITORY_ID: &str = "repository_id";
+const FROM: &str = "from";
 
 /// A repository of the account, as its listing shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,20 +134,14 @@ pub(super) fn read(
         if lock(&ctx.discovered.caught_up).get(&done_key) == Some(&from) {
             continue;
         }
-        let read = in_repository(ctx, &listed.repo, remaining, |inner| {
-            read_batch(inner, from.as_ref(), &extra(inner)?)
-        });
-        let (mut batch, end) = match read {
-            Ok(read) => read,
-            // GitHub answers 409 for the commits of a repository without any.
-            Err(Error::Transport {
-                status: Some(409), ..
-            }) => {
-                tracing::warn!(table = ctx.table.name(), repository = %listed.full_name(), "empty repository: nothing to read");
-                (Vec::new(), from.clone())
-            }
-            Err(error) => return Err(error),
-        };
+        let (mut batch, end) = read_repository(
+            ctx,
+            read_batch,
+            &listed.repo,
+            remaining,
+            from.as_ref(),
+            ctx.kit.horizon,
+        )?;
         if end == from {
             lock(&ctx.discovered.caught_up).insert(done_key, from.clone());
         }
@@ -155,11 +156,41 @@ pub(super) fn read(
     Ok(ReadOutput::from_records(records, Some(end)))
 }
 
-/// Runs `with` on the read context of one repository, its batch holding at most `max_records`.
+/// One batch of one repository from `from`, of at most `max_records` records changed up to
+/// `horizon`. A repository without commits (GitHub answers 409) has nothing to read.
+fn read_repository(
+    ctx: &ReadCtx<'_>,
+    read_batch: BatchFn,
+    repo: &Repo,
+    max_records: usize,
+    from: Option<&Offset>,
+    horizon: DateTime<Utc>,
+) -> Result<(Vec<Record>, Option<Offset>)> {
+    let read = in_repository(ctx, repo, max_records, horizon, |inner| {
+        read_batch(inner, from, &extra(inner)?)
+    });
+    match read {
+        Err(Error::Transport {
+            status: Some(409), ..
+        }) => {
+            tracing::warn!(
+                table = ctx.table.name(),
+                repository = %format!("{}/{}", repo.owner, repo.name),
+                "empty repository: nothing to read"
+            );
+            Ok((Vec::new(), from.cloned()))
+        }
+        read => read,
+    }
+}
+
+/// Runs `with` on the read context of one repository, its batch holding at most `max_records`
+/// records changed up to `horizon`.
 fn in_repository<T>(
     ctx: &ReadCtx<'_>,
     repo: &Repo,
     max_records: usize,
+    horizon: DateTime<Utc>,
     with: impl FnOnce(&ReadCtx<'_>) -> Result<T>,
 ) -> Result<T> {
     let mut settings: TableSettings = ctx.settings.clone();
@@ -170,7 +201,7 @@ fn in_repository<T>(
         table: ctx.kit.table,
         source: ctx.kit.source,
         settings: settings.read,
-        horizon: ctx.kit.horizon,
+        horizon,
     };
     with(&ReadCtx {
         kit,
@@ -187,7 +218,8 @@ fn snapshots(ctx: &ReadCtx<'_>, repos: &[Listed], reader: Reader) -> Result<Read
     let mut outputs = Vec::with_capacity(repos.len());
     for listed in repos {
         let max = ctx.kit.settings.max_records;
-        outputs.push(in_repository(ctx, &listed.repo, max, |inner| {
+        let horizon = ctx.kit.horizon;
+        outputs.push(in_repository(ctx, &listed.repo, max, horizon, |inner| {
             read_with(inner, reader, None)
         })?);
     }
@@ -200,8 +232,12 @@ fn positions(ctx: &ReadCtx<'_>, start: Option<&Offset>) -> Result<Map<String, Va
     let Some(offset) = start else {
         return Ok(Map::new());
     };
+    // `through` is what a partitioned stream read every repository to.
+    let fields_known = offset
+        .keys()
+        .all(|field| [REPOS, THROUGH].contains(&field.as_str()));
     match offset.get(REPOS) {
-        Some(Value::Object(positions)) if offset.len() == 1 => Ok(positions.clone()),
+        Some(Value::Object(positions)) if fields_known => Ok(positions.clone()),
         _ => Err(Error::invalid_offset(
             ctx.table.name(),
             format!(
@@ -243,5 +279,146 @@ pub(super) fn refuse_positions(ctx: &ReadCtx<'_>, start: Option<&Offset>) -> Res
              refresh",
         )),
         _ => Ok(()),
+    }
+}
+
+// Partitioned streams: one partition per repository, read from its position to the instant the
+// latest offset was taken; the offset then says, for each repository, that everything up to
+// that instant was delivered (see `Reader::delivered_through`).
+
+/// The read of a table that partitions per repository, or `NotSupported`.
+fn partitioned(ctx: &ReadCtx<'_>) -> Result<(BatchFn, DeliveredThrough)> {
+    let reader = ctx.table.reader();
+    match (reader.read, reader.delivered_through) {
+        (Read::Batch(read), Some(through)) => Ok((read, through)),
+        _ => Err(Error::not_supported(
+            ctx.table.name(),
+            "partitioned streams with `repo: \"*\"`",
+        )),
+    }
+}
+
+/// Every listed repository read up to the run's horizon.
+pub(super) fn latest_offset(ctx: &ReadCtx<'_>, fan_out: &FanOut) -> Result<Offset> {
+    let (_, delivered_through) = partitioned(ctx)?;
+    let horizon = ctx.kit.horizon;
+    let mut positions = Map::new();
+    for listed in ctx.discovered.repos(ctx, fan_out)?.iter() {
+        let entry = json!({REPOSITORY: listed.full_name(), POSITION: delivered_through(horizon)});
+        positions.insert(listed.id.clone(), entry);
+    }
+    let mut latest = Offset::new();
+    latest.insert(REPOS.to_owned(), Value::Object(positions));
+    latest.insert(THROUGH.to_owned(), Value::from(format_ts(horizon)));
+    Ok(latest)
+}
+
+/// One partition per repository whose position moves between `start` and `end`.
+pub(super) fn partitions_between(
+    ctx: &ReadCtx<'_>,
+    start: Option<&Offset>,
+    end: &Offset,
+) -> Result<Vec<Partition>> {
+    partitioned(ctx)?;
+    let through = end
+        .get(THROUGH)
+        .and_then(Value::as_str)
+        .filter(|text| parse_ts(text).is_some())
+        .ok_or_else(|| {
+            Error::invalid_offset(ctx.table.name(), "a latest offset without `through`")
+        })?;
+    let from = positions(ctx, start)?;
+    let mut partitions = Vec::new();
+    for (id, entry) in positions(ctx, Some(end))? {
+        let start = from.get(&id).map(|entry| &entry[POSITION]);
+        if start == Some(&entry[POSITION]) {
+            continue;
+        }
+        let mut partition = Partition::new();
+        partition.insert(REPOSITORY_ID.to_owned(), Value::from(id));
+        partition.insert(REPOSITORY.to_owned(), entry[REPOSITORY].clone());
+        partition.insert(FROM.to_owned(), start.cloned().unwrap_or(Value::Null));
+        partition.insert(THROUGH.to_owned(), Value::from(through));
+        partitions.push(partition);
+    }
+    Ok(partitions)
+}
+
+/// Where a partition reads: the repository, its position, and the instant to read it up to.
+pub(crate) struct PartitionRead {
+    repo: Repo,
+    from: Option<Offset>,
+    through: DateTime<Utc>,
+}
+
+impl PartitionRead {
+    /// The partition `partition` describes.
+    pub(crate) fn parse(table: &str, partition: &Partition) -> Result<Self> {
+        let invalid = || {
+            Error::invalid_offset(
+                table,
+                format!(
+                    "not a partition of `repo: \"*\"`: {}",
+                    Value::Object(partition.clone())
+                ),
+            )
+        };
+        let (owner, name) = partition
+            .get(REPOSITORY)
+            .and_then(Value::as_str)
+            .and_then(|full| full.split_once('/'))
+            .ok_or_else(invalid)?;
+        let from = match partition.get(FROM) {
+            Some(Value::Object(from)) => Some(from.clone()),
+            Some(Value::Null) | None => None,
+            Some(_) => return Err(invalid()),
+        };
+        let through = partition
+            .get(THROUGH)
+            .and_then(Value::as_str)
+            .and_then(parse_ts)
+            .ok_or_else(invalid)?;
+        let repo = Repo {
+            owner: crate::config::login("repository", owner)?,
+            name: crate::config::login("repository", name)?,
+        };
+        Ok(Self {
+            repo,
+            from,
+            through,
+        })
+    }
+
+    /// The next batch of the partition, and whether it was the last: a read that moves nothing
+    /// has reached `through`.
+    pub(crate) fn next_batch(&mut self, ctx: &ReadCtx<'_>) -> Result<(Vec<Record>, bool)> {
+        let (read_batch, _) = partitioned(ctx)?;
+        // Up to `through`, never past it (the offset committed says so), and never past what
+        // this reader can see: a reader whose clock is behind would stop short of it.
+        if ctx.kit.horizon < self.through {
+            return Err(Error::Protocol {
+                message: format!(
+                    "table `{}`: this reader can read up to {} only, and the partition of {}/{} \
+                     goes up to {}: is this machine's clock behind the one that planned it?",
+                    ctx.table.name(),
+                    format_ts(ctx.kit.horizon),
+                    self.repo.owner,
+                    self.repo.name,
+                    format_ts(self.through)
+                ),
+            });
+        }
+        let max = ctx.kit.settings.max_records;
+        let (records, end) = read_repository(
+            ctx,
+            read_batch,
+            &self.repo,
+            max,
+            self.from.as_ref(),
+            self.through,
+        )?;
+        let last = end == self.from;
+        self.from = end;
+        Ok((records, last))
     }
 }

@@ -12,7 +12,7 @@ mod repository;
 
 pub(crate) use defs::{DEFS, TABLES};
 use defs::{Def, Read, Reader};
-pub(crate) use fan_out::Discovered;
+pub(crate) use fan_out::{Discovered, PartitionRead};
 pub(crate) use history::Rechecked;
 
 use lakeflow_connect::arrow_schema::SchemaRef;
@@ -74,6 +74,11 @@ impl Table {
     /// The table options its reads take.
     pub(crate) fn options(self) -> &'static [lakeflow_connect::OptionSpec] {
         self.0.options
+    }
+
+    /// How the table is read.
+    pub(crate) const fn reader(self) -> Reader {
+        self.0.read
     }
 
     /// The width of one query window when `window_seconds` is not given.
@@ -177,20 +182,11 @@ pub(crate) fn read_with(
     }
 }
 
-/// Partitioned streams read one repository: `repo: "*"` has none (yet).
-fn one_repository(ctx: &ReadCtx<'_>) -> Result<()> {
-    match ctx.settings.fan_out {
-        Some(_) => Err(lakeflow_connect::Error::not_supported(
-            ctx.table.name(),
-            "partitioned streams with `repo: \"*\"`",
-        )),
-        None => Ok(()),
-    }
-}
-
 /// The offset a partitioned stream of the table has reached now.
 pub(crate) fn latest_offset(ctx: &ReadCtx<'_>) -> Result<Offset> {
-    one_repository(ctx)?;
+    if let Some(fan_out) = &ctx.settings.fan_out {
+        return fan_out::latest_offset(ctx, fan_out);
+    }
     issues::with_updated_listing(ctx, &Extra::default(), partitioned::latest_offset)
 }
 
@@ -200,7 +196,9 @@ pub(crate) fn partitions_between(
     start: Option<&Offset>,
     end: &Offset,
 ) -> Result<Vec<Partition>> {
-    one_repository(ctx)?;
+    if ctx.settings.fan_out.is_some() {
+        return fan_out::partitions_between(ctx, start, end);
+    }
     let count = ctx.kit.settings.stream_partitions;
     issues::with_updated_listing(ctx, &Extra::default(), |asc, request| {
         partitioned::partitions_between(asc, request, start, end, count)
@@ -212,7 +210,6 @@ pub(crate) fn read_partition(
     ctx: &ReadCtx<'_>,
     partition: &Partition,
 ) -> Result<RecordStream<'static>> {
-    one_repository(ctx)?;
     let extra = extra(ctx)?;
     issues::with_updated_listing(ctx, &extra, |asc, request| {
         partitioned::read_partition(asc, request, partition, extra.clone().decorator())

@@ -375,3 +375,51 @@ fn with_lookback_caught_up_repositories_are_not_read_again_in_the_run() {
         run.batches.len()
     );
 }
+
+#[test]
+fn a_partitioned_stream_reads_one_partition_per_repository_up_to_one_instant() {
+    let sim = serve(&FIRST);
+    let github = connector(&sim);
+    let options = every_repository(&[("max_records_per_batch", "4")]);
+    let streams = github.partitioned_streams().unwrap();
+    let latest = streams.latest_offset("issues", &options).unwrap();
+    assert!(latest["through"].is_string(), "{latest:?}");
+    assert_eq!(positioned(&latest).len(), FIRST.len());
+    let partitions = streams
+        .partitions_between("issues", None, &latest, &options)
+        .unwrap();
+    assert_eq!(partitions.len(), FIRST.len(), "one per repository");
+    let mut records = Vec::new();
+    for partition in &partitions {
+        let stream = streams
+            .read_stream_partition("issues", partition, &options)
+            .unwrap();
+        for record in stream {
+            records.push(record.unwrap());
+        }
+    }
+    let got = delivered(records.iter());
+    assert_eq!(
+        got.len(),
+        FIRST.len() * ISSUES,
+        "batches of 4, each partition to its end"
+    );
+    assert!(
+        counts(got.iter().map(|(r, id)| json!([r, id])))
+            .values()
+            .all(|n| *n == 1)
+    );
+    // Nothing between the latest offset and itself, and a batch read from it finds nothing new.
+    let none = streams
+        .partitions_between("issues", Some(&latest), &latest, &options)
+        .unwrap();
+    assert!(none.is_empty());
+    let after = read_all(&github, "issues", Some(latest), &options);
+    assert_eq!(after.records().count(), 0);
+    // A table whose offsets cannot say "everything up to an instant" has no partitions.
+    let err = streams
+        .latest_offset("workflow_runs", &every_repository(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not supported"), "{err}");
+}

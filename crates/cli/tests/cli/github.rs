@@ -6,13 +6,11 @@
 use serde_json::Value;
 
 use crate::simulate::Served;
-use crate::{query_count, query_scalar, run_spec};
+use crate::{query_count, query_scalar, run_spec, run_spec_with};
 
-/// The original's tables and options, in its spec format; `open_issues` is `issues` again with
-/// `state: open`.
-const SPEC: &str = r#"
-connection_name: github_connection
-objects:
+/// The original's tables and options, in its spec format (the objects of a spec whose connection
+/// is `github_connection`); `open_issues` is `issues` again with `state: open`.
+const OBJECTS: &str = r#"
   - table:
       source_table: issues
       table_configuration: { owner: acme-robotics, repo: rover, state: all, start_date: "2024-01-01T00:00:00Z" }
@@ -70,16 +68,8 @@ fn rovers(name: &str) -> Vec<Value> {
 
 #[test]
 fn a_spec_from_the_originals_documentation_runs_unchanged() {
-    let served = Served::start(&["github", "--port", "0", "--quiet"]);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("spec.yaml"), SPEC).unwrap();
-    // The original's connection options; `base_url` points at the simulator.
-    let connection = format!(
-        "[connections.github_connection]\nsource = \"github\"\n\
-         token = \"lakeflow-conformance-secret-7f3a\"\nbase_url = \"{}\"\n",
-        served.base_url
-    );
-    std::fs::write(dir.path().join("lakeflow.toml"), connection).unwrap();
+    // The original's connection options (`token`); `base_url` points at the simulator.
+    let (_served, dir) = pipeline("github_connection", OBJECTS);
     run_spec(dir.path());
     let count = |sql: &str| query_count(dir.path(), sql);
 
@@ -147,13 +137,27 @@ fn a_spec_from_the_originals_documentation_runs_unchanged() {
     }
 }
 
-#[test]
-fn a_whole_organization_lands_in_one_table_and_a_second_run_adds_nothing() {
+/// `lakeflow simulate github`, and a directory with a spec of `objects` (YAML entries) reading
+/// through the connection `connection` to it.
+fn pipeline(connection: &str, objects: &str) -> (Served, tempfile::TempDir) {
     let served = Served::start(&["github", "--port", "0", "--quiet"]);
     let dir = tempfile::tempdir().unwrap();
-    let spec = r#"
-connection_name: github
-objects:
+    let spec = format!("connection_name: {connection}\nobjects:{objects}");
+    std::fs::write(dir.path().join("spec.yaml"), spec).unwrap();
+    let connection = format!(
+        "[connections.{connection}]\nsource = \"github\"\n\
+         token = \"lakeflow-conformance-secret-7f3a\"\nbase_url = \"{}\"\n",
+        served.base_url
+    );
+    std::fs::write(dir.path().join("lakeflow.toml"), connection).unwrap();
+    (served, dir)
+}
+
+#[test]
+fn a_whole_organization_lands_in_one_table_and_a_second_run_adds_nothing() {
+    let (_served, dir) = pipeline(
+        "github",
+        r#"
   - table:
       source_table: issues
       destination_table: acme_issues
@@ -161,14 +165,8 @@ objects:
   - table:
       source_table: branches
       table_configuration: { org: acme-robotics, repo: "*", repos: "rover*" }
-"#;
-    std::fs::write(dir.path().join("spec.yaml"), spec).unwrap();
-    let connection = format!(
-        "[connections.github]\nsource = \"github\"\n\
-         token = \"lakeflow-conformance-secret-7f3a\"\nbase_url = \"{}\"\n",
-        served.base_url
+"#,
     );
-    std::fs::write(dir.path().join("lakeflow.toml"), connection).unwrap();
     // The corpus's organization has issues in two of its repositories.
     let issues = corpus("issues.json")
         .into_iter()
@@ -192,6 +190,37 @@ objects:
             count("SELECT COUNT(*) FROM branches"),
             branches,
             "run {run}"
+        );
+    }
+}
+
+#[test]
+fn read_partitions_read_several_repositories_at_once() {
+    let (_served, dir) = pipeline(
+        "github",
+        r#"
+  - table:
+      source_table: commits
+      destination_table: acme_commits
+      table_configuration: { org: acme-robotics, repo: "*", max_records_per_batch: "10" }
+"#,
+    );
+    let commits = corpus("commits.json")
+        .into_iter()
+        .filter(|c| c["repository_owner"] == "acme-robotics")
+        .count() as u64;
+    // Two runs reading repositories in parallel, then one reading batches from where they
+    // stopped: every commit once.
+    for args in [
+        &["--read-partitions", "3"][..],
+        &["--read-partitions", "3"],
+        &[],
+    ] {
+        run_spec_with(dir.path(), args);
+        assert_eq!(
+            query_count(dir.path(), "SELECT COUNT(*) FROM acme_commits"),
+            commits,
+            "{args:?}"
         );
     }
 }

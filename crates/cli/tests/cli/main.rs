@@ -54,9 +54,14 @@ pub(crate) fn query_scalar(dir: &std::path::Path, sql: &str) -> String {
 
 /// `lakeflow run spec.yaml` in `dir`, which must succeed (its stderr is the failure message).
 pub(crate) fn run_spec(dir: &std::path::Path) {
-    let out = lakeflow_command(dir, &["run", "spec.yaml"])
-        .output()
-        .unwrap();
+    run_spec_with(dir, &[]);
+}
+
+/// `lakeflow run spec.yaml ARGS` in `dir`, which must succeed.
+pub(crate) fn run_spec_with(dir: &std::path::Path, args: &[&str]) {
+    let mut command = vec!["run", "spec.yaml"];
+    command.extend_from_slice(args);
+    let out = lakeflow_command(dir, &command).output().unwrap();
     assert!(
         out.status.success(),
         "{}",
