@@ -5,8 +5,7 @@ use lakeflow_connect::IngestionType::{Append, Cdc};
 use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{Offset, OptionSpec, ReadOutput, Record, Result};
 use lakeflow_kit::ascending::CURSOR;
-use lakeflow_kit::time::{SECOND, format_ts};
-use lakeflow_kit::window::SINCE;
+use lakeflow_kit::time::format_ts;
 use lakeflow_kit::{TableDef, Tables};
 use serde_json::Value;
 
@@ -66,14 +65,6 @@ const fn batch(read: BatchFn) -> Reader {
 const fn by_cursor(read: BatchFn) -> Reader {
     Reader {
         delivered_through: Some(|at| offset_of(CURSOR, at)),
-        ..batch(read)
-    }
-}
-
-/// A windowed read, whose offset `{"since": S}` means every record before `S` was delivered.
-const fn by_window(read: BatchFn) -> Reader {
-    Reader {
-        delivered_through: Some(|at| offset_of(SINCE, at + SECOND)),
         ..batch(read)
     }
 }
@@ -224,7 +215,9 @@ pub(crate) const DEFS: &[Def] = &[
         &["sha"],
         Some("commit.committer.date"),
         schema::commits,
-        by_window(history::read_commits),
+        // Not partitioned: a repository without commits has no window yet, and committing one up to
+        // the run's start would skip history pushed to it later with older dates.
+        batch(history::read_commits),
     )
     .options(&[
         OWNER,

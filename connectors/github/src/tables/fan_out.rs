@@ -7,7 +7,8 @@
 //! position per repository, keyed by GitHub's repository id (so a rename keeps its place), so a
 //! run stopped anywhere resumes each repository where it was. A repository new since the last
 //! run has no position and starts from `start_date`; one deleted (or no longer matching `repos`)
-//! is not listed and not read, and its position stays. Snapshot tables are the snapshots of
+//! is not listed and not read, and its position stays (except in an offset a partitioned
+//! stream committed, which holds the repositories listed when it was taken). Snapshot tables are the snapshots of
 //! every listed repository, one after the other.
 
 use std::collections::BTreeMap;

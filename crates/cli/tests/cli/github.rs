@@ -200,17 +200,17 @@ fn read_partitions_read_several_repositories_at_once() {
         "github",
         r#"
   - table:
-      source_table: commits
-      destination_table: acme_commits
+      source_table: issue_events
+      destination_table: acme_events
       table_configuration: { org: acme-robotics, repo: "*", max_records_per_batch: "10" }
 "#,
     );
-    let commits = corpus("commits.json")
+    let events = corpus("issue_events.json")
         .into_iter()
         .filter(|c| c["repository_owner"] == "acme-robotics")
         .count() as u64;
     // Two runs reading repositories in parallel, then one reading batches from where they
-    // stopped: every commit once.
+    // stopped: every event once.
     for args in [
         &["--read-partitions", "3"][..],
         &["--read-partitions", "3"],
@@ -218,8 +218,8 @@ fn read_partitions_read_several_repositories_at_once() {
     ] {
         run_spec_with(dir.path(), args);
         assert_eq!(
-            query_count(dir.path(), "SELECT COUNT(*) FROM acme_commits"),
-            commits,
+            query_count(dir.path(), "SELECT COUNT(*) FROM acme_events"),
+            events,
             "{args:?}"
         );
     }
