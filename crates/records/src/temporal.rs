@@ -7,6 +7,7 @@
 //! Fractions beyond nanoseconds are truncated.
 
 use arrow_schema::TimeUnit;
+use chrono::NaiveDate;
 
 /// A UTC instant: whole seconds since the epoch (floored) and the nanoseconds past them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,25 +20,9 @@ const SECS_PER_DAY: i64 = 86_400;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date, if the date exists.
 pub(crate) fn days_from_ymd(year: i64, month: u32, day: u32) -> Option<i64> {
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let month_len = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day == 0 || day > month_len {
-        return None;
-    }
-    // Count from March so the leap day is the last of the (shifted) year.
-    let (m, d) = (i64::from(month), i64::from(day));
-    let y = if m <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let day_of_year = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    Some(era * 146_097 + day_of_era - 719_468)
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    Some(date.signed_duration_since(epoch).num_days())
 }
 
 /// The value of an all-digit slice.
