@@ -11,6 +11,9 @@
 //! - `history`: a snapshot of `rows` keys into an SCD 2 table (run it twice, the second time with
 //!   `--changes`, to apply a snapshot in which that many keys changed).
 
+// The same re-exec as the CLI's: one file serves both binaries that run pipelines.
+#[path = "../../crates/cli/src/arenas.rs"]
+mod arenas;
 mod source;
 
 use std::sync::Arc;
@@ -39,7 +42,7 @@ fn arg(args: &[String], name: &str, default: &str) -> String {
 }
 
 fn main() -> Result<()> {
-    lakeflow_pipeline::bound_allocator_arenas();
+    arenas::bound_allocator_arenas();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let scenario = args.first().cloned().unwrap_or_default();
     let warehouse = Warehouse::new(&arg(&args, "--warehouse", "bench/out/warehouse"))?;

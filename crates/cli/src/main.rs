@@ -1,5 +1,6 @@
 //! `lakeflow`: list sources and their tables, show schemas, and read tables as typed rows.
 
+mod arenas;
 mod commands;
 mod options;
 mod output;
@@ -126,7 +127,7 @@ fn init_logging(verbose: bool) -> waiting::Waiting {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if matches!(cli.command, Command::Run(_)) {
-        lakeflow_pipeline::bound_allocator_arenas();
+        arenas::bound_allocator_arenas();
     }
     lakeflow_pipeline::quiet_recovered_storage_panics();
     if let Some(python) = &cli.python {

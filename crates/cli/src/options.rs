@@ -147,28 +147,19 @@ impl SourceOptions {
         let mut connection = ConnectionOptions::new();
         let mut table = TableOptions::new();
         for (key, written) in &self.table_options {
-            if !descriptor.is_table_option(key) {
+            let route = descriptor.route_option(key).filter(|r| r.table);
+            let Some(route) = route else {
                 let known: Vec<&str> = descriptor.table_options.iter().map(|o| o.name).collect();
                 bail!(
                     "unknown table option `{key}` for source `{}`; known table options: {}",
                     descriptor.name,
                     known.join(", ")
                 );
-            }
-            table.insert(key.clone(), written.resolve(key, env)?);
+            };
+            table.insert(route.name, written.resolve(key, env)?);
         }
         for (key, written) in &self.options {
-            let is_connection = descriptor.is_connection_option(key);
-            if is_connection || descriptor.is_table_option(key) {
-                let value = written.resolve(key, env)?;
-                if !is_connection {
-                    table.insert(key.clone(), value);
-                } else if written.is_indirect() {
-                    connection.insert_secret(key, value);
-                } else {
-                    connection.insert(key, value);
-                }
-            } else {
+            let Some(route) = descriptor.route_option(key) else {
                 let known: Vec<&str> = descriptor
                     .connection_options
                     .iter()
@@ -180,6 +171,15 @@ impl SourceOptions {
                     descriptor.name,
                     known.join(", ")
                 );
+            };
+            let value = written.resolve(key, env)?;
+            if route.table {
+                table.insert(route.name.clone(), value.clone());
+            }
+            match (route.connection, written.is_indirect()) {
+                (true, true) => connection.insert_secret(route.name, value),
+                (true, false) => connection.insert(route.name, value),
+                (false, _) => {}
             }
         }
         Ok(RoutedOptions { connection, table })

@@ -3,8 +3,8 @@
 use std::fmt;
 
 use crate::{
-    AuthMethod, ConnectionOptions, Error, LakeflowConnect, OptionSpec, Redactor, Result,
-    check_options,
+    ANY_OPTION, AuthMethod, ConnectionOptions, Error, LakeflowConnect, OptionSpec, Redactor,
+    Result, check_options,
 };
 
 /// Builds a connector from its connection options.
@@ -106,6 +106,57 @@ impl ConnectorDescriptor {
     pub fn is_table_option(&self, name: &str) -> bool {
         self.table_options.iter().any(|o| o.accepts(name))
     }
+
+    /// Where a user's option `key` goes: the one routing the CLI and the Spark data source
+    /// share. Keys match declared names without regard to ASCII case (Spark lower-cases them)
+    /// and come back in their declared spelling; a declared connection option is one, else a
+    /// declared table option; an undeclared key goes wherever the connector takes any option
+    /// (both ways when it takes any both ways, as the original passes a connector every
+    /// option). `None` when the connector declares it neither way.
+    pub fn route_option(&self, key: &str) -> Option<RoutedOption> {
+        let key = key.trim();
+        let declared = |specs: &[OptionSpec]| {
+            specs
+                .iter()
+                .find(|o| o.name != ANY_OPTION && o.name.eq_ignore_ascii_case(key))
+                .map(|o| o.name.to_owned())
+        };
+        if let Some(name) = declared(self.connection_options) {
+            return Some(RoutedOption {
+                name,
+                connection: true,
+                table: false,
+            });
+        }
+        if let Some(name) = declared(self.table_options) {
+            return Some(RoutedOption {
+                name,
+                connection: false,
+                table: true,
+            });
+        }
+        let takes_any = |specs: &[OptionSpec]| specs.iter().any(|o| o.name == ANY_OPTION);
+        let (connection, table) = (
+            takes_any(self.connection_options),
+            takes_any(self.table_options),
+        );
+        (connection || table).then(|| RoutedOption {
+            name: key.to_owned(),
+            connection,
+            table,
+        })
+    }
+}
+
+/// Where one of a user's options goes (see [`ConnectorDescriptor::route_option`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutedOption {
+    /// The name the connector declares it under (the key as given, for an undeclared one).
+    pub name: String,
+    /// Whether the connector is built with it.
+    pub connection: bool,
+    /// Whether table reads get it.
+    pub table: bool,
 }
 
 /// Finds a descriptor by name in a registry list, with an error listing the known names.

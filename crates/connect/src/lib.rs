@@ -34,7 +34,9 @@ pub use connector::{
     LakeflowConnect, Namespaces, Offset, Partition, PartitionedRead, PartitionedStream, ReadOutput,
     Record, RecordStream,
 };
-pub use descriptor::{ConnectorDescriptor, Constructor, EmbeddedSimulatorSpec, find_connector};
+pub use descriptor::{
+    ConnectorDescriptor, Constructor, EmbeddedSimulatorSpec, RoutedOption, find_connector,
+};
 pub use error::{Error, Result};
 pub use metadata::{IngestionType, TableMetadata, field_at_path};
 pub use options::{

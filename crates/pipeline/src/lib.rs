@@ -8,7 +8,6 @@
 //!
 //! Semantics for users are in `docs/ingestion-semantics.md`.
 
-mod arenas;
 mod delta;
 mod error;
 mod inspect;
@@ -17,11 +16,10 @@ mod plan;
 mod run;
 mod warehouse;
 
-pub use arenas::bound_allocator_arenas;
 pub use delta::{
     BATCH_KEY, CLUSTER_BY_PROPERTY, CommitCounts, CommittedState, END_AT, FLOW_KEY,
-    FULL_REFRESH_KEY, FlowCommit, GENERATION_PROPERTY, HistorySnapshot, OFFSET_KEY, START_AT,
-    SnapshotReplace, StreamedAppend, TOMBSTONE_SEQUENCE, Target, flow_commit, logged_end, resolve,
+    FULL_REFRESH_KEY, FlowCommit, GENERATION_PROPERTY, OFFSET_KEY, START_AT, TOMBSTONE_SEQUENCE,
+    flow_commit, logged_end, resolve,
 };
 pub use error::{PipelineError, Result};
 pub use inspect::{FileCheck, TableStatus, query, table_status};

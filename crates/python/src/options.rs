@@ -106,42 +106,18 @@ impl SparkOptions {
         let mut connection = ConnectionOptions::new();
         let mut table = TableOptions::new();
         for (key, value) in rest {
-            if let Some(spec) = descriptor
-                .connection_options
-                .iter()
-                .find(|o| o.name.eq_ignore_ascii_case(key))
-            {
-                connection.insert(spec.name, value);
-            } else if let Some(spec) = descriptor
-                .table_options
-                .iter()
-                .find(|o| o.name.eq_ignore_ascii_case(key))
-            {
-                table.insert(spec.name.to_owned(), value.to_owned());
-            } else {
-                // A source that takes any option (the `python` source) gets an undeclared one
-                // where it takes any: both ways when it does both, as the original passes a
-                // connector every option.
-                let takes_any = |specs: &[lakeflow_connect::OptionSpec]| {
-                    specs.iter().any(|o| o.name == lakeflow_connect::ANY_OPTION)
-                };
-                let (to_connection, to_table) = (
-                    takes_any(descriptor.connection_options),
-                    takes_any(descriptor.table_options),
-                );
-                if !to_connection && !to_table {
-                    return Err(Error::UnknownOption {
-                        option: key.to_owned(),
-                        table: None,
-                        known: known_options(descriptor),
-                    });
-                }
-                if to_connection {
-                    connection.insert(key.to_owned(), value);
-                }
-                if to_table {
-                    table.insert(key.to_owned(), value.to_owned());
-                }
+            let route = descriptor
+                .route_option(key)
+                .ok_or_else(|| Error::UnknownOption {
+                    option: key.to_owned(),
+                    table: None,
+                    known: known_options(descriptor),
+                })?;
+            if route.connection {
+                connection.insert(route.name.clone(), value);
+            }
+            if route.table {
+                table.insert(route.name, value.to_owned());
             }
         }
 

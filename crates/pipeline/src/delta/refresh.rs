@@ -21,7 +21,7 @@ use futures::TryStreamExt as _;
 use serde_json::{Value, json};
 use url::Url;
 
-use super::rewrite::overwrite_operation;
+use super::files::overwrite_operation;
 use super::state::{offset_log_entry, offset_log_path};
 use super::table::{CLUSTER_BY_PROPERTY, FULL_REFRESH_KEY, GENERATION_PROPERTY, Target};
 use crate::error::{PipelineError, Result, TableContext as _};

@@ -13,23 +13,23 @@ use arrow_array::{ArrayRef, RecordBatch, UInt32Array, new_null_array};
 use arrow_schema::{Field, Schema, SchemaRef};
 use deltalake::arrow::compute::kernels::boolean::is_null;
 use deltalake::arrow::compute::{concat_batches, filter_record_batch, take, take_record_batch};
-use deltalake::arrow::row::{RowConverter, SortField};
+use deltalake::arrow::row::RowConverter;
 use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitProperties;
 use futures::TryStreamExt as _;
 
-use super::history::{
-    END_AT, HistoryInput, START_AT, conform, relaxed, source_columns, source_indices,
-};
-use super::rewrite::{NewFiles, append_operation, fit, open_file, overwrite_operation, pick};
+use super::files::{NewFiles, converter, fit, open_file, overwrite_operation, pick};
+use super::history::{END_AT, START_AT, conform, relaxed, source_columns, source_indices};
+use super::sink::{CommitCounts, Operation};
 use super::table::Target;
-use super::write::CommitCounts;
+use super::versions::{ApplyVersions, Facts};
 use crate::error::{PipelineError, Result, TableContext as _};
 
 /// A snapshot being written; [`SnapshotReplace::commit`] makes it the table's content.
-pub struct SnapshotReplace {
+pub(crate) struct SnapshotReplace {
     name: String,
-    files: NewFiles,
+    /// The new files, until the commit takes them.
+    files: Option<NewFiles>,
     /// Key bytes and a hash of the whole row.
     hashes: RowHashes,
     /// Per key of the table before: the hash of its row, and whether the snapshot has it.
@@ -39,12 +39,12 @@ pub struct SnapshotReplace {
     counts: CommitCounts,
 }
 
-impl Target {
-    /// Starts replacing the rows of this (existing) table; rows are compared by `keys`, or as a
-    /// whole without keys.
-    pub async fn begin_replace(&self, keys: &[String]) -> Result<SnapshotReplace> {
-        let name = self.name.clone();
-        let schema = self.arrow_schema()?.ok_or_else(|| PipelineError::State {
+impl SnapshotReplace {
+    /// Starts replacing the rows of `target` (which exists); rows are compared by `keys`, or as
+    /// a whole without keys.
+    pub(crate) async fn new(target: &Target, keys: &[String]) -> Result<Self> {
+        let name = target.name.clone();
+        let schema = target.arrow_schema()?.ok_or_else(|| PipelineError::State {
             table: name.clone(),
             reason: "cannot replace the rows of a table that does not exist".to_owned(),
         })?;
@@ -54,29 +54,38 @@ impl Target {
         } else {
             keys.to_vec()
         };
-        let mut replace = SnapshotReplace {
-            files: NewFiles::for_table(self)?,
-            hashes: RowHashes::new(&schema, &name, &key_names, &all)?,
-            name: name.clone(),
-            before: HashMap::new(),
+        let mut before = HashMap::new();
+        let hashes = RowHashes::new(&schema, &name, &key_names, &all)?;
+        target
+            .for_each_batch(None, &schema, |batch| {
+                for (key, hash) in hashes.of(&batch)? {
+                    before.insert(key, (hash, false));
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(Self {
+            files: Some(NewFiles::for_table(target)?),
+            hashes,
+            name,
+            before,
             new_keys: HashSet::new(),
             counts: CommitCounts::default(),
-        };
-        self.for_each_batch(None, &schema, |batch| {
-            for (key, hash) in replace.hashes.of(&batch)? {
-                replace.before.insert(key, (hash, false));
-            }
-            Ok(())
         })
-        .await?;
-        Ok(replace)
+    }
+
+    /// The new files, or an error once the commit took them.
+    fn files(&mut self) -> Result<&mut NewFiles> {
+        self.files
+            .as_mut()
+            .ok_or_else(|| committed_twice(&self.name))
     }
 }
 
-impl SnapshotReplace {
+impl Operation for SnapshotReplace {
     /// Writes part of the snapshot to new (not yet committed) data files.
-    pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let batch = fit(batch, self.files.schema()).table(&self.name)?;
+    async fn write(&mut self, _target: &Target, batch: &RecordBatch) -> Result<()> {
+        let batch = fit(batch, self.files()?.schema()).table(&self.name)?;
         for (key, hash) in self.hashes.of(&batch)? {
             match self.before.get_mut(&key) {
                 Some((old, seen)) if !*seen => {
@@ -93,26 +102,38 @@ impl SnapshotReplace {
                 }
             }
         }
-        self.files.write(&batch).await
+        self.files()?.write(&batch).await
     }
 
     /// Makes the written snapshot the table's rows in one commit carrying `props`: every old
     /// file removed, every new one added.
-    pub async fn commit(
-        mut self,
+    async fn commit(
+        &mut self,
         target: &mut Target,
         props: CommitProperties,
     ) -> Result<CommitCounts> {
+        let files = self
+            .files
+            .take()
+            .ok_or_else(|| committed_twice(&self.name))?;
         self.counts.deleted = self.before.values().filter(|(_, seen)| !seen).count();
         let removes: Vec<Action> = target
             .data_files()?
             .into_iter()
             .map(|(_, file)| Action::Remove(file.remove))
             .collect();
-        self.files
+        files
             .commit(target, removes, overwrite_operation(), Some(props))
             .await?;
         Ok(self.counts)
+    }
+}
+
+/// A snapshot is one commit: a second one would apply nothing (or everything) again.
+fn committed_twice(name: &str) -> PipelineError {
+    PipelineError::State {
+        table: name.to_owned(),
+        reason: "a snapshot was committed twice".to_owned(),
     }
 }
 
@@ -120,14 +141,14 @@ impl SnapshotReplace {
 /// new data files at once (as versions from the snapshot's time); rows that change a key's
 /// current version are kept; rows equal to it are dropped. What is held per current version is
 /// its key and a 64-bit hash of its tracked values, so memory follows the changes and the
-/// number of keys, not the rows. [`HistorySnapshot::commit`] also closes the versions of keys
-/// the snapshot lacks.
-pub struct HistorySnapshot {
+/// number of keys, not the rows. Its commit also closes the versions of keys the snapshot
+/// lacks.
+pub(crate) struct HistorySnapshot {
     name: String,
     /// The snapshot's time: where new versions start and vanished keys' versions end.
     at: ArrayRef,
-    /// New versions of keys without a current version.
-    files: NewFiles,
+    /// New versions of keys without a current version, until the commit takes them.
+    files: Option<NewFiles>,
     /// Keys written to `files` (a later row of the same key in the snapshot is dropped).
     new_keys: HashSet<Box<[u8]>>,
     inserted: usize,
@@ -135,6 +156,8 @@ pub struct HistorySnapshot {
     tracked: Vec<String>,
     /// The table's columns without `__START_AT` / `__END_AT`: what a snapshot row holds.
     source_schema: SchemaRef,
+    /// All the table's columns: what a version holds.
+    table_schema: SchemaRef,
     /// Key bytes and a hash of the tracked columns.
     hashes: RowHashes,
     /// Per key with a current version: the hash of its tracked values, and whether the snapshot
@@ -143,34 +166,23 @@ pub struct HistorySnapshot {
     changed: Vec<RecordBatch>,
 }
 
-impl Target {
-    /// Starts reading an SCD 2 snapshot taken at `at` (one timestamp) into this (existing)
-    /// history table.
-    pub async fn begin_history_snapshot(
-        &self,
+impl HistorySnapshot {
+    /// Starts reading an SCD 2 snapshot taken at `at` (one timestamp) into `target`, an
+    /// existing history table.
+    pub(crate) async fn new(
+        target: &Target,
         keys: &[String],
         tracked: &[String],
         at: ArrayRef,
-    ) -> Result<HistorySnapshot> {
-        let name = self.name.clone();
-        let schema = self.arrow_schema()?.ok_or_else(|| PipelineError::State {
+    ) -> Result<Self> {
+        let name = target.name.clone();
+        let schema = target.arrow_schema()?.ok_or_else(|| PipelineError::State {
             table: name.clone(),
             reason: "cannot apply a snapshot to a table that does not exist".to_owned(),
         })?;
         let (_, source_schema) = source_columns(&schema).table(&name)?;
-        let mut snapshot = HistorySnapshot {
-            hashes: RowHashes::new(&schema, &name, keys, tracked)?,
-            keys: keys.to_vec(),
-            tracked: tracked.to_vec(),
-            source_schema,
-            current: HashMap::new(),
-            changed: Vec::new(),
-            at,
-            files: NewFiles::for_table(self)?,
-            new_keys: HashSet::new(),
-            inserted: 0,
-            name: name.clone(),
-        };
+        let hashes = RowHashes::new(&schema, &name, keys, tracked)?;
+        let mut current = HashMap::new();
         // Only what identifies and compares current versions is read.
         let mut columns = keys.to_vec();
         columns.extend(tracked.iter().filter(|t| !keys.contains(t)).cloned());
@@ -180,57 +192,33 @@ impl Target {
                 .project(&source_indices(&schema, &columns))
                 .table(&name)?,
         );
-        self.for_each_batch(Some(&columns), &read_schema, |batch| {
-            let Some(end) = batch.column_by_name(END_AT) else {
-                return Ok(());
-            };
-            let open = is_null(end.as_ref()).table(&name)?;
-            let batch = filter_record_batch(&batch, &open).table(&name)?;
-            for (key, hash) in snapshot.hashes.of(&batch)? {
-                snapshot.current.insert(key, (hash, false));
-            }
-            Ok(())
+        target
+            .for_each_batch(Some(&columns), &read_schema, |batch| {
+                let Some(end) = batch.column_by_name(END_AT) else {
+                    return Ok(());
+                };
+                let open = is_null(end.as_ref()).table(&name)?;
+                let batch = filter_record_batch(&batch, &open).table(&name)?;
+                for (key, hash) in hashes.of(&batch)? {
+                    current.insert(key, (hash, false));
+                }
+                Ok(())
+            })
+            .await?;
+        Ok(Self {
+            files: Some(NewFiles::for_table(target)?),
+            hashes,
+            keys: keys.to_vec(),
+            tracked: tracked.to_vec(),
+            source_schema,
+            table_schema: schema,
+            current,
+            changed: Vec::new(),
+            at,
+            new_keys: HashSet::new(),
+            inserted: 0,
+            name,
         })
-        .await?;
-        Ok(snapshot)
-    }
-}
-
-impl HistorySnapshot {
-    /// Takes part of the snapshot: rows of new keys go to data files, rows equal to their key's
-    /// current version are dropped, the others are kept for the commit.
-    pub async fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let batch = conform(batch, &self.source_schema).table(&self.name)?;
-        let (mut changed, mut new) = (Vec::new(), Vec::new());
-        for (row, (key, hash)) in self.hashes.of(&batch)?.into_iter().enumerate() {
-            let row = u32::try_from(row).unwrap_or(u32::MAX);
-            match self.current.get_mut(&key) {
-                // A key listed twice in one snapshot keeps its first row, as new keys do.
-                Some((_, true)) => {}
-                Some((current, seen)) => {
-                    *seen = true;
-                    if *current != hash {
-                        changed.push(row);
-                    }
-                }
-                None => {
-                    if self.new_keys.insert(key) {
-                        new.push(row);
-                    }
-                }
-            }
-        }
-        if !changed.is_empty() {
-            let rows = take_record_batch(&batch, &UInt32Array::from(changed)).table(&self.name)?;
-            self.changed.push(rows);
-        }
-        if !new.is_empty() {
-            self.inserted += new.len();
-            let rows = take_record_batch(&batch, &UInt32Array::from(new)).table(&self.name)?;
-            let versions = self.versions(&rows)?;
-            self.files.write(&versions).await?;
-        }
-        Ok(())
     }
 
     /// The snapshot's time, once per row of `rows` rows.
@@ -259,17 +247,60 @@ impl HistorySnapshot {
         )));
         let batch =
             RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).table(&self.name)?;
-        fit(&batch, self.files.schema()).table(&self.name)
+        fit(&batch, &self.table_schema).table(&self.name)
+    }
+}
+
+impl Operation for HistorySnapshot {
+    /// Takes part of the snapshot: rows of new keys go to data files, rows equal to their key's
+    /// current version are dropped, the others are kept for the commit.
+    async fn write(&mut self, _target: &Target, batch: &RecordBatch) -> Result<()> {
+        let batch = conform(batch, &self.source_schema).table(&self.name)?;
+        let (mut changed, mut new) = (Vec::new(), Vec::new());
+        for (row, (key, hash)) in self.hashes.of(&batch)?.into_iter().enumerate() {
+            let row = u32::try_from(row).unwrap_or(u32::MAX);
+            match self.current.get_mut(&key) {
+                // A key listed twice in one snapshot keeps its first row, as new keys do.
+                Some((_, true)) => {}
+                Some((current, seen)) => {
+                    *seen = true;
+                    if *current != hash {
+                        changed.push(row);
+                    }
+                }
+                None => {
+                    if self.new_keys.insert(key) {
+                        new.push(row);
+                    }
+                }
+            }
+        }
+        if !changed.is_empty() {
+            let rows = take_record_batch(&batch, &UInt32Array::from(changed)).table(&self.name)?;
+            self.changed.push(rows);
+        }
+        if !new.is_empty() {
+            self.inserted += new.len();
+            let rows = take_record_batch(&batch, &UInt32Array::from(new)).table(&self.name)?;
+            let versions = self.versions(&rows)?;
+            let files = self
+                .files
+                .as_mut()
+                .ok_or_else(|| committed_twice(&self.name))?;
+            files.write(&versions).await?;
+        }
+        Ok(())
     }
 
     /// Applies the snapshot in one commit carrying `props`: changed and new rows become current
     /// versions from `at`, and the current versions of keys the snapshot lacked end at `at`.
-    pub async fn commit(
-        self,
+    async fn commit(
+        &mut self,
         target: &mut Target,
         props: CommitProperties,
     ) -> Result<CommitCounts> {
         let name = &self.name;
+        let files = self.files.take().ok_or_else(|| committed_twice(name))?;
         let changes = concat_batches(&relaxed(&self.source_schema), &self.changed).table(name)?;
         let vanished: Vec<&[u8]> = self
             .current
@@ -289,28 +320,28 @@ impl HistorySnapshot {
                 .table(name)?,
         );
         let deletes = RecordBatch::try_new(relaxed(&key_schema), key_columns).table(name)?;
-        let input = HistoryInput {
-            changes: Some((&changes, self.at_each(changes.num_rows())?)),
-            deletes: Some((&deletes, self.at_each(deletes.num_rows())?)),
-            kept_aside: None,
-        };
         if changes.num_rows() == 0 && deletes.num_rows() == 0 {
             // Only new keys (or nothing): their files and the progress, no rewrite.
-            self.files
-                .commit(target, Vec::new(), append_operation(), Some(props))
-                .await?;
+            files.append(target, props).await?;
             return Ok(CommitCounts {
                 inserted: self.inserted,
                 ..CommitCounts::default()
             });
         }
+        let facts = Facts {
+            changes: Some((&changes, self.at_each(changes.num_rows())?)),
+            deletes: Some((&deletes, self.at_each(deletes.num_rows())?)),
+        };
+        let mut counts = ApplyVersions {
+            target,
+            keys: &self.keys,
+            tracked: &self.tracked,
+            tombstones: None,
+            kept_aside: None,
+        }
         // The new keys' files go into the same commit as the rewritten versions.
-        target.staged = Some(self.files);
-        let applied = target
-            .apply_history(&self.keys, &self.tracked, input, None, props)
-            .await;
-        target.staged = None;
-        let mut counts = applied?;
+        .apply(facts, Some(files), props)
+        .await?;
         counts.inserted += self.inserted;
         Ok(counts)
     }
@@ -329,23 +360,12 @@ struct RowHashes {
 impl RowHashes {
     /// Hashes of `value_names` by `key_names`, columns of `schema`.
     fn new(
-        schema: &Schema,
+        schema: &SchemaRef,
         name: &str,
         key_names: &[String],
         value_names: &[String],
     ) -> Result<Self> {
-        let converter = |names: &[String]| -> Result<RowConverter> {
-            let fields = names
-                .iter()
-                .map(|n| {
-                    schema
-                        .field_with_name(n)
-                        .map(|f| SortField::new(f.data_type().clone()))
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .table(name)?;
-            RowConverter::new(fields).table(name)
-        };
+        let converter = |names: &[String]| converter(schema, names).table(name);
         Ok(Self {
             name: name.to_owned(),
             keys: converter(key_names)?,

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
+use deltalake::datafusion::prelude::SessionContext;
 use deltalake::kernel::engine::arrow_conversion::TryFromArrow as _;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::kernel::{StructType, Transaction};
@@ -40,9 +41,6 @@ pub struct Target {
     pub table: DeltaTable,
     /// Columns the rows of every new data file are sorted by (the spec's `cluster_by`).
     pub cluster_by: Vec<String>,
-    /// Data files already written for this table's next rewrite commit, which adds them with
-    /// its own (an SCD 2 snapshot's new keys, streamed while the snapshot was read).
-    pub(crate) staged: Option<super::rewrite::NewFiles>,
 }
 
 impl Target {
@@ -72,7 +70,6 @@ impl Target {
             name: name.to_owned(),
             table,
             cluster_by: Vec::new(),
-            staged: None,
         })
     }
 
@@ -256,6 +253,30 @@ impl Target {
             Ok(()) | Err(deltalake::ObjectStoreError::NotFound { .. }) => Ok(()),
             Err(e) => Err(self.state_error(&e)),
         }
+    }
+
+    /// The result of `sql` on `ctx`, collected.
+    pub(crate) async fn sql_batches(
+        &self,
+        ctx: &SessionContext,
+        sql: &str,
+    ) -> Result<Vec<RecordBatch>> {
+        let frame = ctx.sql(sql).await.table(&self.name)?;
+        frame.collect().await.table(&self.name)
+    }
+
+    /// Rows in the table (0 when it does not exist).
+    pub async fn row_count(&self) -> Result<usize> {
+        if !self.exists() {
+            return Ok(0);
+        }
+        let ctx = SessionContext::new();
+        let provider = self.table.table_provider().await.table(&self.name)?;
+        ctx.read_table(provider)
+            .table(&self.name)?
+            .count()
+            .await
+            .table(&self.name)
     }
 
     /// Where a file of the table is, for messages: a local path or a URL.

@@ -7,7 +7,6 @@ mod example;
 mod model;
 mod model_scd2;
 mod partitioned;
-mod rewrite;
 mod scripted;
 mod snapshot_history;
 mod state;

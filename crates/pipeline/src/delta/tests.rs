@@ -8,14 +8,25 @@ use std::sync::Arc;
 use arrow_array::Array as _;
 use arrow_array::{Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
-use lakeflow_pipeline::deltalake::arrow::compute::cast;
-use lakeflow_pipeline::deltalake::datafusion::prelude::SessionContext;
-use lakeflow_pipeline::deltalake::kernel::transaction::CommitProperties;
-use lakeflow_pipeline::deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use lakeflow_pipeline::{CLUSTER_BY_PROPERTY, CommitCounts, Target};
+use deltalake::arrow::compute::cast;
+use deltalake::datafusion::prelude::SessionContext;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
-use super::common::runtime;
+use super::append::Append;
+use super::keyed::{ByKey, KeyedChange};
+use super::sink::{CommitCounts, Held, Operation, sink};
+use super::snapshot::SnapshotReplace;
+use super::table::{CLUSTER_BY_PROPERTY, Target};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
 
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -91,18 +102,32 @@ async fn table(dir: &Path) -> Target {
     target
 }
 
-async fn upsert(target: &mut Target, batch: RecordBatch) -> CommitCounts {
-    let keys = ["id".to_owned()];
-    target
-        .upsert(
-            &[batch],
-            &keys,
-            Some("seq"),
-            None,
-            CommitProperties::default(),
-        )
-        .await
-        .unwrap()
+/// Writes `batches` with `operation` and commits them; the table back, and what the commit did.
+async fn commit(
+    target: Target,
+    operation: impl Operation + 'static,
+    batches: &[RecordBatch],
+) -> (Target, CommitCounts) {
+    let mut sink = sink(target, operation);
+    for batch in batches {
+        sink.write(batch).await.unwrap();
+    }
+    let counts = sink.commit(CommitProperties::default()).await.unwrap();
+    (sink.into_target(), counts)
+}
+
+async fn upsert(target: Target, batch: RecordBatch) -> (Target, CommitCounts) {
+    let change = KeyedChange::Upsert { tombstones: None };
+    commit(target, Held::new(by_id(change)), &[batch]).await
+}
+
+/// Changes by `id`, ordered by `seq`.
+fn by_id(change: KeyedChange) -> ByKey {
+    ByKey {
+        keys: vec!["id".to_owned()],
+        sequence: Some("seq".to_owned()),
+        change,
+    }
 }
 
 fn version(target: &Target) -> u64 {
@@ -114,21 +139,23 @@ fn an_upsert_rewrites_only_the_files_holding_changed_keys() {
     runtime().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let mut target = table(dir.path()).await;
-        upsert(&mut target, range(0..1000, 1, "a")).await;
+        (target, _) = upsert(target, range(0..1000, 1, "a")).await;
         let first = files_changed(dir.path(), version(&target)).1;
-        upsert(&mut target, range(1000..2000, 1, "b")).await;
+        (target, _) = upsert(target, range(1000..2000, 1, "b")).await;
         let second = files_changed(dir.path(), version(&target)).1;
-        upsert(&mut target, range(3000..3010, 1, "c")).await;
+        (target, _) = upsert(target, range(3000..3010, 1, "c")).await;
 
         // Ten changed keys, all in the second file: only that file is rewritten.
-        let counts = upsert(&mut target, range(1500..1510, 2, "new")).await;
+        let (table, counts) = upsert(target, range(1500..1510, 2, "new")).await;
+        target = table;
         assert_eq!((counts.inserted, counts.updated), (0, 10));
         let (removed, added) = files_changed(dir.path(), version(&target));
         assert_eq!(removed, second, "only the file holding ids 1000..2000");
         assert_eq!(added.len(), 1);
 
         // An older change of a key wins nothing: no file is touched.
-        let counts = upsert(&mut target, rows([1505], 1, "stale")).await;
+        let (table, counts) = upsert(target, rows([1505], 1, "stale")).await;
+        target = table;
         assert_eq!((counts.inserted, counts.updated), (0, 0));
         let (removed, added) = files_changed(dir.path(), version(&target));
         assert!(
@@ -137,7 +164,8 @@ fn an_upsert_rewrites_only_the_files_holding_changed_keys() {
         );
 
         // One update in the first file and one new key.
-        let counts = upsert(&mut target, rows([5, 5000], 3, "mixed")).await;
+        let (table, counts) = upsert(target, rows([5, 5000], 3, "mixed")).await;
+        target = table;
         assert_eq!((counts.inserted, counts.updated), (1, 1));
         let (removed, _) = files_changed(dir.path(), version(&target));
         assert_eq!(removed, first);
@@ -159,25 +187,15 @@ fn a_delete_rewrites_only_the_files_holding_deleted_keys() {
         let dir = tempfile::tempdir().unwrap();
         let tombs = tempfile::tempdir().unwrap();
         let mut target = table(dir.path()).await;
-        upsert(&mut target, range(0..100, 1, "a")).await;
-        upsert(&mut target, range(100..200, 1, "b")).await;
+        (target, _) = upsert(target, range(0..100, 1, "a")).await;
+        (target, _) = upsert(target, range(100..200, 1, "b")).await;
         let second = files_changed(dir.path(), version(&target)).1;
-        let mut tombstones =
-            Target::open("t", &url::Url::from_directory_path(tombs.path()).unwrap())
-                .await
-                .unwrap();
-        let keys = ["id".to_owned()];
-        let deletes = rows([150, 151, 152], 2, "");
-        let counts = target
-            .delete_keys(
-                &[deletes],
-                &keys,
-                Some("seq"),
-                &mut tombstones,
-                CommitProperties::default(),
-            )
+        let tombstones = Target::open("t", &url::Url::from_directory_path(tombs.path()).unwrap())
             .await
             .unwrap();
+        let delete = by_id(KeyedChange::Delete { tombstones });
+        let deletes = rows([150, 151, 152], 2, "");
+        let (target, counts) = commit(target, Held::new(delete), &[deletes]).await;
         assert_eq!(counts.deleted, 3);
         let (removed, _) = files_changed(dir.path(), version(&target));
         assert_eq!(removed, second);
@@ -192,21 +210,20 @@ fn a_snapshot_replaces_every_file_in_one_commit_and_counts_by_key() {
     runtime().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let mut target = table(dir.path()).await;
-        upsert(&mut target, range(0..10, 1, "a")).await;
-        upsert(&mut target, range(10..20, 1, "a")).await;
+        (target, _) = upsert(target, range(0..10, 1, "a")).await;
+        (target, _) = upsert(target, range(10..20, 1, "a")).await;
         let before = contents(&target).await.len();
         assert_eq!(before, 20);
 
         // Keys 0..5 unchanged, 5..10 changed, 10..20 gone, 20..25 new; written in two parts.
         let keys = ["id".to_owned()];
-        let mut replace = target.begin_replace(&keys).await.unwrap();
-        replace.write(&range(0..5, 1, "a")).await.unwrap();
-        replace.write(&range(5..10, 2, "b")).await.unwrap();
-        replace.write(&range(20..25, 2, "c")).await.unwrap();
-        let counts = replace
-            .commit(&mut target, CommitProperties::default())
-            .await
-            .unwrap();
+        let replace = SnapshotReplace::new(&target, &keys).await.unwrap();
+        let parts = [
+            range(0..5, 1, "a"),
+            range(5..10, 2, "b"),
+            range(20..25, 2, "c"),
+        ];
+        let (target, counts) = commit(target, replace, &parts).await;
         assert_eq!(
             (counts.inserted, counts.updated, counts.deleted),
             (5, 5, 10)
@@ -238,12 +255,7 @@ fn cluster_by_sorts_the_rows_of_each_new_file_and_is_recorded_on_the_table() {
             ],
         )
         .unwrap();
-        let mut append = target.begin_append().unwrap();
-        append.write(&batch).await.unwrap();
-        let counts = append
-            .commit(&mut target, CommitProperties::default())
-            .await
-            .unwrap();
+        let (target, counts) = commit(target, Append::default(), &[batch]).await;
         assert_eq!(counts.appended, 4);
 
         let snapshot = target.table.snapshot().unwrap();

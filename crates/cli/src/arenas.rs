@@ -1,4 +1,5 @@
-//! Keeping the allocator's memory near the working set.
+//! Keeping the allocator's memory near the working set (for the binaries that run pipelines:
+//! the CLI, and the benchmark, which includes this file).
 
 /// glibc gives threads that contend for memory arenas of their own (up to eight per core) and
 /// hands little of them back, which doubled the peak memory of large runs. Bounding the arenas
