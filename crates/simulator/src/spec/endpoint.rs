@@ -14,9 +14,10 @@ use super::{
     AssociationsSpec, DeleteMode, Endpoint, Files, FutureSpec, Kind, PathTemplate, Role,
     SearchSpec, SingleSpec, Spec, WriteSpec,
 };
-use crate::api::{Auth, SortSpec};
+use crate::api::Auth;
 use crate::error::Result;
 use crate::pagination::{self, NeededRole};
+use crate::query::SortSpec;
 use crate::value::FieldPath;
 use lakeflow_yaml::join_path;
 

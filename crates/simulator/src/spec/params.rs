@@ -7,9 +7,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::parse::Ctx;
-use super::{FilterOp, Param, Role};
+use super::{Param, Role};
 use crate::api::{Auth, AuthScheme};
 use crate::error::Result;
+use crate::query::FilterOp;
 use crate::value::FieldPath;
 use lakeflow_yaml::join_path;
 

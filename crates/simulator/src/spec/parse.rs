@@ -316,20 +316,14 @@ mod tests {
         assert!(parse("").unwrap().table_options.is_empty());
         let spec =
             parse("table_options: { owner: acme, repo: rover, limit: 5, all: true }\n").unwrap();
-        let options: Vec<(&str, &str)> = spec
-            .table_options
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        assert_eq!(
-            options,
-            [
-                ("all", "true"),
-                ("limit", "5"),
-                ("owner", "acme"),
-                ("repo", "rover")
-            ]
-        );
+        let expected = [
+            ("all", "true"),
+            ("limit", "5"),
+            ("owner", "acme"),
+            ("repo", "rover"),
+        ]
+        .map(|(name, text)| (name.to_owned(), text.to_owned()));
+        assert_eq!(spec.table_options, BTreeMap::from(expected));
         let spec = parse("connection_options: { email: me@example.com }\n").unwrap();
         assert_eq!(spec.connection_options["email"], "me@example.com");
         let err = parse("table_options:\n  owner: [acme]\n")
