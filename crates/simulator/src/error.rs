@@ -1,45 +1,11 @@
 //! The crate's error type: spec problems name the file, the line, the endpoint and the key.
 
-use std::fmt;
 use std::path::PathBuf;
+
+pub use lakeflow_yaml::SpecError;
 
 /// Result alias used throughout this crate.
 pub type Result<T> = std::result::Result<T, Error>;
-
-/// A problem at a known place in a simulator spec or one of its corpus files.
-///
-/// Displays as `file:line: location: message`, for example
-///
-/// ```text
-/// spec.yaml:14: endpoint `GET /issues`, key `params.since`: unknown field `rol`, expected one of ...
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecError {
-    /// The spec file as given (a path, or `<embedded>` for embedded specs).
-    pub file: String,
-    /// The 1-based line of the offending key; 0 when unknown.
-    pub line: usize,
-    /// The endpoint (or fault profile) and key concerned; empty for the top level.
-    pub location: String,
-    /// What is wrong, and when possible what was expected.
-    pub message: String,
-}
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
-        if self.line > 0 {
-            write!(f, ":{}", self.line)?;
-        }
-        f.write_str(": ")?;
-        if !self.location.is_empty() {
-            write!(f, "{}: ", self.location)?;
-        }
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for SpecError {}
 
 /// Everything that can go wrong configuring or starting a simulator.
 #[derive(Debug, thiserror::Error)]

@@ -44,6 +44,7 @@
 //! ```
 
 mod api;
+mod api_error;
 mod cassette;
 mod corpus;
 mod error;
@@ -52,6 +53,7 @@ mod http1;
 mod log;
 mod pagination;
 mod proxy;
+mod query;
 mod replay;
 mod server;
 mod spec;

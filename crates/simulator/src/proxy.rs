@@ -14,7 +14,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ureq::http;
 
-use crate::api::{ApiError, ErrorFormat};
+use crate::api::ErrorFormat;
+use crate::api_error::ApiError;
 use crate::cassette::{
     Body, Cassette, Interaction, RecordedRequest, RecordedResponse, redact_header, redact_param,
 };

@@ -4,7 +4,8 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use crate::api::{ApiError, ErrorFormat};
+use crate::api::ErrorFormat;
+use crate::api_error::ApiError;
 use crate::cassette::{Cassette, REDACTED, RecordedRequest};
 use crate::http1::{Request, Response};
 use crate::server::{CallContext, EndpointInfo, RouteInfo, Service};

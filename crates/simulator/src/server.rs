@@ -9,7 +9,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use crate::api::{ApiError, ErrorFormat};
+use crate::api::ErrorFormat;
+use crate::api_error::ApiError;
 use crate::faults::{Decision, FaultEngine, Outcome};
 use crate::http1::{self, Delivery, Incoming, Request, Response};
 use crate::log::{LoggedRequest, Recorder};

@@ -6,11 +6,12 @@ use std::fmt;
 use std::path::Path;
 
 use lakeflow_connect::ConnectionOptions;
+use lakeflow_yaml::join_path;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use crate::env::{ExpandError, expand, find_connections_file};
-use crate::error::{Error, Origin, Result, join};
+use crate::error::{Error, Origin, Result};
 
 /// The named connections a spec's `connection_name` refers to, read from a TOML file.
 ///
@@ -153,7 +154,7 @@ impl Connections {
                 ));
             };
             for (name, value) in in_file_order(table) {
-                let path = join("connections", name.get_ref());
+                let path = join_path("connections", name.get_ref());
                 let connection = connection(o, &lines, &path, line(name.span()), value)?;
                 connections.insert(name.get_ref().to_string(), connection);
             }
@@ -195,7 +196,7 @@ impl Connections {
             return Ok(None);
         };
         let o = Origin(self.origin.as_deref().unwrap_or_default());
-        let path = join("connections", name);
+        let path = join_path("connections", name);
         let mut options = ConnectionOptions::new();
         for (key, setting) in &connection.options {
             if !setting.expand {
@@ -207,7 +208,7 @@ impl Connections {
                 referenced.set(true);
                 env(var)
             })
-            .map_err(|e| o.err(setting.line, &join(&path, key), e.message()))?;
+            .map_err(|e| o.err(setting.line, &join_path(&path, key), e.message()))?;
             // A value that took anything from the environment is a secret, whatever the option:
             // it is scrubbed from everything the connector reports.
             if referenced.get() {
@@ -269,7 +270,7 @@ fn connection(
     let mut options = BTreeMap::new();
     for (key, value) in in_file_order(table) {
         let key_line = lines.line_of(key.span().start);
-        let key_path = join(path, key.get_ref());
+        let key_path = join_path(path, key.get_ref());
         let (value, expand) = match value.get_ref() {
             DeValue::String(s) => (s.to_string(), true),
             DeValue::Integer(i) => (

@@ -58,7 +58,6 @@ mod destination;
 mod env;
 mod error;
 mod spec;
-mod yaml;
 
 pub use config::{SPECIAL_KEYS, ScdType};
 pub use connections::{Connections, ResolvedConnection};

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use lakeflow_connect::TableOptions;
+use lakeflow_yaml::{Entry, Node, ScalarKind, Value, join_path};
 
 use crate::config::{ScdType, table_configuration};
 use crate::destination::Destination;
-use crate::error::{Error, Origin, Result, SpecError, join};
-use crate::yaml::{self, Entry, Node, ScalarKind, Value};
+use crate::error::{Error, Origin, Result, SpecError};
 
 const TOP_KEYS: &[&str] = &["connection_name", "objects"];
 const OBJECT_KEYS: &[&str] = &["table"];
@@ -126,15 +126,13 @@ impl PipelineSpec {
     /// Parses a spec (YAML or JSON). `origin` names the file in error messages.
     pub fn parse(text: &str, origin: &str) -> Result<Self> {
         let o = Origin(origin);
-        let root = yaml::parse(text)
-            .map_err(|(line, path, message)| o.err(line, &path, message))?
-            .ok_or_else(|| {
-                o.err(
-                    1,
-                    "",
-                    "the spec is empty (expected connection_name and objects)",
-                )
-            })?;
+        let root = lakeflow_yaml::parse(text, origin)?.ok_or_else(|| {
+            o.err(
+                1,
+                "",
+                "the spec is empty (expected connection_name and objects)",
+            )
+        })?;
         let entries = mapping(o, &root, root.line, "")?;
         check_keys(o, entries, "", TOP_KEYS)?;
         let conn = required(o, entries, root.line, "", "connection_name")?;
@@ -192,9 +190,11 @@ impl PipelineSpec {
         message: impl Into<String>,
     ) -> SpecError {
         match object.option_lines.get(key) {
-            Some(&line) => {
-                self.error_at(line, &join(&object.path(), "table_configuration"), message)
-            }
+            Some(&line) => self.error_at(
+                line,
+                &join_path(&object.path(), "table_configuration"),
+                message,
+            ),
             None => self.error_at(object.line, &object.path(), message),
         }
     }
@@ -206,15 +206,15 @@ fn object(o: Origin<'_>, item: &Node, index: usize) -> Result<ObjectSpec> {
     let entries = mapping(o, item, item.line, &item_path)?;
     check_keys(o, entries, &item_path, OBJECT_KEYS)?;
     let table = required(o, entries, item.line, &item_path, "table")?;
-    let path = join(&item_path, "table");
+    let path = join_path(&item_path, "table");
     let entries = mapping(o, &table.value, table.line, &path)?;
     check_keys(o, entries, &path, TABLE_KEYS)?;
     let source = required(o, entries, table.line, &path, "source_table")?;
-    let source_table = name(o, source, &join(&path, "source_table"))?;
+    let source_table = name(o, source, &join_path(&path, "source_table"))?;
     let optional = |key: &str| -> Result<Option<(String, usize)>> {
         match get(entries, key) {
             Some(e) if !is_null(&e.value) => {
-                let key_path = join(&path, key);
+                let key_path = join_path(&path, key);
                 let value = name(o, e, &key_path)?;
                 Destination::check_segment(&value).map_err(|m| o.err(e.line, &key_path, m))?;
                 Ok(Some((value, e.line)))
@@ -229,14 +229,14 @@ fn object(o: Origin<'_>, item: &Node, index: usize) -> Result<ObjectSpec> {
         None => {
             Destination::check_segment(&source_table).map_err(|m| {
                 let m = format!("{m}; set destination_table");
-                o.err(source.line, &join(&path, "source_table"), m)
+                o.err(source.line, &join_path(&path, "source_table"), m)
             })?;
             source_table.clone()
         }
     };
     if let (Some((_, line)), None) = (&catalog, &schema) {
         let message = "destination_catalog needs destination_schema as well";
-        return Err(o.err(*line, &join(&path, "destination_catalog"), message));
+        return Err(o.err(*line, &join_path(&path, "destination_catalog"), message));
     }
     let destination = Destination {
         catalog: catalog.as_ref().map(|(c, _)| c.clone()),
@@ -247,7 +247,7 @@ fn object(o: Origin<'_>, item: &Node, index: usize) -> Result<ObjectSpec> {
         .check()
         .map_err(|m| o.err(table.line, &path, m))?;
     let config = match get(entries, "table_configuration") {
-        Some(e) => table_configuration(o, &e.value, &join(&path, "table_configuration"))?,
+        Some(e) => table_configuration(o, &e.value, &join_path(&path, "table_configuration"))?,
         None => crate::config::TableConfig::default(),
     };
     Ok(ObjectSpec {

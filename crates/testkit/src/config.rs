@@ -272,6 +272,14 @@ impl Conformance {
     }
 }
 
+/// The factory that connects with the descriptor itself.
+pub(crate) fn descriptor_factory(descriptor: &'static ConnectorDescriptor) -> Factory {
+    Arc::new(move |options: &ConnectionOptions| {
+        let connector: Arc<dyn LakeflowConnect> = Arc::from(descriptor.connect(options)?);
+        Ok(connector)
+    })
+}
+
 fn typed_factory<C, F>(factory: F) -> Factory
 where
     C: LakeflowConnect + 'static,

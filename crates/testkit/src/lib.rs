@@ -56,6 +56,5 @@ pub use config::{
     connection_from_env, env_var_name, live_connection, live_connection_with, missing_live_options,
 };
 pub use report::{Check, Mode, Outcome, Report, Row};
-pub use runner::BASE_URL;
-pub use simulator::{FaultySimulator, faults_from_simulator};
+pub use simulator::{BASE_URL, FaultySimulator, faults_from_simulator};
 pub use wrapped::{Intercept, Wrapped};

@@ -237,16 +237,29 @@ impl LakeflowConnect for Probe {
     }
 }
 
+impl Probe {
+    /// The inner connector's partitioned reads: the probe offers its own only when they exist.
+    fn inner_reads(&self) -> &dyn PartitionedRead {
+        self.inner
+            .partitioned_reads()
+            .expect("checked by partitioned_reads")
+    }
+
+    /// The inner connector's partitioned streams: the probe offers its own only when they exist.
+    fn inner_streams(&self) -> &dyn PartitionedStream {
+        self.inner
+            .partitioned_streams()
+            .expect("checked by partitioned_streams")
+    }
+}
+
 /// Only reachable through `partitioned_reads`, which returns it when the inner connector has the
 /// capability; the `expect`s restate that.
 // Every method is its own: a default would bypass the wrapper.
 #[deny(clippy::missing_trait_methods)]
 impl PartitionedRead for Probe {
     fn get_partitions(&self, table: &str, options: &TableOptions) -> Result<Vec<Partition>> {
-        let inner = self
-            .inner
-            .partitioned_reads()
-            .expect("checked by partitioned_reads");
+        let inner = self.inner_reads();
         let result = inner.get_partitions(table, options);
         self.noted(|| format!("get_partitions(`{table}`)"), result)
     }
@@ -257,10 +270,7 @@ impl PartitionedRead for Probe {
         partition: &Partition,
         options: &TableOptions,
     ) -> Result<RecordStream<'_>> {
-        let inner = self
-            .inner
-            .partitioned_reads()
-            .expect("checked by partitioned_reads");
+        let inner = self.inner_reads();
         let call = format!("read_partition(`{table}`)");
         let records = self.noted(
             || call.clone(),
@@ -274,10 +284,7 @@ impl PartitionedRead for Probe {
 #[deny(clippy::missing_trait_methods)]
 impl PartitionedStream for Probe {
     fn latest_offset(&self, table: &str, options: &TableOptions) -> Result<Offset> {
-        let inner = self
-            .inner
-            .partitioned_streams()
-            .expect("checked by partitioned_streams");
+        let inner = self.inner_streams();
         let result = inner.latest_offset(table, options);
         self.noted(|| format!("latest_offset(`{table}`)"), result)
     }
@@ -289,10 +296,7 @@ impl PartitionedStream for Probe {
         end: &Offset,
         options: &TableOptions,
     ) -> Result<Vec<Partition>> {
-        let inner = self
-            .inner
-            .partitioned_streams()
-            .expect("checked by partitioned_streams");
+        let inner = self.inner_streams();
         let result = inner.partitions_between(table, start, end, options);
         self.noted(|| format!("partitions_between(`{table}`)"), result)
     }
@@ -303,10 +307,7 @@ impl PartitionedStream for Probe {
         partition: &Partition,
         options: &TableOptions,
     ) -> Result<RecordStream<'_>> {
-        let inner = self
-            .inner
-            .partitioned_streams()
-            .expect("checked by partitioned_streams");
+        let inner = self.inner_streams();
         let call = format!("read_stream_partition(`{table}`)");
         let result = inner.read_stream_partition(table, partition, options);
         let records = self.noted(|| call.clone(), result)?;

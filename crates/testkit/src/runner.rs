@@ -9,14 +9,11 @@ use lakeflow_connect::{
 };
 
 use crate::checks;
-use crate::config::{Conformance, FAKE_SECRET, Factory, Source};
+use crate::config::{Conformance, FAKE_SECRET, Source, descriptor_factory};
 use crate::context::{Finding, Run, TableCtx, fail, skip};
 use crate::probe::{Transcript, build, guard};
 use crate::report::{Check, Mode, Report, Row};
-use crate::simulator::{self, Simulation};
-
-/// The connection option simulator-backed connectors take their server's URL from.
-pub const BASE_URL: &str = "base_url";
+use crate::simulator::{self, BASE_URL, Simulation};
 
 pub(crate) fn run(mut config: Conformance) -> Report {
     let source = config.descriptor.name.to_owned();
@@ -133,13 +130,6 @@ fn prepare_simulation(config: &Conformance) -> Result<Option<Simulation>, String
             .map_err(|e| format!("could not start the simulator: {e}")),
         _ => Ok(None),
     }
-}
-
-pub(crate) fn descriptor_factory(descriptor: &'static ConnectorDescriptor) -> Factory {
-    Arc::new(move |options: &ConnectionOptions| {
-        let connector: Arc<dyn LakeflowConnect> = Arc::from(descriptor.connect(options)?);
-        Ok(connector)
-    })
 }
 
 /// Adds the simulator spec's `table_options` (what its corpus needs to be read: the account,

@@ -9,8 +9,10 @@ use lakeflow_connect::{
 use lakeflow_simulator::{FaultProfile, FaultRule, RunningSimulator, Simulator};
 
 use crate::config::FAULT_PROFILE;
-use crate::runner::BASE_URL;
 use crate::wrapped::{Intercept, Wrapped};
+
+/// The connection option simulator-backed connectors take their server's URL from.
+pub const BASE_URL: &str = "base_url";
 
 /// The built-in fault profile's injections, by 1-based request number of a fresh simulator:
 /// every retriable answer a connector must ride out, early enough to hit a short pass, and never

@@ -7,7 +7,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, ApiService};
+use super::ApiService;
+use crate::api_error::ApiError;
 use crate::http1::{Request, Response};
 use crate::spec::{AssociationsSpec, Endpoint};
 use crate::value::FieldPath;

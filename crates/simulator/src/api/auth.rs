@@ -6,7 +6,7 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::ApiError;
+use crate::api_error::ApiError;
 use crate::http1::Request;
 
 #[derive(Clone, PartialEq, Eq)]

@@ -19,8 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
 
-use super::query::{ActiveFilter, ParsedQuery};
-use crate::spec::FilterOp;
+use crate::query::{ActiveFilter, FilterOp, ParsedQuery, SortSpec};
 use crate::value::{FieldPath, SortKey};
 
 /// Entries kept at most; the oldest goes first. Each holds one pointer per record (plus one
@@ -76,7 +75,7 @@ pub(crate) struct Selection {
 }
 
 impl Selection {
-    pub(crate) fn new(records: Vec<Arc<Value>>, sort: &[super::SortSpec]) -> Self {
+    pub(crate) fn new(records: Vec<Arc<Value>>, sort: &[SortSpec]) -> Self {
         let instants = match sort {
             [only] => records
                 .iter()
@@ -267,7 +266,6 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::api::SortSpec;
 
     fn corpus() -> Vec<Arc<Value>> {
         (0..10)

@@ -9,11 +9,12 @@ use serde_json::Value;
 
 use super::cache::Key;
 use super::query::parse_query;
-use super::{ApiError, ApiService, UrlBuilder};
+use super::{ApiService, Routed};
+use crate::api_error::ApiError;
 use crate::corpus::{Store, next_id};
 use crate::http1::{Request, Response};
 use crate::pagination::{PageInput, TokenCodec};
-use crate::server::CallContext;
+use crate::query::UrlBuilder;
 use crate::spec::{Endpoint, Role, SingleSpec, Spec};
 use crate::value::{FieldPath, Operand, SortKey, StampFormat, compare_to_operand};
 
@@ -108,14 +109,14 @@ impl ApiService {
         records
     }
 
-    pub(super) fn list(
-        &self,
-        index: usize,
-        endpoint: &Endpoint,
-        params: &[(String, String)],
-        request: &Request,
-        ctx: &CallContext,
-    ) -> Result<Response, ApiError> {
+    pub(super) fn list(&self, call: Routed<'_>) -> Result<Response, ApiError> {
+        let Routed {
+            index,
+            endpoint,
+            params,
+            request,
+            ctx,
+        } = call;
         let paginator = &endpoint.pagination;
         let tokens = TokenCodec::new(&endpoint.name);
         let mut pairs = request.query.clone();

@@ -19,50 +19,14 @@ use serde_json::{Map, Value, json};
 pub(crate) use auth::{Auth, AuthScheme};
 pub use oauth::OAuthControl;
 pub(crate) use oauth::{OAuthServer, OAuthSpec};
-pub(crate) use query::ParsedQuery;
 
+use crate::api_error::ApiError;
 use crate::corpus::{Clock, Store};
 use crate::http1::{Request, Response};
 use crate::server::{CallContext, EndpointInfo, RouteInfo, Service};
 use crate::spec::{Endpoint, Kind, Spec};
 use crate::value::FieldPath;
 use rate_limit::RateLimiter;
-
-/// An error answer: status, message, extra headers. Rendered by the spec's [`ErrorFormat`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ApiError {
-    pub(crate) status: u16,
-    pub(crate) message: String,
-    pub(crate) headers: Vec<(String, String)>,
-}
-
-impl ApiError {
-    pub(crate) fn new(status: u16, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-            headers: Vec::new(),
-        }
-    }
-
-    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(400, message)
-    }
-
-    pub(crate) fn not_found(message: impl Into<String>) -> Self {
-        Self::new(404, message)
-    }
-
-    /// A bug in the simulator itself; answered as 500 so the test sees it.
-    pub(crate) fn internal(message: impl Into<String>) -> Self {
-        Self::new(500, message)
-    }
-
-    pub(crate) fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_owned(), value.into()));
-        self
-    }
-}
 
 /// The JSON shape of error bodies (`error_body:` in the spec). Default:
 /// `{"message": "...", "status": 404}`.
@@ -131,70 +95,6 @@ impl ErrorFormat {
     }
 }
 
-/// One sort key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SortSpec {
-    pub(crate) field: FieldPath,
-    pub(crate) descending: bool,
-}
-
-impl SortSpec {
-    pub(crate) fn ascending(field: FieldPath) -> Self {
-        Self {
-            field,
-            descending: false,
-        }
-    }
-}
-
-/// Builds links back to the current request with some query parameters changed.
-#[derive(Debug, Clone)]
-pub(crate) struct UrlBuilder {
-    base: String,
-    pairs: Vec<(String, String)>,
-}
-
-impl UrlBuilder {
-    pub(crate) fn new(base_url: &str, path: &str, pairs: &[(String, String)]) -> Self {
-        Self {
-            base: format!("{base_url}{path}"),
-            pairs: pairs.to_vec(),
-        }
-    }
-
-    /// The URL with each named parameter set (`Some`, in place of its first occurrence, or
-    /// appended) or removed (`None`); other parameters keep their order.
-    pub(crate) fn with(&self, changes: &[(&str, Option<String>)]) -> String {
-        let mut out: Vec<(String, String)> = Vec::new();
-        let mut done: Vec<&str> = Vec::new();
-        for (key, value) in &self.pairs {
-            match changes.iter().find(|(name, _)| name == key) {
-                Some((name, new)) => {
-                    if !done.contains(name) {
-                        done.push(name);
-                        if let Some(new) = new {
-                            out.push((key.clone(), new.clone()));
-                        }
-                    }
-                }
-                None => out.push((key.clone(), value.clone())),
-            }
-        }
-        for (name, new) in changes {
-            if let (false, Some(new)) = (done.contains(name), new) {
-                out.push(((*name).to_owned(), new.clone()));
-            }
-        }
-        if out.is_empty() {
-            return self.base.clone();
-        }
-        let query = url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(&out)
-            .finish();
-        format!("{}?{query}", self.base)
-    }
-}
-
 /// Serves a spec.
 #[derive(Debug)]
 pub(crate) struct ApiService {
@@ -212,6 +112,18 @@ pub(crate) struct ApiService {
 
 /// An endpoint matching a request: its index, itself, and the path parameter values.
 type Match<'a> = (usize, &'a Endpoint, Vec<(String, String)>);
+
+/// A request routed to one of the spec's endpoints.
+#[derive(Clone, Copy)]
+pub(super) struct Routed<'a> {
+    /// The endpoint's index in the spec (and in `future`).
+    pub(super) index: usize,
+    pub(super) endpoint: &'a Endpoint,
+    /// The values of the path parameters.
+    pub(super) params: &'a [(String, String)],
+    pub(super) request: &'a Request,
+    pub(super) ctx: &'a CallContext,
+}
 
 /// What routing found for a request.
 enum Found<'a> {
@@ -292,14 +204,14 @@ impl ApiService {
             .collect()
     }
 
-    fn dispatch(
-        &self,
-        index: usize,
-        endpoint: &Endpoint,
-        params: &[(String, String)],
-        request: &Request,
-        ctx: &CallContext,
-    ) -> Result<Response, ApiError> {
+    fn dispatch(&self, call: Routed<'_>) -> Result<Response, ApiError> {
+        let Routed {
+            index,
+            endpoint,
+            params,
+            request,
+            ..
+        } = call;
         if let Some(auth) = &endpoint.auth {
             match (&auth.scheme, &self.oauth) {
                 (AuthScheme::OAuth, Some(server)) => server.check(request)?,
@@ -307,7 +219,7 @@ impl ApiService {
             }
         }
         match &endpoint.kind {
-            Kind::List => self.list(index, endpoint, params, request, ctx),
+            Kind::List => self.list(call),
             Kind::Single(single) => self.single(index, endpoint, single, params, request),
             Kind::Create(write) => self.create(endpoint, write, params, request),
             Kind::Update {
@@ -380,9 +292,13 @@ impl Service for ApiService {
         let result = match exhausted {
             Some(error) => Err(error),
             None => match self.find(request) {
-                Found::Endpoint(index, endpoint, params) => {
-                    self.dispatch(index, endpoint, &params, request, ctx)
-                }
+                Found::Endpoint(index, endpoint, params) => self.dispatch(Routed {
+                    index,
+                    endpoint,
+                    params: &params,
+                    request,
+                    ctx,
+                }),
                 Found::WrongMethod(methods) => Err(ApiError::new(
                     405,
                     format!("{} is not allowed on {}", request.method, request.path),
@@ -423,28 +339,6 @@ impl Service for ApiService {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn url_builder_replaces_in_place_and_appends() {
-        let pairs = vec![
-            ("state".to_owned(), "open".to_owned()),
-            ("page".to_owned(), "1".to_owned()),
-            ("since".to_owned(), "2024-01-01T00:00:00Z".to_owned()),
-        ];
-        let url = UrlBuilder::new("http://h", "/x", &pairs);
-        assert_eq!(
-            url.with(&[
-                ("page", Some("2".into())),
-                ("since", None),
-                ("cursor", Some("a b".into()))
-            ]),
-            "http://h/x?state=open&page=2&cursor=a+b"
-        );
-        assert_eq!(
-            UrlBuilder::new("http://h", "/x", &[]).with(&[]),
-            "http://h/x"
-        );
-    }
 
     #[test]
     fn error_format_places_message_and_status() {

@@ -16,7 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ApiError;
+use crate::api_error::ApiError;
 use crate::http1::{Request, Response};
 
 /// The spec's `oauth:` key.

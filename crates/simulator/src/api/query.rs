@@ -1,141 +1,13 @@
 //! Query strings against an endpoint's declared parameters: validation (strict endpoints answer
 //! 400 on unknown parameters), filters, sort, page, size, offset and cursor.
 
-use std::cmp::Ordering;
-use std::sync::Arc;
-
-use serde_json::Value;
-
-use super::{ApiError, SortSpec};
-use crate::spec::{Endpoint, FilterOp, Role};
-use crate::value::{FieldPath, Operand, SortKey, compare_to_operand};
+use crate::api_error::ApiError;
+use crate::query::{ActiveFilter, FilterOp, ParsedQuery, SortSpec};
+use crate::spec::{Endpoint, Role};
+use crate::value::{FieldPath, Operand};
 
 /// The page size when an endpoint declares no size parameter.
 const DEFAULT_PAGE_SIZE: u64 = 30;
-
-/// A filter taken from the query (or a filter parameter's default).
-#[derive(Debug, Clone)]
-pub(crate) struct ActiveFilter {
-    field: FieldPath,
-    op: FilterOp,
-    operands: Vec<Operand>,
-    /// The query parameter that set it; `None` when it is the parameter's default.
-    param: Option<String>,
-}
-
-impl ActiveFilter {
-    /// A filter set by query parameter `param`, for tests.
-    #[cfg(test)]
-    pub(crate) fn given(param: &str, field: &str, op: FilterOp, value: &str) -> Self {
-        Self {
-            field: FieldPath::parse(field).expect("a valid path"),
-            op,
-            operands: vec![Operand::new(value)],
-            param: Some(param.to_owned()),
-        }
-    }
-
-    pub(crate) fn field(&self) -> &FieldPath {
-        &self.field
-    }
-
-    pub(crate) fn op(&self) -> FilterOp {
-        self.op
-    }
-
-    pub(crate) fn param(&self) -> Option<&str> {
-        self.param.as_deref()
-    }
-
-    /// For a range filter (`gt`, `gte`, `lt`, `lte`) whose value is a date: that instant in
-    /// microseconds, as the comparison rules read it.
-    pub(crate) fn instant_bound(&self) -> Option<i64> {
-        if !matches!(
-            self.op,
-            FilterOp::Gt | FilterOp::Gte | FilterOp::Lt | FilterOp::Lte
-        ) {
-            return None;
-        }
-        let raw = Value::String(self.operands.first()?.raw.clone());
-        match SortKey::of(Some(&raw)) {
-            SortKey::Instant(micros) => Some(micros),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn matches(&self, record: &Value) -> bool {
-        let values = self.field.lookup(record);
-        // Whether some value at the field compares with `operand` as `test` wants.
-        let any = |operand: &Operand, test: fn(Ordering) -> bool| {
-            values
-                .iter()
-                .any(|v| compare_to_operand(v, operand).is_some_and(test))
-        };
-        let Some(first) = self.operands.first() else {
-            return true;
-        };
-        match self.op {
-            FilterOp::Eq => any(first, Ordering::is_eq),
-            FilterOp::Ne => !any(first, Ordering::is_eq),
-            FilterOp::Gt => any(first, Ordering::is_gt),
-            FilterOp::Gte => any(first, Ordering::is_ge),
-            FilterOp::Lt => any(first, Ordering::is_lt),
-            FilterOp::Lte => any(first, Ordering::is_le),
-            FilterOp::In => self.operands.iter().any(|o| any(o, Ordering::is_eq)),
-        }
-    }
-}
-
-/// Everything the query asked for, resolved against the endpoint's parameters.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct ParsedQuery {
-    pub(crate) filters: Vec<ActiveFilter>,
-    /// The filter parameters given (name, raw value), for tokens that carry them.
-    pub(crate) filter_pairs: Vec<(String, String)>,
-    pub(crate) sort: Vec<SortSpec>,
-    pub(crate) page: Option<u64>,
-    pub(crate) page_start: u64,
-    pub(crate) page_param: Option<String>,
-    pub(crate) size: u64,
-    pub(crate) offset: Option<u64>,
-    pub(crate) cursor: Option<String>,
-    pub(crate) cursor_param: Option<String>,
-}
-
-impl ParsedQuery {
-    /// Applies filters and sort. Sort keys are extracted once per record, and the sort is
-    /// stable, so equal keys keep corpus order.
-    pub(crate) fn select(&self, records: Vec<Arc<Value>>) -> Vec<Arc<Value>> {
-        let kept: Vec<Arc<Value>> = records
-            .into_iter()
-            .filter(|r| self.filters.iter().all(|f| f.matches(r)))
-            .collect();
-        if self.sort.is_empty() {
-            return kept;
-        }
-        let mut keyed: Vec<(Vec<SortKey>, Arc<Value>)> = kept
-            .into_iter()
-            .map(|r| {
-                let keys = self
-                    .sort
-                    .iter()
-                    .map(|s| SortKey::of(s.field.first(&r)))
-                    .collect();
-                (keys, r)
-            })
-            .collect();
-        keyed.sort_by(|(a, _), (b, _)| {
-            for ((x, y), spec) in a.iter().zip(b).zip(&self.sort) {
-                let order = if spec.descending { y.cmp(x) } else { x.cmp(y) };
-                if order != Ordering::Equal {
-                    return order;
-                }
-            }
-            Ordering::Equal
-        });
-        keyed.into_iter().map(|(_, r)| r).collect()
-    }
-}
 
 fn parse_u64(name: &str, value: &str) -> Result<u64, ApiError> {
     value.trim().parse::<u64>().map_err(|_| {
@@ -234,12 +106,12 @@ pub(crate) fn parse_query(
                         .filter_pairs
                         .extend(values.iter().map(|v| (name.to_owned(), (*v).to_owned())));
                 }
-                query.filters.push(ActiveFilter {
-                    field: field.clone(),
-                    op: *op,
+                query.filters.push(ActiveFilter::new(
+                    field.clone(),
+                    *op,
                     operands,
-                    param: (!values.is_empty()).then(|| name.to_owned()),
-                });
+                    (!values.is_empty()).then(|| name.to_owned()),
+                ));
             }
             Role::SortField { values: allowed } => {
                 if let Some(value) = value {

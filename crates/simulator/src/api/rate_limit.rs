@@ -5,7 +5,7 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use super::ApiError;
+use crate::api_error::ApiError;
 use crate::spec::RateLimitSpec;
 
 #[derive(Debug)]

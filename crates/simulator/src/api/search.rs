@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, ApiService};
+use super::ApiService;
+use crate::api_error::ApiError;
 use crate::http1::{Request, Response};
 use crate::spec::{Endpoint, SearchSpec};
 use crate::value::{FieldPath, Operand, SortKey, compare_to_operand, parse_instant};

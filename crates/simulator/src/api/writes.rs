@@ -10,9 +10,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
+use super::ApiService;
 use super::list::{field_equals, on_path, path_value, selected};
 use super::query::parse_query;
-use super::{ApiError, ApiService};
+use crate::api_error::ApiError;
 use crate::corpus::{next_id, stamp};
 use crate::http1::{Request, Response};
 use crate::spec::{DeleteMode, Endpoint, SingleSpec, WriteSpec};

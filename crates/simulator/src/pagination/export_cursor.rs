@@ -11,9 +11,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{NeededRole, PageInput, PageOutput, Paginator, TokenCodec, config_from, path};
-use crate::api::{ApiError, SortSpec};
-use crate::value::{FieldPath, SortKey};
+use super::{ExportOrder, PageInput, PageOutput, Paginator, TokenCodec, config_from, path};
+use crate::api_error::ApiError;
+use crate::query::SortSpec;
+use crate::value::SortKey;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,23 +27,21 @@ struct Config {
 
 #[derive(Debug)]
 struct ExportCursor {
-    cursor_field: FieldPath,
-    id_field: FieldPath,
+    order: ExportOrder,
 }
 
 pub(super) fn build(config: Value) -> Result<Box<dyn Paginator>, String> {
     let config: Config = config_from(config)?;
     Ok(Box::new(ExportCursor {
-        cursor_field: path(&config.cursor_field)?,
-        id_field: path(&config.id_field)?,
+        order: ExportOrder::new(&config.cursor_field, &config.id_field)?,
     }))
 }
 
 impl ExportCursor {
     fn position(&self, record: &Value) -> (SortKey, SortKey) {
         (
-            SortKey::of(self.cursor_field.first(record)),
-            SortKey::of(self.id_field.first(record)),
+            SortKey::of(self.order.cursor_field.first(record)),
+            SortKey::of(self.order.id_field.first(record)),
         )
     }
 
@@ -63,19 +62,8 @@ impl ExportCursor {
 }
 
 impl Paginator for ExportCursor {
-    fn needed_roles(&self) -> &'static [NeededRole] {
-        &[NeededRole::Cursor]
-    }
-
-    fn writes_body(&self) -> bool {
-        true
-    }
-
     fn forced_sort(&self) -> Option<Vec<SortSpec>> {
-        Some(vec![
-            SortSpec::ascending(self.cursor_field.clone()),
-            SortSpec::ascending(self.id_field.clone()),
-        ])
+        Some(self.order.sort())
     }
 
     fn saved_params(
@@ -118,11 +106,16 @@ impl Paginator for ExportCursor {
         let records: Vec<Arc<Value>> = input.records[start..end].to_vec();
         if let Some(last) = records.last() {
             after = json!([
-                self.cursor_field
+                self.order
+                    .cursor_field
                     .first(last)
                     .cloned()
                     .unwrap_or(Value::Null),
-                self.id_field.first(last).cloned().unwrap_or(Value::Null),
+                self.order
+                    .id_field
+                    .first(last)
+                    .cloned()
+                    .unwrap_or(Value::Null),
             ]);
         }
         let saved: Vec<Value> = query
@@ -159,10 +152,6 @@ impl Paginator for ExportCursor {
                 Value::Bool(end >= total),
             ),
         ];
-        Ok(PageOutput {
-            records,
-            fields,
-            headers: Vec::new(),
-        })
+        Ok(PageOutput::in_body(records, fields))
     }
 }

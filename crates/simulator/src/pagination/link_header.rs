@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::page_number::page_start;
 use super::{NeededRole, PageInput, PageOutput, Paginator, config_from, window};
-use crate::api::ApiError;
+use crate::api_error::ApiError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

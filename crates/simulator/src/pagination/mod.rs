@@ -5,11 +5,10 @@
 //! A paginator receives the endpoint's records already filtered and sorted, and returns the page
 //! plus the body fields and headers that tell the client where the next page is.
 
-mod cursor;
 mod export_cursor;
 mod link_header;
-mod next_after;
 mod offset;
+mod offset_token;
 mod page_number;
 mod starting_after;
 mod time_export;
@@ -23,7 +22,8 @@ use serde_json::Value;
 
 pub(crate) use token::TokenCodec;
 
-use crate::api::{ApiError, ParsedQuery, SortSpec, UrlBuilder};
+use crate::api_error::ApiError;
+use crate::query::{ParsedQuery, SortSpec, UrlBuilder};
 use crate::value::FieldPath;
 
 /// The parameter roles a style reads; the spec must declare a parameter for each.
@@ -65,12 +65,28 @@ pub(crate) struct PageOutput {
     pub(crate) headers: Vec<(String, String)>,
 }
 
-pub(crate) trait Paginator: Send + Sync + fmt::Debug {
-    /// The parameter roles this style reads.
-    fn needed_roles(&self) -> &'static [NeededRole];
+impl PageOutput {
+    /// A page whose position is told by body fields only.
+    fn in_body(records: Vec<Arc<Value>>, fields: Vec<(FieldPath, Value)>) -> Self {
+        Self {
+            records,
+            fields,
+            headers: Vec::new(),
+        }
+    }
+}
 
-    /// Whether the style writes body fields, which needs an object body (`records_key`).
-    fn writes_body(&self) -> bool;
+pub(crate) trait Paginator: Send + Sync + fmt::Debug {
+    /// The parameter roles this style reads; by default the cursor, which most styles walk by.
+    fn needed_roles(&self) -> &'static [NeededRole] {
+        &[NeededRole::Cursor]
+    }
+
+    /// Whether the style writes body fields, which needs an object body (`records_key`); by
+    /// default it does, as every cursor style tells the next position in the body.
+    fn writes_body(&self) -> bool {
+        true
+    }
 
     /// A sort the style imposes (export styles walk in cursor order), replacing any other.
     fn forced_sort(&self) -> Option<Vec<SortSpec>> {
@@ -121,9 +137,9 @@ const STYLES: &[(&str, Builder)] = &[
     ("page_number", page_number::build),
     ("link_header", link_header::build),
     ("offset", offset::build),
-    ("cursor", cursor::build),
+    ("cursor", offset_token::build_cursor),
     ("starting_after", starting_after::build),
-    ("next_after", next_after::build),
+    ("next_after", offset_token::build_next_after),
     ("export_cursor", export_cursor::build),
     ("time_export", time_export::build),
 ];
@@ -179,6 +195,30 @@ fn id_text(record: &Value, id_field: &FieldPath) -> Option<String> {
     match id_field.first(record)? {
         Value::String(s) => Some(s.clone()),
         other => Some(other.to_string()),
+    }
+}
+
+/// The order export styles walk records in: by cursor field, ties broken by id.
+#[derive(Debug)]
+struct ExportOrder {
+    cursor_field: FieldPath,
+    id_field: FieldPath,
+}
+
+impl ExportOrder {
+    fn new(cursor_field: &str, id_field: &str) -> Result<Self, String> {
+        Ok(Self {
+            cursor_field: path(cursor_field)?,
+            id_field: path(id_field)?,
+        })
+    }
+
+    /// The sort the style imposes ([`Paginator::forced_sort`]).
+    fn sort(&self) -> Vec<SortSpec> {
+        vec![
+            SortSpec::ascending(self.cursor_field.clone()),
+            SortSpec::ascending(self.id_field.clone()),
+        ]
     }
 }
 

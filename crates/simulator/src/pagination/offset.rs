@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{NeededRole, PageInput, PageOutput, Paginator, config_from, path, window};
-use crate::api::ApiError;
+use crate::api_error::ApiError;
 use crate::value::FieldPath;
 
 #[derive(Deserialize)]
@@ -48,10 +48,6 @@ impl Paginator for Offset {
         if let Some(key) = &self.has_more_key {
             fields.push((key.clone(), Value::from(has_more)));
         }
-        Ok(PageOutput {
-            records,
-            fields,
-            headers: Vec::new(),
-        })
+        Ok(PageOutput::in_body(records, fields))
     }
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{NeededRole, PageInput, PageOutput, Paginator, config_from, path, window};
-use crate::api::ApiError;
+use crate::api_error::ApiError;
 use crate::value::FieldPath;
 
 #[derive(Deserialize)]
@@ -57,10 +57,6 @@ impl Paginator for PageNumber {
             .iter()
             .map(|key| (key.clone(), Value::from(total)))
             .collect();
-        Ok(PageOutput {
-            records,
-            fields,
-            headers: Vec::new(),
-        })
+        Ok(PageOutput::in_body(records, fields))
     }
 }

@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{NeededRole, PageInput, PageOutput, Paginator, config_from, id_text, path, window};
-use crate::api::ApiError;
+use super::{PageInput, PageOutput, Paginator, config_from, id_text, path, window};
+use crate::api_error::ApiError;
 use crate::value::FieldPath;
 
 #[derive(Deserialize)]
@@ -36,14 +36,6 @@ pub(super) fn build(config: Value) -> Result<Box<dyn Paginator>, String> {
 }
 
 impl Paginator for StartingAfter {
-    fn needed_roles(&self) -> &'static [NeededRole] {
-        &[NeededRole::Cursor]
-    }
-
-    fn writes_body(&self) -> bool {
-        true
-    }
-
     fn paginate(&self, input: PageInput<'_>) -> Result<PageOutput, ApiError> {
         let start = match input.query.cursor.as_deref().filter(|c| !c.is_empty()) {
             Some(after) => {
@@ -68,10 +60,7 @@ impl Paginator for StartingAfter {
             None => 0,
         };
         let (records, has_more) = window(input.records, start, input.size);
-        Ok(PageOutput {
-            records,
-            fields: vec![(self.has_more_key.clone(), Value::from(has_more))],
-            headers: Vec::new(),
-        })
+        let fields = vec![(self.has_more_key.clone(), Value::from(has_more))];
+        Ok(PageOutput::in_body(records, fields))
     }
 }

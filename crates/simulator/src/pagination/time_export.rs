@@ -12,9 +12,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{NeededRole, PageInput, PageOutput, Paginator, config_from, path};
-use crate::api::{ApiError, SortSpec};
-use crate::value::{FieldPath, Operand, SortKey, compare_to_operand, parse_instant, parse_number};
+use super::{ExportOrder, PageInput, PageOutput, Paginator, config_from, path};
+use crate::api_error::ApiError;
+use crate::query::SortSpec;
+use crate::value::{Operand, SortKey, compare_to_operand, parse_instant, parse_number};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,16 +30,14 @@ struct Config {
 
 #[derive(Debug)]
 struct TimeExport {
-    cursor_field: FieldPath,
-    id_field: FieldPath,
+    order: ExportOrder,
     overlap: bool,
 }
 
 pub(super) fn build(config: Value) -> Result<Box<dyn Paginator>, String> {
     let config: Config = config_from(config)?;
     Ok(Box::new(TimeExport {
-        cursor_field: path(&config.cursor_field)?,
-        id_field: path(&config.id_field)?,
+        order: ExportOrder::new(&config.cursor_field, &config.id_field)?,
         overlap: config.overlap,
     }))
 }
@@ -46,26 +45,15 @@ pub(super) fn build(config: Value) -> Result<Box<dyn Paginator>, String> {
 impl TimeExport {
     /// The whole epoch second of a record's cursor; `None` when it has no usable cursor.
     fn second(&self, record: &Value) -> Option<i64> {
-        SortKey::of(self.cursor_field.first(record))
+        SortKey::of(self.order.cursor_field.first(record))
             .as_micros()
             .map(|m| m.div_euclid(1_000_000))
     }
 }
 
 impl Paginator for TimeExport {
-    fn needed_roles(&self) -> &'static [NeededRole] {
-        &[NeededRole::Cursor]
-    }
-
-    fn writes_body(&self) -> bool {
-        true
-    }
-
     fn forced_sort(&self) -> Option<Vec<SortSpec>> {
-        Some(vec![
-            SortSpec::ascending(self.cursor_field.clone()),
-            SortSpec::ascending(self.id_field.clone()),
-        ])
+        Some(self.order.sort())
     }
 
     fn paginate(&self, input: PageInput<'_>) -> Result<PageOutput, ApiError> {
@@ -88,7 +76,8 @@ impl Paginator for TimeExport {
             .records
             .iter()
             .filter(|r| {
-                self.cursor_field
+                self.order
+                    .cursor_field
                     .first(r)
                     .and_then(|v| compare_to_operand(v, &start))
                     .is_some_and(std::cmp::Ordering::is_ge)
@@ -137,10 +126,6 @@ impl Paginator for TimeExport {
                 Value::Bool(end_of_stream),
             ),
         ];
-        Ok(PageOutput {
-            records,
-            fields,
-            headers: Vec::new(),
-        })
+        Ok(PageOutput::in_body(records, fields))
     }
 }

@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
-use crate::api::ApiError;
+use crate::api_error::ApiError;
 
 #[derive(Debug, Clone)]
 pub(crate) struct TokenCodec {

@@ -10,15 +10,16 @@ use serde_json::{Map, Value};
 use super::params::{parse_auth_setting, parse_param};
 use super::parse::{Ctx, at, load_corpus};
 use super::write::{default_write_status, parse_write};
-use super::yaml::join;
 use super::{
     AssociationsSpec, DeleteMode, Endpoint, Files, FutureSpec, Kind, PathTemplate, Role,
     SearchSpec, SingleSpec, Spec, WriteSpec,
 };
-use crate::api::{Auth, SortSpec};
+use crate::api::Auth;
 use crate::error::Result;
 use crate::pagination::{self, NeededRole};
+use crate::query::SortSpec;
 use crate::value::FieldPath;
+use lakeflow_yaml::join_path;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -148,7 +149,7 @@ impl Here<'_> {
         if key.is_empty() {
             self.base.clone()
         } else {
-            join(&self.base, key)
+            join_path(&self.base, key)
         }
     }
 
@@ -575,7 +576,7 @@ fn check_roles(
             && !needed.contains(&role)
         {
             return Err(ctx.error(
-                &join(path, &p.name),
+                &join_path(path, &p.name),
                 &at(endpoint, &format!("params.{}", p.name)),
                 format!(
                     "role `{}` is not read by this endpoint's pagination style",
@@ -597,7 +598,7 @@ fn check_roles(
             params.iter().filter(|p| p.role.name() == role).collect();
         if let [_, second, ..] = declared.as_slice() {
             return Err(ctx.error(
-                &join(path, &second.name),
+                &join_path(path, &second.name),
                 &at(endpoint, &format!("params.{}", second.name)),
                 format!("only one parameter may have role `{role}`"),
             ));
@@ -609,7 +610,7 @@ fn check_roles(
             .find(|p| matches!(p.role, Role::PageSize { .. }))
     {
         return Err(ctx.error(
-            &join(path, &p.name),
+            &join_path(path, &p.name),
             &at(endpoint, &format!("params.{}", p.name)),
             "a page size needs `pagination:`",
         ));

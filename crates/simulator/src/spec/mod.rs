@@ -17,9 +17,10 @@ use serde_json::{Map, Value};
 pub(crate) use parse::{Files, parse_spec};
 pub(crate) use template::{PathTemplate, percent_decode};
 
-use crate::api::{Auth, ErrorFormat, OAuthSpec, SortSpec};
+use crate::api::{Auth, ErrorFormat, OAuthSpec};
 use crate::faults::FaultProfile;
 use crate::pagination::Paginator;
+use crate::query::{FilterOp, SortSpec};
 use crate::value::FieldPath;
 
 /// A whole spec with its corpus files loaded.
@@ -222,34 +223,6 @@ impl Role {
             Self::Select { .. } => "select",
             Self::Ignored => "ignored",
         }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum FilterOp {
-    Eq,
-    Ne,
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    In,
-}
-
-impl FilterOp {
-    pub(crate) const NAMES: &'static str = "eq, ne, gt, gte, lt, lte, in";
-
-    pub(crate) fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "eq" => Self::Eq,
-            "ne" => Self::Ne,
-            "gt" => Self::Gt,
-            "gte" => Self::Gte,
-            "lt" => Self::Lt,
-            "lte" => Self::Lte,
-            "in" => Self::In,
-            _ => return None,
-        })
     }
 }
 

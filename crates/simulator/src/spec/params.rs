@@ -7,11 +7,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::parse::Ctx;
-use super::yaml::join;
-use super::{FilterOp, Param, Role};
+use super::{Param, Role};
 use crate::api::{Auth, AuthScheme};
 use crate::error::Result;
+use crate::query::FilterOp;
 use crate::value::FieldPath;
+use lakeflow_yaml::join_path;
 
 const ROLES: &str =
     "filter, sort_field, sort_direction, page, page_size, limit, offset, cursor, select, ignored";
@@ -140,14 +141,14 @@ pub(super) fn parse_param(
     let (role, rest) = split_selector(value, "role")
         .map_err(|m| ctx.error(path, location, format!("{m}; known roles: {ROLES}")))?;
     let field = |text: &str| {
-        FieldPath::parse(text).map_err(|m| ctx.error(&join(path, "field"), location, m))
+        FieldPath::parse(text).map_err(|m| ctx.error(&join_path(path, "field"), location, m))
     };
     let (role, required) = match role.as_str() {
         "filter" => {
             let raw: RawFilter = ctx.de(&rest, path, location)?;
             let op = FilterOp::parse(&raw.op).ok_or_else(|| {
                 ctx.error(
-                    &join(path, "op"),
+                    &join_path(path, "op"),
                     location,
                     format!(
                         "unknown filter op `{}`; expected one of {}",
@@ -159,7 +160,7 @@ pub(super) fn parse_param(
             let default = match &raw.default {
                 Some(v) => Some(scalar_text(v).ok_or_else(|| {
                     ctx.error(
-                        &join(path, "default"),
+                        &join_path(path, "default"),
                         location,
                         "`default` must be a scalar",
                     )
@@ -168,7 +169,7 @@ pub(super) fn parse_param(
             };
             if raw.separator.is_empty() {
                 return Err(ctx.error(
-                    &join(path, "separator"),
+                    &join_path(path, "separator"),
                     location,
                     "`separator` must not be empty",
                 ));
@@ -202,7 +203,7 @@ pub(super) fn parse_param(
                 Some("desc") => Some(true),
                 Some(other) => {
                     return Err(ctx.error(
-                        &join(path, "default"),
+                        &join_path(path, "default"),
                         location,
                         format!("`{other}` is not asc or desc"),
                     ));
@@ -224,7 +225,7 @@ pub(super) fn parse_param(
                 "error" => true,
                 other => {
                     return Err(ctx.error(
-                        &join(path, "over_max"),
+                        &join_path(path, "over_max"),
                         location,
                         format!("`{other}` is not clamp or error"),
                     ));
@@ -257,7 +258,7 @@ pub(super) fn parse_param(
         }
         other => {
             return Err(ctx.error(
-                &join(path, "role"),
+                &join_path(path, "role"),
                 location,
                 format!("unknown role `{other}`; known roles: {ROLES}"),
             ));
@@ -347,7 +348,7 @@ pub(super) fn parse_auth_setting(
         }
         other => {
             return Err(ctx.error(
-                &join(path, "scheme"),
+                &join_path(path, "scheme"),
                 location,
                 format!("unknown auth scheme `{other}`; expected bearer, basic or api_key"),
             ));
@@ -355,7 +356,11 @@ pub(super) fn parse_auth_setting(
     };
     let wrong_status = wrong_status.unwrap_or(401);
     if !matches!(wrong_status, 401 | 403) {
-        return Err(ctx.error(&join(path, "wrong_status"), location, "must be 401 or 403"));
+        return Err(ctx.error(
+            &join_path(path, "wrong_status"),
+            location,
+            "must be 401 or 403",
+        ));
     }
     Ok(Some(Auth {
         scheme,

@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use super::endpoint::parse_endpoint;
 use super::params::parse_auth_setting;
-use super::yaml::{self, Doc, join};
+use lakeflow_yaml::join_path;
+
+use super::yaml::{self, Doc};
 use super::{RateLimitSpec, Spec};
 use crate::api::{Auth, AuthScheme, ErrorFormat, OAuthSpec};
 use crate::corpus;
@@ -58,12 +60,12 @@ pub(super) struct Ctx<'a> {
 
 impl Ctx<'_> {
     pub(super) fn error(&self, path: &str, location: &str, message: impl Into<String>) -> Error {
-        Error::Spec(SpecError {
-            file: self.file.to_owned(),
-            line: self.doc.line(path),
-            location: location.to_owned(),
-            message: message.into(),
-        })
+        Error::Spec(SpecError::new(
+            self.file,
+            self.doc.line(path),
+            location,
+            message,
+        ))
     }
 
     /// Deserializes one mapping; an unknown key's error points at that key's line.
@@ -81,7 +83,7 @@ impl Ctx<'_> {
         let key = message
             .strip_prefix("unknown field `")
             .and_then(|rest| rest.split('`').next());
-        let at = key.map_or_else(|| path.to_owned(), |key| join(path, key));
+        let at = key.map_or_else(|| path.to_owned(), |key| join_path(path, key));
         self.error(&at, location, message)
     }
 }
@@ -132,14 +134,7 @@ fn default_limit_status() -> u16 {
 
 /// Parses and validates a spec; `file` names it in errors.
 pub(crate) fn parse_spec(file: &str, text: &str, files: &Files) -> Result<Spec> {
-    let doc = yaml::parse(text).map_err(|(line, message)| {
-        Error::Spec(SpecError {
-            file: file.to_owned(),
-            line,
-            location: String::new(),
-            message,
-        })
-    })?;
+    let doc = yaml::parse(text, file)?;
     let ctx = Ctx { file, doc: &doc };
     let raw: RawSpec = ctx.de(&doc.root, "", "")?;
     let now = match &raw.now {
@@ -188,7 +183,7 @@ pub(crate) fn parse_spec(file: &str, text: &str, files: &Files) -> Result<Spec> 
     };
     let mut faults = BTreeMap::new();
     for (name, value) in &raw.faults {
-        let path = join("faults", name);
+        let path = join_path("faults", name);
         let profile = FaultProfile::from_spec(value).map_err(|(rule, message)| {
             let rule_path = rule.map_or_else(|| path.clone(), |i| format!("{path}.rules[{i}]"));
             let location = rule.map_or_else(
@@ -291,7 +286,7 @@ fn scalar_options(
             Value::Bool(b) => b.to_string(),
             _ => {
                 return Err(ctx.error(
-                    &join(key, name),
+                    &join_path(key, name),
                     &format!("{what} `{name}`"),
                     "must be a string, a number or a boolean",
                 ));
@@ -321,20 +316,14 @@ mod tests {
         assert!(parse("").unwrap().table_options.is_empty());
         let spec =
             parse("table_options: { owner: acme, repo: rover, limit: 5, all: true }\n").unwrap();
-        let options: Vec<(&str, &str)> = spec
-            .table_options
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        assert_eq!(
-            options,
-            [
-                ("all", "true"),
-                ("limit", "5"),
-                ("owner", "acme"),
-                ("repo", "rover")
-            ]
-        );
+        let expected = [
+            ("all", "true"),
+            ("limit", "5"),
+            ("owner", "acme"),
+            ("repo", "rover"),
+        ]
+        .map(|(name, text)| (name.to_owned(), text.to_owned()));
+        assert_eq!(spec.table_options, BTreeMap::from(expected));
         let spec = parse("connection_options: { email: me@example.com }\n").unwrap();
         assert_eq!(spec.connection_options["email"], "me@example.com");
         let err = parse("table_options:\n  owner: [acme]\n")

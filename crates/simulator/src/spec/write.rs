@@ -4,10 +4,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::parse::{Ctx, at, load_corpus};
-use super::yaml::join;
 use super::{DeleteMode, EventsSpec, Files, Spec, WriteSpec};
 use crate::error::Result;
 use crate::value::FieldPath;
+use lakeflow_yaml::join_path;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -61,7 +61,7 @@ pub(super) fn parse_write(
     };
     let raw: RawWrite = ctx.de(value, path, &loc(""))?;
     let field = |text: &str, key: &str| {
-        FieldPath::parse(text).map_err(|m| ctx.error(&join(path, key), &loc(key), m))
+        FieldPath::parse(text).map_err(|m| ctx.error(&join_path(path, key), &loc(key), m))
     };
     let stamp = raw
         .stamp
@@ -76,7 +76,7 @@ pub(super) fn parse_write(
     let events = match raw.events {
         Some(events) if events.into == corpus => {
             return Err(ctx.error(
-                &join(path, "events.into"),
+                &join_path(path, "events.into"),
                 &loc("events.into"),
                 "events go to another corpus than the records",
             ));
@@ -87,7 +87,7 @@ pub(super) fn parse_write(
                 spec,
                 files,
                 &events.into,
-                &join(path, "events.into"),
+                &join_path(path, "events.into"),
                 &loc("events.into"),
             )?;
             Some(EventsSpec {
@@ -109,17 +109,17 @@ pub(super) fn parse_write(
         (None, _) => DeleteMode::Remove,
         (Some(_), m) if m != "DELETE" => {
             return Err(ctx.error(
-                &join(path, "delete"),
+                &join_path(path, "delete"),
                 &loc("delete"),
                 "`delete` applies to DELETE endpoints only",
             ));
         }
         (Some(value), _) => {
-            let dpath = join(path, "delete");
+            let dpath = join_path(path, "delete");
             let rd: RawDelete = ctx.de(value, &dpath, &loc("delete"))?;
             let misplaced = |key: &str, mode: &str| {
                 ctx.error(
-                    &join(&dpath, key),
+                    &join_path(&dpath, key),
                     &loc(&format!("delete.{key}")),
                     format!("`{key}` does not apply to mode `{mode}`"),
                 )
@@ -155,7 +155,7 @@ pub(super) fn parse_write(
                     };
                     if into == corpus {
                         return Err(ctx.error(
-                            &join(&dpath, "into"),
+                            &join_path(&dpath, "into"),
                             &loc("delete.into"),
                             "tombstones go to another corpus than the records",
                         ));
@@ -165,7 +165,7 @@ pub(super) fn parse_write(
                         spec,
                         files,
                         &into,
-                        &join(&dpath, "into"),
+                        &join_path(&dpath, "into"),
                         &loc("delete.into"),
                     )?;
                     let keep = rd
@@ -199,7 +199,7 @@ pub(super) fn parse_write(
                 }
                 other => {
                     return Err(ctx.error(
-                        &join(&dpath, "mode"),
+                        &join_path(&dpath, "mode"),
                         &loc("delete.mode"),
                         format!(
                             "unknown delete mode `{other}`; expected remove, tombstone or flag"

@@ -3,13 +3,12 @@
 
 use lakeflow_connect::TableOptions;
 
-use crate::config::Source;
+use crate::config::{Source, descriptor_factory};
 use crate::context::{Finding, Run, TableCtx, Verdict, blocked, count, fail, skip, verdict};
 use crate::pass::{Feed, multiset, read_pass};
 use crate::probe::Probe;
 use crate::report::{Check, Mode};
-use crate::runner::{BASE_URL, descriptor_factory};
-use crate::simulator::{self, Simulation};
+use crate::simulator::{self, BASE_URL, Simulation};
 
 /// The role of the connector reading through faults, in evidence.
 const ROLE: &str = "the connector reading through faults";
