@@ -7,6 +7,7 @@ use lakeflow_connect::{
     Result, TableMetadata, TableOptions, check_options,
 };
 use lakeflow_http::RequestBuilder;
+use lakeflow_kit::options::connection_settings;
 use lakeflow_kit::options::{LOOKBACK, MAX_RECORDS, PER_PAGE, START_DATE};
 
 use crate::client::HubSpotClient;
@@ -99,8 +100,8 @@ impl HubSpotConnector {
     /// # Errors
     /// As [`HubSpotConnector::new`].
     pub fn new_at(options: &ConnectionOptions, now: DateTime<Utc>) -> Result<Self> {
-        check_options(options.keys(), CONNECTION_OPTIONS, None)?;
-        let settings = ClientSettings::from_options(options)?;
+        let settings =
+            connection_settings(options, CONNECTION_OPTIONS, ClientSettings::from_options)?;
         Ok(Self {
             client: HubSpotClient::new(&settings)?,
             catalogue: Catalogue::default(),

@@ -6,6 +6,14 @@ use lakeflow_connect::{EmbeddedSimulatorSpec, TableOptions};
 use lakeflow_simulator::{FaultProfile, RunningSimulator, Simulator};
 use serde_json::Value;
 
+/// `embedded`'s spec served as shipped.
+///
+/// # Panics
+/// When the spec does not load or start.
+pub fn serve(embedded: &EmbeddedSimulatorSpec) -> RunningSimulator {
+    serve_edited(embedded, &[], None)
+}
+
 /// `embedded`'s spec with each `(from, to)` text edit applied (the first occurrence), served,
 /// with `faults` when given.
 ///
