@@ -245,14 +245,9 @@ fn stream_table(table: &str, options: &TableOptions) -> Result<Table> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use lakeflow_testkit::fixtures::table_options as options;
 
-    fn options(pairs: &[(&str, &str)]) -> TableOptions {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use super::*;
 
     #[test]
     fn metadata_and_schemas_need_no_table_options() {

@@ -79,30 +79,30 @@ pub const AUTH_METHODS: &[AuthMethod] = &[AuthMethod::new(
      `Authorization: Bearer`.",
 )];
 
-// The registry's entry (`DESCRIPTOR`), and the simulator spec with the corpus files below
-// (`SIMULATOR`).
+// The registry's entry (`DESCRIPTOR`), and the simulator spec with the corpus files below,
+// by name (`SIMULATOR`).
 lakeflow_kit::connector_descriptor! {
     name: "github",
     description: "GitHub REST API: issues, pull requests, comments, reviews, commits, events, \
                   releases, workflow runs, repositories, branches, people and stargazers.",
     connector: GithubConnector,
     simulator: [
-        "issues",
-        "pulls",
-        "issue_comments",
-        "review_comments",
-        "reviews",
-        "commits",
-        "issue_events",
-        "releases",
-        "workflow_runs",
-        "users",
-        "organizations",
-        "teams",
-        "repositories",
+        "assignees",
         "branches",
         "collaborators",
-        "assignees",
+        "commits",
+        "issue_comments",
+        "issue_events",
+        "issues",
+        "organizations",
+        "pulls",
+        "releases",
+        "repositories",
+        "review_comments",
+        "reviews",
         "stargazers",
+        "teams",
+        "users",
+        "workflow_runs",
     ],
 }

@@ -44,7 +44,7 @@ use lakeflow_connect::{AuthKind, AuthMethod};
 
 pub use config::{CONNECTION_OPTIONS, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
 pub use connector::StripeConnector;
-pub use tables::TABLE_OPTIONS;
+pub use tables::{ORIGINAL_TABLES, TABLE_OPTIONS};
 
 /// How the connector authenticates: a secret or restricted key, sent as Bearer.
 pub const AUTH_METHODS: &[AuthMethod] = &[AuthMethod::new(
@@ -54,8 +54,8 @@ pub const AUTH_METHODS: &[AuthMethod] = &[AuthMethod::new(
      `Authorization: Bearer`.",
 )];
 
-// The registry's entry (`DESCRIPTOR`), and the simulator spec with the corpus files below
-// (`SIMULATOR`).
+// The registry's entry (`DESCRIPTOR`), and the simulator spec with the corpus files below,
+// by name (`SIMULATOR`).
 lakeflow_kit::connector_descriptor! {
     name: "stripe",
     description: "Stripe API: customers, charges, payment intents and methods, refunds, \
@@ -64,22 +64,22 @@ lakeflow_kit::connector_descriptor! {
                   date through the events feed.",
     connector: StripeConnector,
     simulator: [
-        "customers",
+        "balance_transactions",
         "charges",
+        "coupons",
+        "customers",
+        "disputes",
+        "events",
+        "invoice_items",
+        "invoices",
         "payment_intents",
         "payment_methods",
-        "refunds",
-        "disputes",
-        "subscriptions",
-        "invoices",
-        "invoice_items",
-        "products",
-        "prices",
-        "plans",
-        "coupons",
-        "balance_transactions",
         "payouts",
+        "plans",
+        "prices",
+        "products",
+        "refunds",
         "setup_intents",
-        "events",
+        "subscriptions",
     ],
 }
