@@ -53,9 +53,9 @@ impl GithubClient {
             .header("Accept", MEDIA_TYPE)
             .header("X-GitHub-Api-Version", API_VERSION)
             .user_agent(USER_AGENT);
-        let http = HttpClient::new(config)
-            .map_err(|e| Error::invalid_option("base_url", &settings.base_url, e.to_string()))?;
-        Ok(Self { http })
+        Ok(Self {
+            http: lakeflow_kit::http_client(config, &settings.base_url)?,
+        })
     }
 
     /// A GET of `path` (relative to the base URL).

@@ -441,18 +441,12 @@ fn ref_name(value: &str) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use chrono::TimeDelta;
+    use lakeflow_testkit::fixtures::table_options as options;
 
     use super::*;
 
     fn table(name: &str) -> Table {
         Table::parse(name).unwrap()
-    }
-
-    fn options(pairs: &[(&str, &str)]) -> TableOptions {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
     }
 
     #[test]

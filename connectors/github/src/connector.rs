@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{
     ConnectionOptions, LakeflowConnect, Offset, Partition, PartitionedStream, ReadOutput,
-    RecordStream, Result, TableMetadata, TableOptions, check_options,
+    RecordStream, Result, TableMetadata, TableOptions,
 };
 use lakeflow_http::RequestBuilder;
+use lakeflow_kit::options::connection_settings;
 
 use crate::client::GithubClient;
 use crate::config::fans_out;
@@ -40,8 +41,8 @@ impl GithubConnector {
     /// [`lakeflow_connect::Error::UnknownOption`] or
     /// [`lakeflow_connect::Error::InvalidOption`] naming the offending option.
     pub fn new(options: &ConnectionOptions) -> Result<Self> {
-        check_options(options.keys(), CONNECTION_OPTIONS, None)?;
-        let settings = ClientSettings::from_options(options)?;
+        let settings =
+            connection_settings(options, CONNECTION_OPTIONS, ClientSettings::from_options)?;
         Ok(Self {
             client: GithubClient::new(&settings)?,
             init: Utc::now(),
@@ -244,14 +245,9 @@ fn stream_table(table: &str, options: &TableOptions) -> Result<Table> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use lakeflow_testkit::fixtures::table_options as options;
 
-    fn options(pairs: &[(&str, &str)]) -> TableOptions {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use super::*;
 
     #[test]
     fn metadata_and_schemas_need_no_table_options() {

@@ -64,65 +64,11 @@ mod read;
 mod schema;
 mod tables;
 
-use lakeflow_connect::{
-    AuthKind, AuthMethod, ConnectionOptions, ConnectorDescriptor, EmbeddedSimulatorSpec,
-    LakeflowConnect, Result,
-};
+use lakeflow_connect::{AuthKind, AuthMethod};
 
 pub use config::{CONNECTION_OPTIONS, ClientSettings, DEFAULT_BASE_URL, TABLE_OPTIONS};
 pub use connector::GithubConnector;
 pub use tables::Table;
-
-/// The simulator spec and corpus the tests run against (`lakeflow simulate github` serves it).
-pub static SIMULATOR: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {
-    spec: include_str!("../simulator/spec.yaml"),
-    files: &[
-        ("issues.json", include_str!("../simulator/issues.json")),
-        ("pulls.json", include_str!("../simulator/pulls.json")),
-        (
-            "issue_comments.json",
-            include_str!("../simulator/issue_comments.json"),
-        ),
-        (
-            "review_comments.json",
-            include_str!("../simulator/review_comments.json"),
-        ),
-        ("reviews.json", include_str!("../simulator/reviews.json")),
-        ("commits.json", include_str!("../simulator/commits.json")),
-        (
-            "issue_events.json",
-            include_str!("../simulator/issue_events.json"),
-        ),
-        ("releases.json", include_str!("../simulator/releases.json")),
-        (
-            "workflow_runs.json",
-            include_str!("../simulator/workflow_runs.json"),
-        ),
-        ("users.json", include_str!("../simulator/users.json")),
-        (
-            "organizations.json",
-            include_str!("../simulator/organizations.json"),
-        ),
-        ("teams.json", include_str!("../simulator/teams.json")),
-        (
-            "repositories.json",
-            include_str!("../simulator/repositories.json"),
-        ),
-        ("branches.json", include_str!("../simulator/branches.json")),
-        (
-            "collaborators.json",
-            include_str!("../simulator/collaborators.json"),
-        ),
-        (
-            "assignees.json",
-            include_str!("../simulator/assignees.json"),
-        ),
-        (
-            "stargazers.json",
-            include_str!("../simulator/stargazers.json"),
-        ),
-    ],
-};
 
 /// How the connector authenticates: a token (personal access token or app installation token)
 /// sent as `Authorization: Bearer`.
@@ -133,18 +79,30 @@ pub const AUTH_METHODS: &[AuthMethod] = &[AuthMethod::new(
      `Authorization: Bearer`.",
 )];
 
-/// What the registry lists about the `github` connector.
-pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
+// The registry's entry (`DESCRIPTOR`), and the simulator spec with the corpus files below,
+// by name (`SIMULATOR`).
+lakeflow_kit::connector_descriptor! {
     name: "github",
     description: "GitHub REST API: issues, pull requests, comments, reviews, commits, events, \
                   releases, workflow runs, repositories, branches, people and stargazers.",
-    connection_options: CONNECTION_OPTIONS,
-    table_options: TABLE_OPTIONS,
-    auth: AUTH_METHODS,
-    constructor: construct,
-    simulator: Some(&SIMULATOR),
-};
-
-fn construct(options: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {
-    Ok(Box::new(GithubConnector::new(options)?))
+    connector: GithubConnector,
+    simulator: [
+        "assignees",
+        "branches",
+        "collaborators",
+        "commits",
+        "issue_comments",
+        "issue_events",
+        "issues",
+        "organizations",
+        "pulls",
+        "releases",
+        "repositories",
+        "review_comments",
+        "reviews",
+        "stargazers",
+        "teams",
+        "users",
+        "workflow_runs",
+    ],
 }

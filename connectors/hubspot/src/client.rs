@@ -83,8 +83,7 @@ impl HubSpotClient {
                 })
                 .lasting_limit(is_daily_limit)
                 .user_agent(USER_AGENT);
-            HttpClient::new(config)
-                .map_err(|e| Error::invalid_option("base_url", &settings.base_url, e.to_string()))
+            lakeflow_kit::http_client(config, &settings.base_url)
         };
         Ok(Self {
             lists: Api {

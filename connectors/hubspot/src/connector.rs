@@ -7,6 +7,7 @@ use lakeflow_connect::{
     Result, TableMetadata, TableOptions, check_options,
 };
 use lakeflow_http::RequestBuilder;
+use lakeflow_kit::options::connection_settings;
 use lakeflow_kit::options::{LOOKBACK, MAX_RECORDS, PER_PAGE, START_DATE};
 
 use crate::client::HubSpotClient;
@@ -71,6 +72,17 @@ enum Table {
     Pipelines(&'static str, &'static str),
 }
 
+impl Table {
+    /// The table options the table takes.
+    const fn options(&self) -> &'static [OptionSpec] {
+        match self {
+            Self::Object(_) => OBJECT_OPTIONS,
+            Self::Owners => OWNER_OPTIONS,
+            Self::Pipelines(..) => &[],
+        }
+    }
+}
+
 /// The `hubspot` connector.
 ///
 /// Its construction time bounds every read (see [`lakeflow_kit::time::horizon`]). The custom
@@ -99,8 +111,8 @@ impl HubSpotConnector {
     /// # Errors
     /// As [`HubSpotConnector::new`].
     pub fn new_at(options: &ConnectionOptions, now: DateTime<Utc>) -> Result<Self> {
-        check_options(options.keys(), CONNECTION_OPTIONS, None)?;
-        let settings = ClientSettings::from_options(options)?;
+        let settings =
+            connection_settings(options, CONNECTION_OPTIONS, ClientSettings::from_options)?;
         Ok(Self {
             client: HubSpotClient::new(&settings)?,
             catalogue: Catalogue::default(),
@@ -206,23 +218,18 @@ impl LakeflowConnect for HubSpotConnector {
         start: Option<&Offset>,
         options: &TableOptions,
     ) -> Result<ReadOutput<'_>> {
-        match self.table(table)? {
+        let kind = self.table(table)?;
+        check(options, kind.options(), table)?;
+        match kind {
             Table::Object(object) => {
-                check(options, OBJECT_OPTIONS, table)?;
                 let properties = self.properties(&object, options)?;
                 let option = lakeflow_kit::options::value(options, ASSOCIATIONS.name);
                 let associates = select_associates(&object, option)?;
                 let reader = self.reader();
                 reader.changes(&object, &properties, &associates, start, options)
             }
-            Table::Owners => {
-                check(options, OWNER_OPTIONS, table)?;
-                self.reader().owners(start, options)
-            }
-            Table::Pipelines(table, object) => {
-                check(options, &[], table)?;
-                self.reader().pipelines(table, object, options)
-            }
+            Table::Owners => self.reader().owners(start, options),
+            Table::Pipelines(table, object) => self.reader().pipelines(table, object, options),
         }
     }
 

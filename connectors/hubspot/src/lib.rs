@@ -42,98 +42,12 @@ mod objects;
 mod read;
 mod schema;
 
-use lakeflow_connect::{
-    AuthKind, AuthMethod, ConnectionOptions, ConnectorDescriptor, EmbeddedSimulatorSpec,
-    LakeflowConnect, Result,
-};
+use lakeflow_connect::{AuthKind, AuthMethod};
 
 pub use config::{CONNECTION_OPTIONS, DEFAULT_BASE_URL};
 pub use connector::{
     ASSOCIATIONS, EXCLUDE_PROPERTIES, HubSpotConnector, INCLUDE_PROPERTIES, PROPERTIES,
     TABLE_OPTIONS,
-};
-
-/// The simulator spec and corpus the tests run against (`lakeflow simulate hubspot` serves it).
-pub static SIMULATOR: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {
-    spec: include_str!("../simulator/spec.yaml"),
-    files: &[
-        ("calls.json", include_str!("../simulator/calls.json")),
-        (
-            "companies.json",
-            include_str!("../simulator/companies.json"),
-        ),
-        ("contacts.json", include_str!("../simulator/contacts.json")),
-        ("deals.json", include_str!("../simulator/deals.json")),
-        ("emails.json", include_str!("../simulator/emails.json")),
-        (
-            "line_items.json",
-            include_str!("../simulator/line_items.json"),
-        ),
-        ("meetings.json", include_str!("../simulator/meetings.json")),
-        ("notes.json", include_str!("../simulator/notes.json")),
-        ("owners.json", include_str!("../simulator/owners.json")),
-        (
-            "pipelines_deals.json",
-            include_str!("../simulator/pipelines_deals.json"),
-        ),
-        (
-            "pipelines_tickets.json",
-            include_str!("../simulator/pipelines_tickets.json"),
-        ),
-        ("products.json", include_str!("../simulator/products.json")),
-        (
-            "properties_calls.json",
-            include_str!("../simulator/properties_calls.json"),
-        ),
-        (
-            "properties_companies.json",
-            include_str!("../simulator/properties_companies.json"),
-        ),
-        (
-            "properties_contacts.json",
-            include_str!("../simulator/properties_contacts.json"),
-        ),
-        (
-            "properties_deals.json",
-            include_str!("../simulator/properties_deals.json"),
-        ),
-        (
-            "properties_emails.json",
-            include_str!("../simulator/properties_emails.json"),
-        ),
-        (
-            "properties_line_items.json",
-            include_str!("../simulator/properties_line_items.json"),
-        ),
-        (
-            "properties_meetings.json",
-            include_str!("../simulator/properties_meetings.json"),
-        ),
-        (
-            "properties_notes.json",
-            include_str!("../simulator/properties_notes.json"),
-        ),
-        (
-            "properties_products.json",
-            include_str!("../simulator/properties_products.json"),
-        ),
-        (
-            "properties_robots.json",
-            include_str!("../simulator/properties_robots.json"),
-        ),
-        (
-            "properties_tasks.json",
-            include_str!("../simulator/properties_tasks.json"),
-        ),
-        (
-            "properties_tickets.json",
-            include_str!("../simulator/properties_tickets.json"),
-        ),
-        ("robots.json", include_str!("../simulator/robots.json")),
-        ("schemas.json", include_str!("../simulator/schemas.json")),
-        ("tasks.json", include_str!("../simulator/tasks.json")),
-        ("tickets.json", include_str!("../simulator/tickets.json")),
-    ],
 };
 
 /// How the connector authenticates: an OAuth app's refresh token, or a private app's token.
@@ -152,20 +66,43 @@ pub const AUTH_METHODS: &[AuthMethod] = &[
     ),
 ];
 
-/// What the registry lists about the `hubspot` connector.
-pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
+// The registry's entry (`DESCRIPTOR`), and the simulator spec with the corpus files below
+// (`SIMULATOR`).
+lakeflow_kit::connector_descriptor! {
     name: "hubspot",
     description: "HubSpot CRM: contacts, companies, deals, tickets, line items, products, \
                   engagements (emails, tasks, notes, calls, meetings) and custom objects, read \
                   incrementally through CRM search with archived records as deletions; owners; \
                   deal and ticket pipelines.",
-    connection_options: CONNECTION_OPTIONS,
-    table_options: TABLE_OPTIONS,
-    auth: AUTH_METHODS,
-    constructor: construct,
-    simulator: Some(&SIMULATOR),
-};
-
-fn construct(options: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {
-    Ok(Box::new(HubSpotConnector::new(options)?))
+    connector: HubSpotConnector,
+    simulator: [
+        "calls",
+        "companies",
+        "contacts",
+        "deals",
+        "emails",
+        "line_items",
+        "meetings",
+        "notes",
+        "owners",
+        "pipelines_deals",
+        "pipelines_tickets",
+        "products",
+        "properties_calls",
+        "properties_companies",
+        "properties_contacts",
+        "properties_deals",
+        "properties_emails",
+        "properties_line_items",
+        "properties_meetings",
+        "properties_notes",
+        "properties_products",
+        "properties_robots",
+        "properties_tasks",
+        "properties_tickets",
+        "robots",
+        "schemas",
+        "tasks",
+        "tickets",
+    ],
 }

@@ -42,9 +42,9 @@ impl StripeClient {
         if let Some(account) = &settings.stripe_account {
             config = config.header("Stripe-Account", account.clone());
         }
-        let http = HttpClient::new(config)
-            .map_err(|e| Error::invalid_option("base_url", &settings.base_url, e.to_string()))?;
-        Ok(Self { http })
+        Ok(Self {
+            http: lakeflow_kit::http_client(config, &settings.base_url)?,
+        })
     }
 
     /// A GET of `path` (relative to the API root).

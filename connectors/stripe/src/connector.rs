@@ -2,11 +2,11 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{
-    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Result, TableOptions, check_options,
+    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Result, TableOptions,
 };
 use lakeflow_http::RequestBuilder;
-use lakeflow_kit::ReadCtx;
 use lakeflow_kit::options::Limits;
+use lakeflow_kit::options::connection_settings;
 
 use crate::client::StripeClient;
 use crate::config::{CONNECTION_OPTIONS, ClientSettings};
@@ -47,8 +47,8 @@ impl StripeConnector {
     /// # Errors
     /// As [`StripeConnector::new`].
     pub fn new_at(options: &ConnectionOptions, now: DateTime<Utc>) -> Result<Self> {
-        check_options(options.keys(), CONNECTION_OPTIONS, None)?;
-        let settings = ClientSettings::from_options(options)?;
+        let settings =
+            connection_settings(options, CONNECTION_OPTIONS, ClientSettings::from_options)?;
         Ok(Self {
             client: StripeClient::new(&settings)?,
             init: now,
@@ -68,11 +68,7 @@ impl StripeConnector {
         start: Option<&Offset>,
         options: &TableOptions,
     ) -> Result<ReadOutput<'_>> {
-        let ctx = Ctx {
-            kit: ReadCtx::new(def.name, &self.client, options, LIMITS, self.init)?,
-            client: &self.client,
-            init: self.init,
-        };
+        let ctx = Ctx::new(def.name, &self.client, options, LIMITS, self.init)?;
         read::read(&ctx, read, start)
     }
 }

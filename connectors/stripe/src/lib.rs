@@ -40,59 +40,11 @@ mod read;
 mod schema;
 mod tables;
 
-use lakeflow_connect::{
-    AuthKind, AuthMethod, ConnectionOptions, ConnectorDescriptor, EmbeddedSimulatorSpec,
-    LakeflowConnect, Result,
-};
+use lakeflow_connect::{AuthKind, AuthMethod};
 
 pub use config::{CONNECTION_OPTIONS, DEFAULT_API_VERSION, DEFAULT_BASE_URL};
 pub use connector::StripeConnector;
-pub use tables::TABLE_OPTIONS;
-
-/// The simulator spec and corpus the tests run against (`lakeflow simulate stripe` serves it).
-pub static SIMULATOR: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {
-    spec: include_str!("../simulator/spec.yaml"),
-    files: &[
-        (
-            "customers.json",
-            include_str!("../simulator/customers.json"),
-        ),
-        ("charges.json", include_str!("../simulator/charges.json")),
-        (
-            "payment_intents.json",
-            include_str!("../simulator/payment_intents.json"),
-        ),
-        (
-            "payment_methods.json",
-            include_str!("../simulator/payment_methods.json"),
-        ),
-        ("refunds.json", include_str!("../simulator/refunds.json")),
-        ("disputes.json", include_str!("../simulator/disputes.json")),
-        (
-            "subscriptions.json",
-            include_str!("../simulator/subscriptions.json"),
-        ),
-        ("invoices.json", include_str!("../simulator/invoices.json")),
-        (
-            "invoice_items.json",
-            include_str!("../simulator/invoice_items.json"),
-        ),
-        ("products.json", include_str!("../simulator/products.json")),
-        ("prices.json", include_str!("../simulator/prices.json")),
-        ("plans.json", include_str!("../simulator/plans.json")),
-        ("coupons.json", include_str!("../simulator/coupons.json")),
-        (
-            "balance_transactions.json",
-            include_str!("../simulator/balance_transactions.json"),
-        ),
-        ("payouts.json", include_str!("../simulator/payouts.json")),
-        (
-            "setup_intents.json",
-            include_str!("../simulator/setup_intents.json"),
-        ),
-        ("events.json", include_str!("../simulator/events.json")),
-    ],
-};
+pub use tables::{ORIGINAL_TABLES, TABLE_OPTIONS};
 
 /// How the connector authenticates: a secret or restricted key, sent as Bearer.
 pub const AUTH_METHODS: &[AuthMethod] = &[AuthMethod::new(
@@ -102,20 +54,32 @@ pub const AUTH_METHODS: &[AuthMethod] = &[AuthMethod::new(
      `Authorization: Bearer`.",
 )];
 
-/// What the registry lists about the `stripe` connector.
-pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
+// The registry's entry (`DESCRIPTOR`), and the simulator spec with the corpus files below,
+// by name (`SIMULATOR`).
+lakeflow_kit::connector_descriptor! {
     name: "stripe",
     description: "Stripe API: customers, charges, payment intents and methods, refunds, \
                   disputes, subscriptions, invoices and items, products, prices, plans, \
                   coupons, balance transactions, payouts, setup intents and events, kept up to \
                   date through the events feed.",
-    connection_options: CONNECTION_OPTIONS,
-    table_options: TABLE_OPTIONS,
-    auth: AUTH_METHODS,
-    constructor: construct,
-    simulator: Some(&SIMULATOR),
-};
-
-fn construct(options: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {
-    Ok(Box::new(StripeConnector::new(options)?))
+    connector: StripeConnector,
+    simulator: [
+        "balance_transactions",
+        "charges",
+        "coupons",
+        "customers",
+        "disputes",
+        "events",
+        "invoice_items",
+        "invoices",
+        "payment_intents",
+        "payment_methods",
+        "payouts",
+        "plans",
+        "prices",
+        "products",
+        "refunds",
+        "setup_intents",
+        "subscriptions",
+    ],
 }

@@ -375,6 +375,27 @@ pub const TABLE_OPTIONS: &[OptionSpec] = &declare(CATALOGUE, &OPTION_USE);
 /// The registry `list_tables`, metadata, schemas and reads derive from.
 pub(crate) static TABLES: Tables<Read> = Tables::new(DEFS, TABLE_OPTIONS);
 
+/// The original Python connector's table names, each read here under the same name (specs
+/// written for it run unchanged).
+pub const ORIGINAL_TABLES: [&str; 16] = [
+    "customers",
+    "charges",
+    "payment_intents",
+    "payment_methods",
+    "refunds",
+    "disputes",
+    "subscriptions",
+    "invoices",
+    "invoice_items",
+    "products",
+    "prices",
+    "plans",
+    "coupons",
+    "balance_transactions",
+    "payouts",
+    "events",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -382,35 +403,11 @@ mod tests {
     #[test]
     fn the_originals_tables_are_all_here_with_their_keys() {
         let names = TABLES.names();
-        for table in [
-            "customers",
-            "charges",
-            "payment_intents",
-            "payment_methods",
-            "refunds",
-            "disputes",
-            "subscriptions",
-            "invoices",
-            "invoice_items",
-            "products",
-            "prices",
-            "plans",
-            "coupons",
-            "balance_transactions",
-            "payouts",
-            "events",
-        ] {
+        for table in ORIGINAL_TABLES {
             assert!(names.iter().any(|n| n == table), "{table}");
         }
+        assert_eq!(TABLES.missing_columns(), Vec::<String>::new());
         for def in DEFS {
-            let schema = (def.schema)();
-            for column in def.primary_keys.iter().chain(def.cursor.iter()) {
-                assert!(
-                    schema.field_with_name(column).is_ok(),
-                    "{}.{column}",
-                    def.name
-                );
-            }
             if let Read::Changes(changes) = def.read {
                 assert!(changes.types.len() <= 20, "Stripe takes 20 types at most");
                 assert!(

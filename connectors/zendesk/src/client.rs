@@ -34,8 +34,7 @@ impl ZendeskClient {
                 })
                 .header("Accept", "application/json")
                 .user_agent(USER_AGENT);
-            HttpClient::new(config)
-                .map_err(|e| Error::invalid_option("base_url", &settings.base_url, e.to_string()))
+            lakeflow_kit::http_client(config, &settings.base_url)
         };
         Ok(Self {
             http: build(settings.requests_per_minute)?,

@@ -3,11 +3,11 @@
 
 use chrono::{DateTime, Utc};
 use lakeflow_connect::{
-    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Result, TableOptions, check_options,
+    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Result, TableOptions,
 };
 use lakeflow_http::RequestBuilder;
-use lakeflow_kit::ReadCtx;
 use lakeflow_kit::options::Limits;
+use lakeflow_kit::options::connection_settings;
 
 use crate::client::ZendeskClient;
 use crate::config::{CONNECTION_OPTIONS, ClientSettings};
@@ -36,8 +36,8 @@ impl ZendeskConnector {
     /// # Errors
     /// A missing, unknown or invalid option, named.
     pub fn new(options: &ConnectionOptions) -> Result<Self> {
-        check_options(options.keys(), CONNECTION_OPTIONS, None)?;
-        let settings = ClientSettings::from_options(options)?;
+        let settings =
+            connection_settings(options, CONNECTION_OPTIONS, ClientSettings::from_options)?;
         Ok(Self {
             client: ZendeskClient::new(&settings)?,
             init: Utc::now(),
@@ -62,11 +62,7 @@ impl ZendeskConnector {
             Read::Ratings | Read::List { .. } => LIST_PAGE,
         };
         let limits = Limits::per_page(max_per_page);
-        let ctx = Ctx {
-            kit: ReadCtx::new(def.name, &self.client, options, limits, self.init)?,
-            client: &self.client,
-            init: self.init,
-        };
+        let ctx = Ctx::new(def.name, &self.client, options, limits, self.init)?;
         read::read(&ctx, read, start)
     }
 }

@@ -46,57 +46,11 @@ mod read;
 mod schema;
 mod tables;
 
-use lakeflow_connect::{
-    AuthKind, AuthMethod, ConnectionOptions, ConnectorDescriptor, EmbeddedSimulatorSpec,
-    LakeflowConnect, Result,
-};
+use lakeflow_connect::{AuthKind, AuthMethod};
 
 pub use config::CONNECTION_OPTIONS;
 pub use connector::ZendeskConnector;
 pub use tables::TABLE_OPTIONS;
-
-/// The simulator spec and corpus the tests run against (`lakeflow simulate zendesk` serves it).
-pub static SIMULATOR: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {
-    spec: include_str!("../simulator/spec.yaml"),
-    files: &[
-        ("tickets.json", include_str!("../simulator/tickets.json")),
-        ("users.json", include_str!("../simulator/users.json")),
-        (
-            "organizations.json",
-            include_str!("../simulator/organizations.json"),
-        ),
-        (
-            "ticket_events.json",
-            include_str!("../simulator/ticket_events.json"),
-        ),
-        (
-            "ticket_metric_events.json",
-            include_str!("../simulator/ticket_metric_events.json"),
-        ),
-        (
-            "satisfaction_ratings.json",
-            include_str!("../simulator/satisfaction_ratings.json"),
-        ),
-        ("articles.json", include_str!("../simulator/articles.json")),
-        ("groups.json", include_str!("../simulator/groups.json")),
-        ("brands.json", include_str!("../simulator/brands.json")),
-        (
-            "ticket_fields.json",
-            include_str!("../simulator/ticket_fields.json"),
-        ),
-        (
-            "ticket_forms.json",
-            include_str!("../simulator/ticket_forms.json"),
-        ),
-        ("macros.json", include_str!("../simulator/macros.json")),
-        ("topics.json", include_str!("../simulator/topics.json")),
-        ("tags.json", include_str!("../simulator/tags.json")),
-        (
-            "deleted_users.json",
-            include_str!("../simulator/deleted_users.json"),
-        ),
-    ],
-};
 
 /// How the connector authenticates: an API token with its user's email (Basic), or an OAuth
 /// access token (Bearer).
@@ -113,19 +67,29 @@ pub const AUTH_METHODS: &[AuthMethod] = &[
     ),
 ];
 
-/// What the registry lists about the `zendesk` connector.
-pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
+// The registry's entry (`DESCRIPTOR`), and the simulator spec with the corpus files below
+// (`SIMULATOR`).
+lakeflow_kit::connector_descriptor! {
     name: "zendesk",
     description: "Zendesk Support API: tickets, users, organizations, comments, ticket events \
                   and metrics, satisfaction ratings, Help Center articles, and the account's \
                   groups, brands, fields, forms, macros, topics and tags.",
-    connection_options: CONNECTION_OPTIONS,
-    table_options: TABLE_OPTIONS,
-    auth: AUTH_METHODS,
-    constructor: construct,
-    simulator: Some(&SIMULATOR),
-};
-
-fn construct(options: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {
-    Ok(Box::new(ZendeskConnector::new(options)?))
+    connector: ZendeskConnector,
+    simulator: [
+        "tickets",
+        "users",
+        "organizations",
+        "ticket_events",
+        "ticket_metric_events",
+        "satisfaction_ratings",
+        "articles",
+        "groups",
+        "brands",
+        "ticket_fields",
+        "ticket_forms",
+        "macros",
+        "topics",
+        "tags",
+        "deleted_users",
+    ],
 }

@@ -6,7 +6,7 @@ use lakeflow_connect::{Error, Offset, ReadOutput, Record, Result};
 use lakeflow_kit::ascending::{self, Ascending, read_whole};
 use lakeflow_kit::export::{self, Continuation, read_export};
 use lakeflow_kit::time::parse_ts;
-use lakeflow_kit::{ReadCtx, Snapshot};
+use lakeflow_kit::{ClientCtx, Snapshot};
 use serde_json::Value;
 
 use crate::client::ZendeskClient;
@@ -15,14 +15,9 @@ use crate::tables::{Export, Read};
 /// Zendesk refuses an export's `start_time` within the last minute.
 const RECENT: TimeDelta = TimeDelta::minutes(1);
 
-/// Everything one read needs.
-pub(crate) struct Ctx<'a> {
-    pub kit: ReadCtx<'a>,
-    pub client: &'a ZendeskClient,
-    /// When the connector was built: exports never ask for a start time within the minute
-    /// before it.
-    pub init: DateTime<Utc>,
-}
+/// Everything one read needs. `init`, when the connector was built: exports never ask for a
+/// start time within the minute before it.
+pub(crate) type Ctx<'a> = ClientCtx<'a, ZendeskClient>;
 
 /// One batch of the table (or its deletions) from `start`.
 pub(crate) fn read(

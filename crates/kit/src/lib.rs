@@ -24,7 +24,9 @@
 //! ([`offset`]).
 //!
 //! Tables are data ([`tables`]): one [`TableDef`] per table, and a [`Tables`] registry from which
-//! `list_tables`, metadata, schemas, the declared table options and read dispatch derive.
+//! `list_tables`, metadata, schemas, the declared table options and read dispatch derive. A
+//! connector crate's root declares its descriptor and embedded simulator with
+//! [`connector_descriptor!`].
 //!
 //! # Example
 //!
@@ -84,12 +86,15 @@
 
 pub mod ascending;
 pub mod by_value;
+mod client;
 pub mod descending;
+pub mod descriptor;
 pub mod export;
 pub mod offset;
 pub mod options;
 pub mod partitioned;
 pub mod promise;
+mod registry;
 pub mod schema;
 pub mod snapshot;
 mod source;
@@ -99,6 +104,7 @@ mod testing;
 pub mod time;
 pub mod window;
 
+pub use client::{ClientCtx, http_client, send_write};
 pub use snapshot::Snapshot;
 pub use source::{ErrorMap, PageSource, ReadCtx, ReadSettings, objects, with_context, with_hint};
 pub use tables::{OptionUse, TableDef, Tables, declare};

@@ -8,7 +8,7 @@
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use lakeflow_connect::{
     ConnectionOptions, Error, MAX_RECORDS_PER_BATCH, OptionSpec, Result, Secret, TableOptions,
-    parse_option, positive_option,
+    check_options, parse_option, positive_option,
 };
 
 use crate::source::ReadSettings;
@@ -198,6 +198,20 @@ pub fn required_secret(options: &ConnectionOptions, name: &str) -> Result<Secret
     Ok(secret)
 }
 
+/// A connector's connection settings: `options` checked against the connection options it
+/// declares (`declared`), then parsed by `parse`.
+///
+/// # Errors
+/// An unknown option, or `parse`'s error.
+pub fn connection_settings<T>(
+    options: &ConnectionOptions,
+    declared: &[OptionSpec],
+    parse: impl FnOnce(&ConnectionOptions) -> Result<T>,
+) -> Result<T> {
+    check_options(options.keys(), declared, None)?;
+    parse(options)
+}
+
 /// `value` seconds of option `option` as a [`TimeDelta`].
 ///
 /// # Errors
@@ -222,15 +236,10 @@ fn usize_saturating(value: u64) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use lakeflow_testkit::fixtures::table_options as options;
+
     use super::*;
     use crate::time::format_ts;
-
-    fn options(pairs: &[(&str, &str)]) -> TableOptions {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
 
     const LIMITS: Limits = Limits::per_page(100);
 

@@ -138,6 +138,22 @@ impl<R: Copy, S: Copy> Tables<R, S> {
         self.defs.iter().map(|def| def.name.to_owned()).collect()
     }
 
+    /// Every key and cursor column that is not a top-level field of its table's schema, as
+    /// `table.column`: none for a registry whose definitions agree with their schemas (a check
+    /// for connectors' tests; dot paths into structs count as missing).
+    pub fn missing_columns(&self) -> Vec<String> {
+        let mut missing = Vec::new();
+        for def in self.defs {
+            let schema = (def.schema)();
+            for column in def.primary_keys.iter().chain(def.cursor.iter()) {
+                if schema.field_with_name(column).is_err() {
+                    missing.push(format!("{}.{column}", def.name));
+                }
+            }
+        }
+        missing
+    }
+
     /// The definition of `table`.
     ///
     /// # Errors
@@ -248,78 +264,6 @@ impl<R: Copy, S: Copy> Tables<R, S> {
             })
             .collect()
     }
-}
-
-/// The `LakeflowConnect` methods a [`Tables`] registry answers by itself: `list_tables`,
-/// `get_table_schema` and `read_table_metadata`, for a connector's `impl LakeflowConnect`.
-/// Schemas and metadata need no table options (options given are only checked to be ones some
-/// table takes).
-///
-/// ```ignore
-/// impl LakeflowConnect for MyConnector {
-///     lakeflow_kit::registry_methods!(TABLES);
-///
-///     fn read_table(&self, table: &str, start: Option<&Offset>, options: &TableOptions)
-///         -> Result<ReadOutput<'_>> { /* ... */ }
-/// }
-/// ```
-///
-/// With `reads: path`, also `read_table` and `read_table_deletes`, each handing the definition
-/// and read the registry checked to `path(&self, def, read, start, options)`:
-///
-/// ```ignore
-/// impl LakeflowConnect for MyConnector {
-///     lakeflow_kit::registry_methods!(TABLES, reads: Self::read_with);
-/// }
-/// ```
-#[macro_export]
-macro_rules! registry_methods {
-    ($tables:expr, reads: $read_with:path) => {
-        $crate::registry_methods!($tables);
-
-        fn read_table(
-            &self,
-            table: &str,
-            start: ::std::option::Option<&::lakeflow_connect::Offset>,
-            options: &::lakeflow_connect::TableOptions,
-        ) -> ::lakeflow_connect::Result<::lakeflow_connect::ReadOutput<'_>> {
-            let (def, read) = $tables.read(table, options)?;
-            $read_with(self, def, read, start, options)
-        }
-
-        fn read_table_deletes(
-            &self,
-            table: &str,
-            start: ::std::option::Option<&::lakeflow_connect::Offset>,
-            options: &::lakeflow_connect::TableOptions,
-        ) -> ::lakeflow_connect::Result<::lakeflow_connect::ReadOutput<'_>> {
-            let (def, read) = $tables.deletes(table, options)?;
-            $read_with(self, def, read, start, options)
-        }
-    };
-    ($tables:expr) => {
-        fn list_tables(
-            &self,
-        ) -> ::lakeflow_connect::Result<::std::vec::Vec<::std::string::String>> {
-            ::std::result::Result::Ok($tables.names())
-        }
-
-        fn get_table_schema(
-            &self,
-            table: &str,
-            options: &::lakeflow_connect::TableOptions,
-        ) -> ::lakeflow_connect::Result<::lakeflow_connect::arrow_schema::SchemaRef> {
-            $tables.schema(table, options)
-        }
-
-        fn read_table_metadata(
-            &self,
-            table: &str,
-            options: &::lakeflow_connect::TableOptions,
-        ) -> ::lakeflow_connect::Result<::lakeflow_connect::TableMetadata> {
-            $tables.metadata(table, options)
-        }
-    };
 }
 
 /// Which tables list each of `O` options, among `T` definitions: the data [`declare`] turns into

@@ -3,6 +3,8 @@ use std::sync::Arc;
 use lakeflow_connect::arrow_schema::{DataType, Field, Schema};
 use lakeflow_connect::{Error, IngestionType, OptionSpec};
 
+use lakeflow_testkit::fixtures::table_options as options;
+
 use super::*;
 
 /// How a test table is read: a plain label, as a connector's value would be a fn pointer.
@@ -45,13 +47,6 @@ const CATALOGUE: [OptionSpec; 3] = [SHOP, SINCE, PER_PAGE];
 static USES: OptionUse<3, 3> = OptionUse::new(DEFS, &CATALOGUE);
 const DECLARED: &[OptionSpec] = &declare(CATALOGUE, &USES);
 static TABLES: Tables<Read, Stream> = Tables::new(DEFS, DECLARED);
-
-fn options(pairs: &[(&str, &str)]) -> TableOptions {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
 
 #[test]
 fn names_metadata_and_schemas_derive_from_the_definitions() {

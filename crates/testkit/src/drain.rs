@@ -1,8 +1,9 @@
 //! Reading a table to the end the way a pipeline does, for connectors' own tests: batch after
-//! batch from the returned offsets (stored as JSON text in between), until the offset stops
-//! moving.
+//! batch from the returned offsets (stored as JSON text in between, by [`drain`]; kept batch by
+//! batch, by [`run`]), until the offset stops moving.
 
 use lakeflow_connect::{LakeflowConnect, Offset, Record, Result, TableOptions};
+use serde_json::Value;
 
 pub use crate::pass::Feed;
 
@@ -53,4 +54,60 @@ pub fn drain(
         at = end;
     }
     panic!("`{table}` {} never caught up in 500 batches", feed.method());
+}
+
+/// Every batch of a read from a start until the offset stops moving (see [`run`]).
+#[derive(Debug)]
+pub struct Run {
+    /// The records of each batch, in order.
+    pub batches: Vec<Vec<Record>>,
+    /// The start, then the offset each batch returned: `offsets[i + 1]` ends `batches[i]`.
+    pub offsets: Vec<Option<Offset>>,
+}
+
+impl Run {
+    /// Every record, in delivery order.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.batches.iter().flatten()
+    }
+
+    /// The last offset returned.
+    pub fn end(&self) -> Option<&Offset> {
+        self.offsets.last().and_then(Option::as_ref)
+    }
+
+    /// The values at a top-level field (null where absent), in delivery order.
+    pub fn values(&self, field: &str) -> Vec<Value> {
+        self.records()
+            .map(|r| r.get(field).cloned().unwrap_or(Value::Null))
+            .collect()
+    }
+}
+
+/// Reads `table`'s `feed` from `start`, batch after batch, until a batch returns its start or no
+/// offset: every batch and offset, as returned.
+///
+/// # Panics
+/// On a read error, or when 2000 batches do not catch up.
+pub fn run(
+    connector: &dyn LakeflowConnect,
+    table: &str,
+    feed: Feed,
+    start: Option<Offset>,
+    options: &TableOptions,
+) -> Run {
+    let mut offsets = vec![start];
+    let mut batches = Vec::new();
+    for _ in 0..2_000 {
+        let start = offsets.last().cloned().flatten();
+        let (records, end) = batch(connector, table, feed, start.as_ref(), options)
+            .unwrap_or_else(|e| panic!("{table}: {e}"));
+        batches.push(records);
+        let done = end == start || end.is_none();
+        offsets.push(end);
+        if done {
+            return Run { batches, offsets };
+        }
+    }
+    panic!("{table}: no end in sight after 2000 reads");
 }

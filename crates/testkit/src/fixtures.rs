@@ -1,10 +1,20 @@
 //! What connectors' own tests set up the same way: their simulator served as shipped or with
-//! text edits to its spec (a server that behaves otherwise), the records of a corpus file, and
-//! table options from pairs.
+//! text edits to its spec (a server that behaves otherwise), the records of a corpus file (by
+//! id), the ids of records, and table options from pairs.
 
-use lakeflow_connect::{EmbeddedSimulatorSpec, TableOptions};
+use std::collections::BTreeMap;
+
+use lakeflow_connect::{EmbeddedSimulatorSpec, Record, TableOptions};
 use lakeflow_simulator::{FaultProfile, RunningSimulator, Simulator};
 use serde_json::Value;
+
+/// `embedded`'s spec served as shipped.
+///
+/// # Panics
+/// When the spec does not load or start.
+pub fn serve(embedded: &EmbeddedSimulatorSpec) -> RunningSimulator {
+    serve_edited(embedded, &[], None)
+}
 
 /// `embedded`'s spec with each `(from, to)` text edit applied (the first occurrence), served,
 /// with `faults` when given.
@@ -42,6 +52,32 @@ pub fn corpus_records(embedded: &EmbeddedSimulatorSpec, name: &str) -> Vec<Value
         .find(|(file, _)| *file == name)
         .unwrap_or_else(|| panic!("no corpus file {name}"));
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{name} is not a JSON array: {e}"))
+}
+
+/// The records of `embedded`'s corpus file `name`, by their string `id`.
+///
+/// # Panics
+/// As [`corpus_records`], or when a record has no string `id`.
+pub fn corpus_by_id(embedded: &EmbeddedSimulatorSpec, name: &str) -> BTreeMap<String, Value> {
+    corpus_records(embedded, name)
+        .into_iter()
+        .map(|r| (string_id(&r), r))
+        .collect()
+}
+
+/// The string `id` of each of `records`, in order.
+///
+/// # Panics
+/// When a record has no string `id`.
+pub fn string_ids(records: &[Record]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| r["id"].as_str().expect("a string id").to_owned())
+        .collect()
+}
+
+fn string_id(record: &Value) -> String {
+    record["id"].as_str().expect("a string id").to_owned()
 }
 
 /// Table options from `(name, value)` pairs.

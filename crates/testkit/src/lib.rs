@@ -43,6 +43,7 @@ mod config;
 mod context;
 mod cursor;
 pub mod drain;
+mod expect;
 pub mod fixtures;
 mod pass;
 mod probe;
@@ -55,6 +56,7 @@ pub use config::{
     Conformance, FAKE_SECRET, FAULT_PROFILE, Limits, WriteBack, WriteBackError,
     connection_from_env, env_var_name, live_connection, live_connection_with, missing_live_options,
 };
+pub use expect::{BATCH_CHECKS, TABLE_CHECKS};
 pub use report::{Check, Mode, Outcome, Report, Row};
 pub use simulator::{BASE_URL, FaultySimulator, faults_from_simulator};
 pub use wrapped::{Intercept, Wrapped};

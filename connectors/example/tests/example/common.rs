@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use lakeflow_connect::{LakeflowConnect, Offset, Record, TableOptions};
 use lakeflow_example::{ClientConfig, ExampleConnector, ExampleSource, Request, SourceConfig};
+use lakeflow_testkit::drain::{Feed, Run, run};
 use serde_json::Value;
+
+pub use lakeflow_testkit::fixtures::table_options as options;
 
 pub const INCREMENTAL: [&str; 4] = ["events", "users", "orders", "metrics"];
 
@@ -32,35 +35,7 @@ pub fn connector(source: &Arc<ExampleSource>) -> ExampleConnector {
     ExampleConnector::with_source(Arc::clone(source), patient())
 }
 
-pub fn options(pairs: &[(&str, &str)]) -> TableOptions {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
 /// Every batch of a table (or its deletes) read from `start` until the offset stops moving.
-pub struct Run {
-    pub batches: Vec<Vec<Record>>,
-    pub offsets: Vec<Option<Offset>>,
-}
-
-impl Run {
-    pub fn records(&self) -> impl Iterator<Item = &Record> {
-        self.batches.iter().flatten()
-    }
-
-    pub fn end(&self) -> Option<&Offset> {
-        self.offsets.last().and_then(Option::as_ref)
-    }
-
-    pub fn values(&self, field: &str) -> Vec<Value> {
-        self.records()
-            .map(|r| r.get(field).cloned().unwrap_or(Value::Null))
-            .collect()
-    }
-}
-
 pub fn read_all(
     connector: &dyn LakeflowConnect,
     table: &str,
@@ -68,28 +43,12 @@ pub fn read_all(
     opts: &TableOptions,
     deletes: bool,
 ) -> Run {
-    let mut offset = start;
-    let mut run = Run {
-        batches: Vec::new(),
-        offsets: Vec::new(),
+    let feed = if deletes {
+        Feed::Deletes
+    } else {
+        Feed::Records
     };
-    for _ in 0..2_000 {
-        let read = if deletes {
-            connector.read_table_deletes(table, offset.as_ref(), opts)
-        } else {
-            connector.read_table(table, offset.as_ref(), opts)
-        };
-        let (records, end) = read
-            .and_then(lakeflow_connect::ReadOutput::collect)
-            .unwrap_or_else(|e| panic!("{table}: {e}"));
-        run.batches.push(records);
-        run.offsets.push(end.clone());
-        if end == offset {
-            return run;
-        }
-        offset = end;
-    }
-    panic!("{table}: reading from returned offsets did not terminate");
+    run(connector, table, feed, start, opts)
 }
 
 /// Every row of an endpoint, straight from the API (`events` pages by `since`, the others by

@@ -9,7 +9,7 @@ use lakeflow_kit::time::format_ts;
 use lakeflow_kit::{TableDef, Tables};
 use serde_json::Value;
 
-use super::{UpdatedListing, account, history, issues, pulls, repository};
+use super::{UpdatedListing, account, dated, issues, pulls, repository};
 use crate::config::{
     LOOKBACK, MAX_PAGES, MAX_RECORDS, ORG, OWNER, PER_PAGE, PULL_NUMBER, REPO, REPOS, SHA,
     START_DATE, STATE, STREAM_PARTITIONS, TABLE_OPTIONS, WINDOW,
@@ -91,37 +91,33 @@ const fn listing(rest: &'static str, query: &'static [(&'static str, &'static st
 
 pub(crate) type Def = TableDef<Reader, &'static UpdatedListing>;
 
+/// The options of a repository table: `owner`, `repo`, `org` and `repos` (which repository, or
+/// which of an account's with `repo: "*"`), then the table's own.
+macro_rules! repository_options {
+    ($($option:expr),* $(,)?) => {
+        &[OWNER, REPO, ORG, REPOS, $($option),*]
+    };
+}
+
 /// The options of the tables read from an `updated` listing, with partitioned streams.
 const UPDATED_LISTING: &[OptionSpec] = ISSUES_LISTING.split_at(ISSUES_LISTING.len() - 1).0;
 
 /// The options of an append table read from one repository's listing.
-const APPEND_LISTING: &[OptionSpec] = &[
-    OWNER,
-    REPO,
-    ORG,
-    REPOS,
-    START_DATE,
-    MAX_RECORDS,
-    PER_PAGE,
-    MAX_PAGES,
-];
+const APPEND_LISTING: &[OptionSpec] =
+    repository_options![START_DATE, MAX_RECORDS, PER_PAGE, MAX_PAGES];
 
 /// The options of a snapshot of one repository.
-const REPOSITORY_SNAPSHOT: &[OptionSpec] = &[OWNER, REPO, ORG, REPOS, PER_PAGE, MAX_PAGES];
+const REPOSITORY_SNAPSHOT: &[OptionSpec] = repository_options![PER_PAGE, MAX_PAGES];
 
 /// [`UPDATED_LISTING`] and `state`, for `issues`.
-const ISSUES_LISTING: &[OptionSpec] = &[
-    OWNER,
-    REPO,
-    ORG,
-    REPOS,
+const ISSUES_LISTING: &[OptionSpec] = repository_options![
     START_DATE,
     LOOKBACK,
     MAX_RECORDS,
     PER_PAGE,
     STREAM_PARTITIONS,
     MAX_PAGES,
-    STATE,
+    STATE
 ];
 
 /// A table of the token's own account, keyed by `id`.
@@ -165,17 +161,13 @@ pub(crate) const DEFS: &[Def] = &[
         schema::pull_requests,
         by_cursor(pulls::read_pull_requests),
     )
-    .options(&[
-        OWNER,
-        REPO,
-        ORG,
-        REPOS,
+    .options(repository_options![
         START_DATE,
         LOOKBACK,
         MAX_RECORDS,
         PER_PAGE,
         STATE,
-        MAX_PAGES,
+        MAX_PAGES
     ]),
     issue_comments("issue_comments"),
     TableDef::new(
@@ -196,18 +188,14 @@ pub(crate) const DEFS: &[Def] = &[
         schema::reviews,
         batch(pulls::read_reviews),
     )
-    .options(&[
-        OWNER,
-        REPO,
-        ORG,
-        REPOS,
+    .options(repository_options![
         START_DATE,
         LOOKBACK,
         MAX_RECORDS,
         PER_PAGE,
         PULL_NUMBER,
         STATE,
-        MAX_PAGES,
+        MAX_PAGES
     ]),
     TableDef::new(
         "commits",
@@ -216,20 +204,16 @@ pub(crate) const DEFS: &[Def] = &[
         Some("commit.committer.date"),
         schema::commits,
         // Not partitioned: a repository without commits has no window yet, and committing one up to
-        // the run's start would skip history pushed to it later with older dates.
-        batch(history::read_commits),
+        // the run's start would skip commits pushed to it later with older dates.
+        batch(dated::read_commits),
     )
-    .options(&[
-        OWNER,
-        REPO,
-        ORG,
-        REPOS,
+    .options(repository_options![
         START_DATE,
         MAX_RECORDS,
         PER_PAGE,
         WINDOW,
         SHA,
-        MAX_PAGES,
+        MAX_PAGES
     ]),
     TableDef::new(
         "issue_events",
@@ -256,20 +240,16 @@ pub(crate) const DEFS: &[Def] = &[
         schema::workflow_runs,
         Reader {
             window: TimeDelta::days(1),
-            ..batch(history::read_workflow_runs)
+            ..batch(dated::read_workflow_runs)
         },
     )
-    .options(&[
-        OWNER,
-        REPO,
-        ORG,
-        REPOS,
+    .options(repository_options![
         START_DATE,
         LOOKBACK,
         MAX_RECORDS,
         PER_PAGE,
         WINDOW,
-        MAX_PAGES,
+        MAX_PAGES
     ]),
     TableDef::snapshot(
         "repositories",

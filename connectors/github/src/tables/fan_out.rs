@@ -125,13 +125,7 @@ pub(super) fn read(
             break;
         }
         let from = position(ctx, &positions, listed)?;
-        // Per table and options: the same table read with other options is another read.
-        let done_key = format!(
-            "{}\u{0}{:?}\u{0}{}",
-            ctx.table.name(),
-            ctx.settings,
-            listed.id
-        );
+        let done_key = caught_up_key(ctx, listed);
         if lock(&ctx.discovered.caught_up).get(&done_key) == Some(&from) {
             continue;
         }
@@ -155,6 +149,25 @@ pub(super) fn read(
     let mut end = Offset::new();
     end.insert(REPOS.to_owned(), Value::Object(positions));
     Ok(ReadOutput::from_records(records, Some(end)))
+}
+
+/// The key under which a repository's read is known caught up at a position: the table, the
+/// repository's id, and the options that shape its requests. The same table read with other
+/// such options is another read; the account, the repository patterns and the batch's budget
+/// are not among them (one repository's read replaces them, see [`in_repository`]).
+fn caught_up_key(ctx: &ReadCtx<'_>, listed: &Listed) -> String {
+    let (settings, read) = (ctx.settings, &ctx.settings.read);
+    let shape = format!(
+        "{:?} {:?} {} {:?} {} {:?} {:?}",
+        read.start_date,
+        read.lookback,
+        read.per_page,
+        read.window,
+        settings.state,
+        settings.pull_number,
+        settings.sha
+    );
+    format!("{}\u{0}{shape}\u{0}{}", ctx.table.name(), listed.id)
 }
 
 /// One batch of one repository from `from`, of at most `max_records` records changed up to

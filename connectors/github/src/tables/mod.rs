@@ -3,17 +3,17 @@
 //! [`lakeflow_kit::tables`]). Adding a table is adding one entry to [`DEFS`] (in `defs.rs`).
 
 mod account;
+mod dated;
 mod defs;
 mod fan_out;
-mod history;
 mod issues;
 mod pulls;
 mod repository;
 
+pub(crate) use dated::Rechecked;
 pub(crate) use defs::{DEFS, TABLES};
 use defs::{Def, Read, Reader};
 pub(crate) use fan_out::{Discovered, PartitionRead};
-pub(crate) use history::Rechecked;
 
 use lakeflow_connect::arrow_schema::SchemaRef;
 use lakeflow_connect::{Offset, Partition, ReadOutput, RecordStream, Result, TableMetadata};

@@ -5,7 +5,11 @@ use std::collections::BTreeMap;
 use lakeflow_connect::{ConnectionOptions, LakeflowConnect, Offset, Record, TableOptions};
 use lakeflow_github::{GithubConnector, SIMULATOR};
 use lakeflow_simulator::{FaultProfile, RunningSimulator, Simulator};
+use lakeflow_testkit::drain::{Feed, run};
+use lakeflow_testkit::fixtures::serve_edited;
 use serde_json::Value;
+
+pub use lakeflow_testkit::drain::Run;
 
 /// The token the simulator spec accepts.
 pub const TOKEN: &str = lakeflow_testkit::FAKE_SECRET;
@@ -22,11 +26,7 @@ pub fn corpus(name: &str) -> Vec<Record> {
 
 /// The embedded spec on an ephemeral port, optionally with faults.
 pub fn simulator(faults: Option<FaultProfile>) -> RunningSimulator {
-    let mut simulator = Simulator::from_embedded(SIMULATOR.spec, SIMULATOR.files).unwrap();
-    if let Some(faults) = faults {
-        simulator = simulator.with_faults(faults);
-    }
-    simulator.start().unwrap()
+    serve_edited(&SIMULATOR, &[], faults)
 }
 
 /// The embedded spec with the corpus files `replaced` (name, contents), served.
@@ -75,52 +75,31 @@ pub fn rover(extra: &[(&str, &str)]) -> TableOptions {
     options
 }
 
-/// Every batch read from `start` until the end offset equals the start.
-pub struct Run {
-    pub batches: Vec<Vec<Record>>,
-    pub offsets: Vec<Option<Offset>>,
-}
-
-impl Run {
-    pub fn records(&self) -> impl Iterator<Item = &Record> {
-        self.batches.iter().flatten()
-    }
-
-    pub fn end(&self) -> Option<&Offset> {
-        self.offsets.last().and_then(Option::as_ref)
-    }
-
-    /// The values at a top-level field, in delivery order.
-    pub fn values(&self, field: &str) -> Vec<Value> {
-        self.records()
-            .map(|r| r.get(field).cloned().unwrap_or(Value::Null))
-            .collect()
-    }
-}
-
+/// Every batch of `table` read from `start` until the end offset equals the start (or is none).
 pub fn read_all(
     connector: &dyn LakeflowConnect,
     table: &str,
     start: Option<Offset>,
     options: &TableOptions,
 ) -> Run {
-    let mut offsets = vec![start];
-    let mut batches = Vec::new();
-    for _ in 0..2_000 {
-        let start = offsets.last().cloned().flatten();
-        let (records, end) = connector
-            .read_table(table, start.as_ref(), options)
-            .unwrap_or_else(|e| panic!("{table}: {e}"))
-            .collect()
-            .unwrap_or_else(|e| panic!("{table}: {e}"));
-        batches.push(records);
-        let done = end == start || end.is_none();
-        offsets.push(end);
-        if done {
-            return Run { batches, offsets };
-        }
-    }
-    panic!("{table}: no end in sight after 2000 reads");
+    run(connector, table, Feed::Records, start, options)
+}
+
+/// Asserts that a read of `table` from `start` fails with an error that says each of `parts`.
+#[track_caller]
+pub fn assert_read_fails(
+    connector: &dyn LakeflowConnect,
+    table: &str,
+    start: Option<&Offset>,
+    options: &TableOptions,
+    parts: &[&str],
+) {
+    let err = connector
+        .read_table(table, start, options)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(parts.iter().all(|part| err.contains(part)), "{err}");
 }
 
 /// How many times each value occurs.

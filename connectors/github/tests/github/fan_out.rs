@@ -7,7 +7,9 @@ use lakeflow_github::GithubConnector;
 use lakeflow_simulator::RunningSimulator;
 use serde_json::{Value, json};
 
-use crate::common::{connection, corpus, counts, read_all, serve_with, simulator};
+use crate::common::{
+    assert_read_fails, connection, corpus, counts, read_all, serve_with, simulator,
+};
 
 const FIRST: [&str; 6] = [
     "rover",
@@ -232,56 +234,40 @@ fn a_fan_out_read_refuses_what_it_cannot_resume_from() {
         .as_object()
         .cloned()
         .unwrap();
-    let err = github
-        .read_table("issues", Some(&single), &every_repository(&[]))
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(
-        err.contains("one position per repository") && err.contains("full refresh"),
-        "{err}"
+    assert_read_fails(
+        &github,
+        "issues",
+        Some(&single),
+        &every_repository(&[]),
+        &["one position per repository", "full refresh"],
     );
     // `repos` and `org` name repositories only with `repo: "*"`.
     let mut one = every_repository(&[("repos", "rover*")]);
     one.insert("repo".to_owned(), "rover".to_owned());
     one.remove("org");
     one.insert("owner".to_owned(), "acme-robotics".to_owned());
-    let err = github
-        .read_table("issues", None, &one)
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(
-        err.contains("`repos`") && err.contains("repo: \"*\""),
-        "{err}"
-    );
+    assert_read_fails(&github, "issues", None, &one, &["`repos`", "repo: \"*\""]);
     // ... and the other way: positions per repository for a read of one.
     let fanned = read_all(&github, "issues", None, &every_repository(&[]));
     let mut rover = one.clone();
     rover.remove("repos");
-    let err = github
-        .read_table("issues", fanned.end(), &rover)
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(
-        err.contains("one position per repository") && err.contains("full refresh"),
-        "{err}"
+    assert_read_fails(
+        &github,
+        "issues",
+        fanned.end(),
+        &rover,
+        &["one position per repository", "full refresh"],
     );
     // `*` needs an account; `pull_number` names one repository's pull request.
     let alone = TableOptions::from([("repo".to_owned(), "*".to_owned())]);
-    let err = github
-        .read_table("issues", None, &alone)
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(err.contains("`owner` or `org`"), "{err}");
-    let err = github
-        .read_table("reviews", None, &every_repository(&[("pull_number", "3")]))
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(err.contains("pull_number"), "{err}");
+    assert_read_fails(&github, "issues", None, &alone, &["`owner` or `org`"]);
+    assert_read_fails(
+        &github,
+        "reviews",
+        None,
+        &every_repository(&[("pull_number", "3")]),
+        &["pull_number"],
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Pull requests read newest first down to the cursor, and reviews per pull request.
 
-use lakeflow_connect::LakeflowConnect;
+use lakeflow_connect::{LakeflowConnect, Record};
+use lakeflow_github::GithubConnector;
 use serde_json::{Value, json};
 
 use crate::common::{connector, corpus, counts, read_all, rover, rover_ids, simulator, sorted};
@@ -58,8 +59,7 @@ fn pull_requests_stop_at_the_cursor_reading_newest_first() {
 fn reviews_of_every_pull_request_or_of_one_leave_pending_drafts_out() {
     let sim = simulator(None);
     let github = connector(&sim);
-    let submitted =
-        |r: &lakeflow_connect::Record| r.get("submitted_at").is_some_and(|s| !s.is_null());
+    let submitted = |r: &Record| r.get("submitted_at").is_some_and(|s| !s.is_null());
     let run = read_all(
         &github,
         "reviews",
@@ -127,8 +127,7 @@ fn a_review_pass_resumes_inside_a_pull_request() {
         .find(|o| o.contains_key("child"))
         .expect("a cut inside a pull request's reviews");
     assert!(partial["child"]["after"].is_u64(), "{partial:?}");
-    let submitted =
-        |r: &lakeflow_connect::Record| r.get("submitted_at").is_some_and(|s| !s.is_null());
+    let submitted = |r: &Record| r.get("submitted_at").is_some_and(|s| !s.is_null());
     assert_eq!(
         sorted(run.values("id")),
         rover_ids("reviews.json", "id", submitted)
@@ -199,44 +198,46 @@ fn a_long_first_pass_resumes_at_its_page_instead_of_walking_from_page_one() {
 fn deleted_forks_and_deleted_accounts_come_through_as_nulls() {
     let sim = simulator(None);
     let github = connector(&sim);
-    let forkless: Vec<Value> = corpus("pulls.json")
-        .iter()
-        .filter(|p| p["head"]["repo"].is_null())
-        .map(|p| p["id"].clone())
-        .collect();
-    assert!(
-        !forkless.is_empty(),
-        "the corpus has a pull request from a deleted fork"
+    let (forkless, pulls) = picked(
+        &github,
+        ("pull_requests", "pulls.json"),
+        |p| p["head"]["repo"].is_null(),
+        "a pull request from a deleted fork",
     );
-    let pulls = read_all(&github, "pull_requests", None, &rover(&[]));
-    for pull in pulls.records().filter(|p| forkless.contains(&p["id"])) {
+    for pull in &pulls {
         assert!(pull["head"]["repo"].is_null());
         assert!(
             pull["head"]["ref"].is_string(),
             "the rest of the head is kept"
         );
     }
-    assert_eq!(
-        pulls
-            .records()
-            .filter(|p| forkless.contains(&p["id"]))
-            .count(),
-        forkless.len()
+    assert_eq!(pulls.len(), forkless.len());
+    let (ghosts, reviews) = picked(
+        &github,
+        ("reviews", "reviews.json"),
+        |r| r["user"].is_null(),
+        "a review by a deleted account",
     );
-    let ghosts: Vec<Value> = corpus("reviews.json")
+    assert_eq!(reviews.len(), ghosts.len());
+    assert!(reviews.iter().all(|r| r["user"].is_null()));
+}
+
+/// The ids of the records of corpus file `file` that `pick` takes (the corpus has at least one:
+/// `what`), and the records with those ids of `table` read whole from the rover repository.
+fn picked(
+    github: &GithubConnector,
+    (table, file): (&str, &str),
+    pick: fn(&Record) -> bool,
+    what: &str,
+) -> (Vec<Value>, Vec<Record>) {
+    let ids: Vec<Value> = corpus(file)
         .iter()
-        .filter(|r| r["user"].is_null())
+        .filter(|r| pick(r))
         .map(|r| r["id"].clone())
         .collect();
-    assert!(
-        !ghosts.is_empty(),
-        "the corpus has a review by a deleted account"
-    );
-    let reviews = read_all(&github, "reviews", None, &rover(&[]));
-    let read: Vec<_> = reviews
-        .records()
-        .filter(|r| ghosts.contains(&r["id"]))
-        .collect();
-    assert_eq!(read.len(), ghosts.len());
-    assert!(read.iter().all(|r| r["user"].is_null()));
+    assert!(!ids.is_empty(), "the corpus has {what}");
+    let run = read_all(github, table, None, &rover(&[]));
+    let read = run.records().filter(|r| ids.contains(&r["id"])).cloned();
+    let read = read.collect();
+    (ids, read)
 }

@@ -2,19 +2,19 @@
 
 use std::collections::BTreeMap;
 
-use lakeflow_connect::{ConnectionOptions, Record};
+use lakeflow_connect::ConnectionOptions;
 use lakeflow_hubspot::SIMULATOR;
 use lakeflow_simulator::RunningSimulator;
 use lakeflow_testkit::FAKE_SECRET;
-use lakeflow_testkit::fixtures::{corpus_records, serve_edited};
+use lakeflow_testkit::fixtures::{corpus_by_id, serve, serve_edited};
 use serde_json::Value;
 
 pub use lakeflow_testkit::drain::{Feed, batch, drain};
-pub use lakeflow_testkit::fixtures::table_options as options;
+pub use lakeflow_testkit::fixtures::{string_ids as ids, table_options as options};
 
 /// The shipped spec, served.
 pub fn simulator() -> RunningSimulator {
-    edited(&[])
+    serve(&SIMULATOR)
 }
 
 /// The spec with each `(from, to)` text edit applied, served.
@@ -37,19 +37,9 @@ pub fn connection(sim: &RunningSimulator) -> ConnectionOptions {
     options
 }
 
-pub fn ids(records: &[Record]) -> Vec<String> {
-    records
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// The records of corpus file `name`, by id.
 pub fn corpus(name: &str) -> BTreeMap<String, Value> {
-    corpus_records(&SIMULATOR, name)
-        .into_iter()
-        .map(|r| (r["id"].as_str().unwrap().to_owned(), r))
-        .collect()
+    corpus_by_id(&SIMULATOR, name)
 }
 
 /// The ids of corpus file `name` that are (or are not) archived, sorted.

@@ -12,7 +12,7 @@ mod events;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Offset, ReadOutput, Record, Result};
-use lakeflow_kit::ReadCtx;
+use lakeflow_kit::ClientCtx;
 use lakeflow_kit::offset::{Builder, Fields};
 use lakeflow_kit::time::format_ts;
 use lakeflow_kit::window::{self, WindowPos, Windowed, read_windows};
@@ -39,14 +39,9 @@ pub(crate) const REREAD: &str = "reread";
 /// time it began (it must win over what the destination holds).
 pub(crate) const CHANGED_AT: &str = "changed_at";
 
-/// Everything one read needs.
-pub(crate) struct Ctx<'a> {
-    pub kit: ReadCtx<'a>,
-    pub client: &'a StripeClient,
-    /// When the connector was built: the events it may still ask for are those of the 30 days
-    /// before.
-    pub init: DateTime<Utc>,
-}
+/// Everything one read needs. `init`, when the connector was built, says which events it may
+/// still ask for: those of the 30 days before.
+pub(crate) type Ctx<'a> = ClientCtx<'a, StripeClient>;
 
 /// One batch of the table (or its deletions) from `start`.
 pub(crate) fn read(

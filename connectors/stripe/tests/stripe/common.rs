@@ -8,19 +8,10 @@ use lakeflow_connect::{ConnectionOptions, Record};
 use lakeflow_simulator::RunningSimulator;
 use lakeflow_stripe::{SIMULATOR, StripeConnector};
 use lakeflow_testkit::FAKE_SECRET;
-use lakeflow_testkit::fixtures::{corpus_records, serve_edited};
+use lakeflow_testkit::fixtures::{corpus_by_id, serve, serve_edited};
 use serde_json::Value;
 
-/// The shipped spec, served.
-pub fn simulator() -> RunningSimulator {
-    edited(&[])
-}
-
-/// The spec with each `(from, to)` text edit applied, served.
-pub fn edited(edits: &[(&str, &str)]) -> RunningSimulator {
-    serve_edited(&SIMULATOR, edits, None)
-}
-
+/// A connection to `sim` with the suite's fake key, and a budget no test waits on.
 pub fn connection(sim: &RunningSimulator) -> ConnectionOptions {
     let mut options: ConnectionOptions = [
         ("base_url", sim.base_url()),
@@ -30,6 +21,16 @@ pub fn connection(sim: &RunningSimulator) -> ConnectionOptions {
     .collect();
     options.insert_secret("api_key", FAKE_SECRET);
     options
+}
+
+/// The shipped spec, served.
+pub fn simulator() -> RunningSimulator {
+    serve(&SIMULATOR)
+}
+
+/// The spec with each `(from, to)` text edit applied, served.
+pub fn edited(edits: &[(&str, &str)]) -> RunningSimulator {
+    serve_edited(&SIMULATOR, edits, None)
 }
 
 pub fn at(text: &str) -> DateTime<Utc> {
@@ -44,21 +45,11 @@ pub fn connector_at(sim: &RunningSimulator, now: &str) -> StripeConnector {
 }
 
 pub use lakeflow_testkit::drain::{Feed, batch, drain};
-pub use lakeflow_testkit::fixtures::table_options as options;
-
-pub fn ids(records: &[Record]) -> Vec<String> {
-    records
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect()
-}
+pub use lakeflow_testkit::fixtures::{string_ids as ids, table_options as options};
 
 /// The records of corpus file `name`, by id.
 pub fn corpus(name: &str) -> BTreeMap<String, Value> {
-    corpus_records(&SIMULATOR, name)
-        .into_iter()
-        .map(|r| (r["id"].as_str().unwrap().to_owned(), r))
-        .collect()
+    corpus_by_id(&SIMULATOR, name)
 }
 
 /// A destination as the engine keeps a cdc table: per key the row with the highest

@@ -2,28 +2,10 @@
 //! simulator (`lakeflow simulate stripe`), and a customer deleted in Stripe leaves the
 //! destination on the next run, through the events feed.
 
+use lakeflow_stripe::ORIGINAL_TABLES;
+
 use crate::simulate::Served;
 use crate::{original_spec, query_count, run_spec};
-
-/// The original's table names, each as a spec entry of its own.
-const TABLES: [&str; 16] = [
-    "customers",
-    "charges",
-    "payment_intents",
-    "payment_methods",
-    "refunds",
-    "disputes",
-    "subscriptions",
-    "invoices",
-    "invoice_items",
-    "products",
-    "prices",
-    "plans",
-    "coupons",
-    "balance_transactions",
-    "payouts",
-    "events",
-];
 
 #[test]
 fn the_originals_stripe_tables_run_unchanged_and_a_deletion_lands() {
@@ -31,7 +13,8 @@ fn the_originals_stripe_tables_run_unchanged_and_a_deletion_lands() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("spec.yaml"),
-        original_spec("stripe_connection", &TABLES),
+        // The original's table names, each as a spec entry of its own.
+        original_spec("stripe_connection", &ORIGINAL_TABLES),
     )
     .unwrap();
     // The original's one connection option; `base_url` points at the simulator.

@@ -6,11 +6,14 @@ use std::cell::RefCell;
 use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Offset, Record};
 use lakeflow_kit::ReadSettings;
-use lakeflow_kit::ascending::{Ascending, read_since};
+use lakeflow_kit::ascending::read_since;
 use lakeflow_kit::time::format_ts;
 use serde_json::json;
 
-use crate::common::{Items, at, ctx, ids, offset, requests, settings, simulator};
+use crate::common::{
+    Items, ascending, assert_restarts_deliver_the_rest, at, ctx, ids, offset, requests, settings,
+    simulator,
+};
 
 /// One batch of `GET /items?since=...`, and the `since` values the strategy asked for.
 pub struct Reader<'a> {
@@ -30,14 +33,7 @@ impl<'a> Reader<'a> {
 
     pub fn batch(&self, start: Option<&Offset>) -> (Vec<Record>, Option<Offset>) {
         let ctx = ctx(self.source, self.settings);
-        let asc = Ascending {
-            ctx: &ctx,
-            cursor: "updated_at",
-            key: "id",
-            keep: |_| true,
-            filters_since: true,
-            decorate: &|_| {},
-        };
+        let asc = ascending(&ctx);
         let request = |since: Option<DateTime<Utc>>| {
             self.asked.borrow_mut().push(since);
             let request = self
@@ -102,17 +98,13 @@ fn a_restart_from_every_offset_of_a_sequence_gives_each_record_exactly_once() {
             (1..=14).collect::<Vec<_>>(),
             "batches of {max_records}"
         );
-        let mut delivered = 0;
-        for (i, start) in offsets.iter().enumerate() {
-            // What the batch that returned `start` and those before it delivered.
-            delivered += reader.batch(offsets[..i].last()).0.len();
-            let (rest, _) = reader.run(Some(start.clone()));
-            assert_eq!(
-                rest,
-                all[delivered..].to_vec(),
-                "batches of {max_records}, restarted from {start:?}"
-            );
-        }
+        assert_restarts_deliver_the_rest(
+            &all,
+            &offsets,
+            |from| reader.batch(from).0.len(),
+            |from| reader.run(Some(from.clone())).0,
+            &format!("batches of {max_records}"),
+        );
     }
 }
 

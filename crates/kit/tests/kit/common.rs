@@ -3,6 +3,8 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Offset, Record};
 use lakeflow_http::{HttpClient, HttpConfig, Pages, Pagination, RequestBuilder};
+use lakeflow_kit::ascending::Ascending;
+use lakeflow_kit::descending::Descending;
 use lakeflow_kit::time::parse_ts;
 use lakeflow_kit::{PageSource, ReadCtx, ReadSettings};
 use lakeflow_simulator::{RunningSimulator, Simulator};
@@ -121,6 +123,52 @@ pub fn ctx<'a>(source: &'a Items, settings: ReadSettings) -> ReadCtx<'a> {
         source,
         settings,
         horizon: horizon(),
+    }
+}
+
+/// The ascending read of the items listing: by `updated_at`, keyed by `id`, every record kept,
+/// `since` applied by the server.
+pub fn ascending<'a>(ctx: &'a ReadCtx<'a>) -> Ascending<'a> {
+    Ascending {
+        ctx,
+        cursor: "updated_at",
+        key: "id",
+        keep: |_| true,
+        filters_since: true,
+        decorate: &|_| {},
+    }
+}
+
+/// The newest-first read of the items listing, by `updated_at`, keyed by `id`.
+pub fn descending<'a>(ctx: &'a ReadCtx<'a>) -> Descending<'a> {
+    Descending {
+        ctx,
+        cursor: "updated_at",
+        key: "id",
+    }
+}
+
+/// Asserts that a read restarted from each offset of a run (that delivered `all` and returned
+/// `offsets`) delivers exactly the rest of `all`. `batch(from)` counts the records of one batch
+/// from an offset (`None`: the start), `rest(from)` reads from one to the end; `label` names the
+/// run in failures.
+#[track_caller]
+pub fn assert_restarts_deliver_the_rest(
+    all: &[u64],
+    offsets: &[Offset],
+    batch: impl Fn(Option<&Offset>) -> usize,
+    rest: impl Fn(&Offset) -> Vec<u64>,
+    label: &str,
+) {
+    let mut delivered = 0;
+    for (i, start) in offsets.iter().enumerate() {
+        // What the batch that returned `start` and those before it delivered.
+        delivered += batch(offsets[..i].last());
+        assert_eq!(
+            rest(start),
+            all[delivered..].to_vec(),
+            "{label}, restarted from {start:?}"
+        );
     }
 }
 

@@ -4,10 +4,13 @@
 
 use lakeflow_connect::{Offset, Record};
 use lakeflow_kit::ReadSettings;
-use lakeflow_kit::descending::{Descending, deliver, read_newest_first};
+use lakeflow_kit::descending::{deliver, read_newest_first};
 use serde_json::json;
 
-use crate::common::{Items, ctx, ids, offset, requests, settings, simulator};
+use crate::common::{
+    Items, assert_restarts_deliver_the_rest, ctx, descending, ids, offset, requests, settings,
+    simulator,
+};
 
 /// The corpus newest first, as the listing gives it (ties in corpus order).
 const NEWEST_FIRST: [u64; 14] = [14, 11, 12, 13, 10, 8, 9, 7, 3, 4, 5, 6, 2, 1];
@@ -18,11 +21,7 @@ fn batch(
     start: Option<&Offset>,
 ) -> (Vec<Record>, Option<Offset>) {
     let ctx = ctx(source, settings);
-    let desc = Descending {
-        ctx: &ctx,
-        cursor: "updated_at",
-        key: "id",
-    };
+    let desc = descending(&ctx);
     let request = source
         .client
         .get("/items/newest")
@@ -102,18 +101,13 @@ fn a_restart_from_every_offset_of_a_sequence_gives_each_record_exactly_once() {
     let source = Items::new(&sim);
     for max_records in 1..=5 {
         let (all, offsets) = run(&source, settings(max_records), None);
-        let mut delivered = 0;
-        for (i, start) in offsets.iter().enumerate() {
-            delivered += batch(&source, settings(max_records), offsets[..i].last())
-                .0
-                .len();
-            let (rest, _) = run(&source, settings(max_records), Some(start.clone()));
-            assert_eq!(
-                rest,
-                all[delivered..].to_vec(),
-                "batches of {max_records}, restarted from {start:?}"
-            );
-        }
+        assert_restarts_deliver_the_rest(
+            &all,
+            &offsets,
+            |from| batch(&source, settings(max_records), from).0.len(),
+            |from| run(&source, settings(max_records), Some(from.clone())).0,
+            &format!("batches of {max_records}"),
+        );
     }
 }
 

@@ -45,18 +45,32 @@ fn batch_keeping(
         })
     };
     let export = Export {
+        keep,
+        ..items_export(ctx, &first, &resume, &continuation)
+    };
+    read_export(&export, start)
+}
+
+/// The export of the items corpus (by `updated_at`, then `id`, records under `items`) through
+/// `first`, `resume` and `continuation`: every record kept, as it is.
+fn items_export<'a>(
+    ctx: &'a ReadCtx<'a>,
+    first: &'a dyn Fn(DateTime<Utc>) -> RequestBuilder,
+    resume: &'a dyn Fn(&str) -> RequestBuilder,
+    continuation: &'a dyn Fn(&Value) -> Result<Continuation>,
+) -> Export<'a> {
+    Export {
         ctx,
         cursor: "updated_at",
         key: "id",
         records_path: "items",
-        first: &first,
-        resume: &resume,
-        continuation: &continuation,
-        keep,
+        first,
+        resume,
+        continuation,
+        keep: &|_| true,
         expand: None,
         decorate: &|_| {},
-    };
-    read_export(&export, start)
+    }
 }
 
 /// Reads from `start` until the offset stops moving: every id delivered, and every offset.
@@ -203,16 +217,8 @@ fn time_batch_expanding(
         })
     };
     let export = Export {
-        ctx,
-        cursor: "updated_at",
-        key: "id",
-        records_path: "items",
-        first: &first,
-        resume: &request,
-        continuation: &continuation,
-        keep: &|_| true,
         expand,
-        decorate: &|_| {},
+        ..items_export(ctx, &first, &request, &continuation)
     };
     read_export(&export, start)
 }

@@ -6,13 +6,12 @@ use chrono::{DateTime, Utc};
 use lakeflow_connect::{Offset, Record};
 use lakeflow_http::RequestBuilder;
 use lakeflow_kit::ReadSettings;
-use lakeflow_kit::ascending::Ascending;
 use lakeflow_kit::partitioned::{latest_offset, partitions_between, read_partition};
 use lakeflow_kit::time::format_ts;
 use serde_json::json;
 
 use crate::ascending::Reader;
-use crate::common::{ALL, Items, at, ctx, offset, range, settings, simulator};
+use crate::common::{ALL, Items, ascending, at, ctx, offset, range, settings, simulator};
 
 fn request(source: &Items) -> impl Fn(Option<DateTime<Utc>>, bool, u64) -> RequestBuilder + '_ {
     move |since, newest_first, per_page| {
@@ -36,14 +35,7 @@ pub fn stream(
     count: usize,
 ) -> lakeflow_connect::Result<(Offset, Vec<Vec<u64>>)> {
     let ctx = ctx(source, settings);
-    let asc = Ascending {
-        ctx: &ctx,
-        cursor: "updated_at",
-        key: "id",
-        keep: |_| true,
-        filters_since: true,
-        decorate: &|_| {},
-    };
+    let asc = ascending(&ctx);
     let request = request(source);
     let latest = latest_offset(&asc, &request)?;
     let mut parts = Vec::new();

@@ -3,12 +3,12 @@
 //! parameter, instead of returning a subset of the table as a success.
 
 use lakeflow_connect::{Error, Record};
-use lakeflow_kit::ascending::{Ascending, read_since};
-use lakeflow_kit::descending::{Descending, deliver, read_newest_first};
+use lakeflow_kit::ascending::read_since;
+use lakeflow_kit::descending::{deliver, read_newest_first};
 use lakeflow_kit::time::format_ts;
 use serde_json::json;
 
-use crate::common::{Items, ctx, misbehaving, offset, settings};
+use crate::common::{Items, ascending, ctx, descending, misbehaving, offset, settings};
 use crate::partitioned::stream;
 
 const DIRECTION: &str = "direction: { role: sort_direction }";
@@ -56,11 +56,7 @@ fn a_newest_first_read_from_a_server_listing_oldest_first_fails() {
     );
     let source = Items::new(&sim);
     let ctx = ctx(&source, settings(100));
-    let desc = Descending {
-        ctx: &ctx,
-        cursor: "updated_at",
-        key: "id",
-    };
+    let desc = descending(&ctx);
     let request = source
         .client
         .get("/items/newest")
@@ -87,14 +83,7 @@ fn an_ascending_read_from_a_server_that_ignores_since_fails() {
     );
     let source = Items::new(&sim);
     let ctx = ctx(&source, settings(100));
-    let asc = Ascending {
-        ctx: &ctx,
-        cursor: "updated_at",
-        key: "id",
-        keep: |_| true,
-        filters_since: true,
-        decorate: &|_| {},
-    };
+    let asc = ascending(&ctx);
     let request = |since: Option<chrono::DateTime<chrono::Utc>>| {
         let request = source.client.get("/items").query("per_page", 2);
         match since {

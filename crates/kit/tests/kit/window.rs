@@ -14,7 +14,10 @@ use lakeflow_kit::window::{
 };
 use serde_json::json;
 
-use crate::common::{ALL, Items, at, ctx, horizon, ids, offset, range, requests, simulator};
+use crate::common::{
+    ALL, Items, assert_restarts_deliver_the_rest, at, ctx, horizon, ids, offset, range, requests,
+    simulator,
+};
 
 /// Windows read by a test: what each asked for.
 struct Reader<'a> {
@@ -213,16 +216,13 @@ fn a_restart_from_every_offset_of_a_sequence_gives_each_record_exactly_once() {
             reader.cap = cap;
             let (all, offsets) = reader.run(None);
             assert_eq!(all, range(ALL), "batches of {max_records}, cap {cap:?}");
-            let mut delivered = 0;
-            for (i, start) in offsets.iter().enumerate() {
-                delivered += reader.batch(offsets[..i].last()).0.len();
-                let (rest, _) = reader.run(Some(start.clone()));
-                assert_eq!(
-                    rest,
-                    all[delivered..].to_vec(),
-                    "batches of {max_records}, cap {cap:?}, restarted from {start:?}"
-                );
-            }
+            assert_restarts_deliver_the_rest(
+                &all,
+                &offsets,
+                |from| reader.batch(from).0.len(),
+                |from| reader.run(Some(from.clone())).0,
+                &format!("batches of {max_records}, cap {cap:?}"),
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The HTTP client as the {{Name}} API wants it: a bearer token, JSON, `Link` pagination and
 //! the toolkit's retries.
 
-use lakeflow_connect::{ConnectionOptions, Error, Result};
+use lakeflow_connect::{ConnectionOptions, Result};
 use lakeflow_http::{Auth, HttpClient, HttpConfig, Pages, Pagination, RequestBuilder};
 use lakeflow_kit::options::{base_url, required_secret};
 
@@ -22,9 +22,9 @@ impl {{Name}}Client {
             .auth(Auth::bearer(required_secret(options, "api_token")?))
             .header("Accept", "application/json")
             .user_agent(USER_AGENT);
-        let http = HttpClient::new(config)
-            .map_err(|e| Error::invalid_option("base_url", &base_url, e.to_string()))?;
-        Ok(Self { http })
+        Ok(Self {
+            http: lakeflow_kit::http_client(config, &base_url)?,
+        })
     }
 
     /// A GET of `path` (relative to the base URL).

@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use lakeflow_connect::{
-    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Result, TableOptions, check_options,
+    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Result, TableOptions,
 };
 use lakeflow_kit::ascending::{Ascending, read_since};
-use lakeflow_kit::options::Limits;
+use lakeflow_kit::options::{Limits, connection_settings};
 use lakeflow_kit::time::format_ts;
 use lakeflow_kit::{ReadCtx, Snapshot};
 
@@ -35,9 +35,8 @@ impl {{Name}}Connector {
     /// # Errors
     /// A missing, unknown or invalid option, named.
     pub fn new(options: &ConnectionOptions) -> Result<Self> {
-        check_options(options.keys(), CONNECTION_OPTIONS, None)?;
         Ok(Self {
-            client: {{Name}}Client::new(options)?,
+            client: connection_settings(options, CONNECTION_OPTIONS, {{Name}}Client::new)?,
             init: Utc::now(),
         })
     }

@@ -12,10 +12,7 @@ mod client;
 mod connector;
 mod tables;
 
-use lakeflow_connect::{
-    AuthKind, AuthMethod, ConnectionOptions, ConnectorDescriptor, EmbeddedSimulatorSpec,
-    LakeflowConnect, OptionSpec, Result,
-};
+use lakeflow_connect::{AuthKind, AuthMethod, OptionSpec};
 
 pub use connector::{{Name}}Connector;
 pub use tables::TABLE_OPTIONS;
@@ -36,29 +33,11 @@ pub const AUTH_METHODS: &[AuthMethod] = &[AuthMethod::new(
     "API token, sent as `Authorization: Bearer`.",
 )];
 
-/// The simulator spec and corpus the tests run against (`lakeflow simulate {{name}}` serves it).
-pub static SIMULATOR: EmbeddedSimulatorSpec = EmbeddedSimulatorSpec {
-    spec: include_str!("../simulator/spec.yaml"),
-    files: &[
-        ("items.json", include_str!("../simulator/items.json")),
-        (
-            "categories.json",
-            include_str!("../simulator/categories.json"),
-        ),
-    ],
-};
-
-/// What the registry lists about the `{{name}}` connector.
-pub const DESCRIPTOR: ConnectorDescriptor = ConnectorDescriptor {
+// The registry's entry (`DESCRIPTOR`), and the simulator spec with the corpus files below
+// (`SIMULATOR`).
+lakeflow_kit::connector_descriptor! {
     name: "{{name}}",
     description: "{{Name}} REST API: items and categories.",
-    connection_options: CONNECTION_OPTIONS,
-    table_options: TABLE_OPTIONS,
-    auth: AUTH_METHODS,
-    constructor: construct,
-    simulator: Some(&SIMULATOR),
-};
-
-fn construct(options: &ConnectionOptions) -> Result<Box<dyn LakeflowConnect>> {
-    Ok(Box::new({{Name}}Connector::new(options)?))
+    connector: {{Name}}Connector,
+    simulator: ["items", "categories"],
 }

@@ -1,4 +1,5 @@
-//! Commits, releases and workflow runs.
+//! The tables read by date windows: commits (by committer date) and workflow runs (by creation
+//! date, with the unfinished ones watched for later changes).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
