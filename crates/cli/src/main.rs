@@ -166,8 +166,9 @@ fn main() -> ExitCode {
 }
 
 /// One line that names what is wrong: the context chain joined with ": ", leaving out a cause
-/// whose text is already in the line (an error that shows its source in its own message, as
-/// thiserror's `{source}` does, would otherwise print it twice).
+/// whose text is already in the line. Our errors print each cause once (a cause shown in the
+/// message is not also the source); errors of other libraries (delta-rs, object_store) often
+/// show their source in their own message too, and would otherwise print it twice.
 fn error_line(err: &anyhow::Error) -> String {
     let mut line = String::new();
     for cause in err.chain() {

@@ -158,9 +158,7 @@ impl HttpConfig {
     /// A header sent with every request (a later call with the same name replaces it).
     #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        let name = name.into();
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
-        self.headers.push((name, value.into()));
+        replace_header(&mut self.headers, name.into(), value.into());
         self
     }
 
@@ -222,4 +220,10 @@ impl fmt::Debug for HttpConfig {
             .field("max_body_bytes", &self.max_body_bytes)
             .finish()
     }
+}
+
+/// Sets header `name` in `headers`, replacing one of the same name (in any case).
+pub(crate) fn replace_header(headers: &mut Vec<(String, String)>, name: String, value: String) {
+    headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+    headers.push((name, value));
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use crate::config::replace_header;
 use crate::pagination::{Pages, Pagination};
 use crate::{Error, HttpClient, Response, Result};
 
@@ -77,9 +78,7 @@ impl RequestBuilder {
     /// Sets a header for this request, replacing a configured default of the same name.
     #[must_use]
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        let name = name.into();
-        self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
-        self.headers.push((name, value.into()));
+        replace_header(&mut self.headers, name.into(), value.into());
         self
     }
 

@@ -17,13 +17,17 @@ use crate::promise::{Order, Promise};
 use crate::source::{ReadCtx, objects};
 use crate::time::SECOND;
 
+/// Offset field: the cursor value up to which every record was delivered.
 pub const CURSOR: &str = "cursor";
+/// Offset field: the keys of the records at `cursor` already delivered (when a batch stopped
+/// inside a tie group).
 pub const KEYS: &str = "keys_at_cursor";
 const PAGE: &str = "page";
 const PER_PAGE: &str = "per_page";
 
 /// How to read one ascending listing.
 pub struct Ascending<'a> {
+    /// The read this listing belongs to (table, page source, settings, horizon).
     pub ctx: &'a ReadCtx<'a>,
     /// Dot path of the cursor field (`updated_at`, `starred_at`).
     pub cursor: &'a str,
@@ -53,11 +57,14 @@ impl Ascending<'_> {
 /// A position: records before `at` and, at `at`, those with `keys` (all of them when empty).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mark {
+    /// The cursor value of the position.
     pub at: DateTime<Utc>,
+    /// Keys of the records at `at` already delivered; empty means all of them.
     pub keys: Vec<Value>,
 }
 
 impl Mark {
+    /// Whether a record at `at` with `key` is at or before this position (already delivered).
     pub fn covers(&self, at: DateTime<Utc>, key: &Value) -> bool {
         at < self.at || (at == self.at && (self.keys.is_empty() || self.keys.contains(key)))
     }
@@ -156,6 +163,8 @@ impl<'a> Scanner<'a> {
     }
 }
 
+/// The position an ascending offset records (`None` without an offset), after checking it
+/// has no field outside `allowed`.
 pub fn parse(table: &str, start: Option<&Offset>, allowed: &[&str]) -> Result<Option<Mark>> {
     let Some(offset) = start else { return Ok(None) };
     let fields = Fields::new(table, offset, allowed)?;

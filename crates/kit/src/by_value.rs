@@ -33,13 +33,17 @@ pub enum Query<'a> {
     /// Records whose cursor is at or after `since` (after it when not `inclusive`), every record
     /// when `since` is `None`, sorted oldest first by the cursor.
     From {
+        /// The cursor value to ask from; `None` asks for every record.
         since: Option<DateTime<Utc>>,
+        /// Whether records exactly at `since` are included.
         inclusive: bool,
     },
     /// Records whose cursor is exactly `at` and whose key is after `after` (every one when
     /// `None`), sorted by key: ascending numbers for numeric keys, text order otherwise.
     Tie {
+        /// The cursor value the tie group shares.
         at: DateTime<Utc>,
+        /// The key to continue after, in key order; `None` starts the group from its first key.
         after: Option<&'a Value>,
     },
 }

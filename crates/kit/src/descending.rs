@@ -42,6 +42,7 @@ const FIELDS: [&str; 7] = [CURSOR, TOP, UNTIL, KEYS, CHILD, PAGE, PER_PAGE];
 
 /// How to read one newest-first listing.
 pub struct Descending<'a> {
+    /// The read this listing belongs to (table, page source, settings, horizon).
     pub ctx: &'a ReadCtx<'a>,
     /// Dot path of the cursor field the listing is sorted by (`updated_at`, `created_at`).
     pub cursor: &'a str,

@@ -21,8 +21,11 @@ use crate::offset::{Builder, Fields, position};
 use crate::promise::{Order, Promise};
 use crate::source::{ReadCtx, objects};
 
+/// Offset field: the page token to resume at.
 pub const TOKEN: &str = "token";
+/// Offset field: the change time of the last record delivered.
 pub const AFTER_AT: &str = "after_at";
+/// Offset field: the key of the last record delivered (orders records sharing `after_at`).
 pub const AFTER_KEY: &str = "after_key";
 /// Every field an export offset writes.
 pub const FIELDS: [&str; 3] = [TOKEN, AFTER_AT, AFTER_KEY];
@@ -38,6 +41,7 @@ pub struct Continuation {
 
 /// How to read one export.
 pub struct Export<'a> {
+    /// The read this export belongs to (table, page source, settings, horizon).
     pub ctx: &'a ReadCtx<'a>,
     /// Dot path of the change time the export is ordered by (`updated_at`).
     pub cursor: &'a str,

@@ -29,6 +29,7 @@ impl<'a> Fields<'a> {
         Ok(Self { table, offset })
     }
 
+    /// An invalid-offset error for this offset's table, saying `reason`.
     pub fn invalid(&self, reason: String) -> Error {
         Error::invalid_offset(self.table, reason)
     }
@@ -103,11 +104,13 @@ fn is_key(value: &Value) -> bool {
 pub struct Builder(Offset);
 
 impl Builder {
+    /// Sets `name` to `at` as RFC 3339 text.
     pub fn instant(mut self, name: &str, at: DateTime<Utc>) -> Self {
         self.0.insert(name.to_owned(), format_ts(at).into());
         self
     }
 
+    /// Sets `name` to the array `keys`, leaving it out when `keys` is empty.
     pub fn keys(mut self, name: &str, keys: &[Value]) -> Self {
         if !keys.is_empty() {
             self.0.insert(name.to_owned(), Value::Array(keys.to_vec()));
@@ -115,11 +118,13 @@ impl Builder {
         self
     }
 
+    /// Sets `name` to `value` as is.
     pub fn value(mut self, name: &str, value: Value) -> Self {
         self.0.insert(name.to_owned(), value);
         self
     }
 
+    /// The offset built so far.
     pub fn build(self) -> Offset {
         self.0
     }

@@ -21,7 +21,9 @@ use crate::time::format_ts;
 /// The order a listing promises by its cursor field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Order {
+    /// Each entry's cursor is at or after the previous one's.
     OldestFirst,
+    /// Each entry's cursor is at or before the previous one's.
     NewestFirst,
 }
 

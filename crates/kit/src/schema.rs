@@ -37,6 +37,7 @@ use lakeflow_connect::arrow_schema::{DataType, Field, Fields, Schema, SchemaRef,
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("schema DDL: {message} at character {at} (near `{near}`)")]
 pub struct DdlError {
+    /// What was expected, or what went wrong.
     pub message: String,
     /// The 0-based character position.
     pub at: usize,

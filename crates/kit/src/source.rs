@@ -58,6 +58,7 @@ pub struct ReadCtx<'a> {
     pub table: &'a str,
     /// How pages are fetched.
     pub source: &'a dyn PageSource,
+    /// Read settings from the table's options (batch size, page size, start date, ...).
     pub settings: ReadSettings,
     /// The newest instant read (see [`crate::time::horizon`]).
     pub horizon: DateTime<Utc>,

@@ -22,6 +22,7 @@ use lakeflow_connect::{
 pub struct TableDef<R, S = ()> {
     /// The name `list_tables` gives.
     pub name: &'static str,
+    /// How the table is ingested (snapshot, CDC, append), as its metadata reports.
     pub ingestion: IngestionType,
     /// Columns (or dot paths) that identify a record.
     pub primary_keys: &'static [&'static str],

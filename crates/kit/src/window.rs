@@ -18,16 +18,22 @@ use crate::promise::{Order, Promise};
 use crate::source::{ReadCtx, objects};
 use crate::time::{SECOND, floor_second};
 
+/// Offset field: every record before this instant was delivered.
 pub const SINCE: &str = "since";
+/// Offset field: the end of the window a batch filled up in.
 pub const UNTIL: &str = "until";
+/// Offset field: the key of the last record delivered from the open window.
 pub const AFTER: &str = "after";
+/// Offset field: the page of the open window's listing the last record was on.
 pub const PAGE: &str = "page";
+/// Offset field: the page size that page number was counted in.
 pub const PER_PAGE: &str = "per_page";
 /// Every field a window position writes.
 pub const FIELDS: [&str; 5] = [SINCE, UNTIL, AFTER, PAGE, PER_PAGE];
 
 /// How to read one windowed listing.
 pub struct Windowed<'a> {
+    /// The read this listing belongs to (table, page source, settings, horizon).
     pub ctx: &'a ReadCtx<'a>,
     /// Dot path of the field the window filters on (`commit.committer.date`, `created_at`).
     pub cursor: &'a str,
@@ -49,6 +55,7 @@ pub struct Windowed<'a> {
 /// A position in the windows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WindowPos {
+    /// Every record before this instant was delivered.
     pub since: DateTime<Utc>,
     /// The window a batch filled up in, if any.
     pub open: Option<OpenWindow>,
@@ -57,13 +64,18 @@ pub struct WindowPos {
 /// A window read up to the record with key `after`, found on page `page` of `per_page`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenWindow {
+    /// The end of the window (inclusive).
     pub until: DateTime<Utc>,
+    /// The key of the last record delivered from it.
     pub after: Value,
+    /// The page of the listing that record was on (1-based).
     pub page: u64,
+    /// The page size `page` was counted in (0 when unknown).
     pub per_page: u64,
 }
 
 impl WindowPos {
+    /// Reads a window position from an offset's fields; `until` and `after` go together.
     pub fn parse(fields: &Fields<'_>) -> Result<Self> {
         let since = fields.required_instant(SINCE)?;
         let open = match (fields.instant(UNTIL)?, fields.key(AFTER)?) {
@@ -81,6 +93,7 @@ impl WindowPos {
         Ok(Self { since, open })
     }
 
+    /// Adds this position's fields to `builder`.
     pub fn write(&self, builder: Builder) -> Builder {
         let builder = builder.instant(SINCE, self.since);
         match &self.open {

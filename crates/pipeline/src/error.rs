@@ -23,29 +23,29 @@ pub enum PipelineError {
         reason: String,
     },
     /// The connector failed.
-    #[error("table `{table}`: {source}")]
+    #[error("table `{table}`: {cause}")]
     Connector {
         /// The destination table.
         table: String,
         /// The connector's error.
-        source: lakeflow_connect::Error,
+        cause: lakeflow_connect::Error,
     },
     /// Delta Lake failed.
-    #[error("table `{table}`: Delta Lake: {source}")]
+    #[error("table `{table}`: Delta Lake: {cause}")]
     Delta {
         /// The destination table.
         table: String,
         /// The delta-rs error.
-        source: deltalake::DeltaTableError,
+        cause: deltalake::DeltaTableError,
     },
     /// Reading or writing the table's files failed (a full or read-only disk, a store that
     /// refuses); nothing of the commit landed.
-    #[error("table `{table}`: storage: {source}")]
+    #[error("table `{table}`: storage: {cause}")]
     Storage {
         /// The destination table.
         table: String,
         /// The object store's error.
-        source: deltalake::ObjectStoreError,
+        cause: deltalake::ObjectStoreError,
     },
     /// The table's schema changed in a way the destination cannot follow.
     #[error("table `{table}`: incompatible schema change at column `{column}`: {reason}")]
@@ -112,11 +112,11 @@ impl<T> TableContext<T> for Result<T, deltalake::DeltaTableError> {
                 // delta-rs calls every storage failure of a commit a failed read of the log.
                 deltalake::DeltaTableError::ObjectStore { source } => PipelineError::Storage {
                     table: table.to_owned(),
-                    source,
+                    cause: source,
                 },
-                source => PipelineError::Delta {
+                cause => PipelineError::Delta {
                     table: table.to_owned(),
-                    source,
+                    cause,
                 },
             }
         })
@@ -140,36 +140,29 @@ fn is_commit_conflict(error: &deltalake::DeltaTableError) -> bool {
 
 impl<T> TableContext<T> for Result<T, lakeflow_connect::Error> {
     fn table(self, table: &str) -> Result<T> {
-        self.map_err(|source| PipelineError::Connector {
+        self.map_err(|cause| PipelineError::Connector {
             table: table.to_owned(),
-            source,
+            cause,
         })
     }
 }
 
-impl<T> TableContext<T> for Result<T, deltalake::datafusion::error::DataFusionError> {
-    fn table(self, table: &str) -> Result<T> {
-        self.map_err(|e| PipelineError::Delta {
-            table: table.to_owned(),
-            source: e.into(),
-        })
-    }
+/// Errors of the libraries under delta-rs, which it wraps in its own.
+macro_rules! delta_context {
+    ($($error:ty),*) => {$(
+        impl<T> TableContext<T> for Result<T, $error> {
+            fn table(self, table: &str) -> Result<T> {
+                self.map_err(|e| PipelineError::Delta {
+                    table: table.to_owned(),
+                    cause: e.into(),
+                })
+            }
+        }
+    )*};
 }
 
-impl<T> TableContext<T> for Result<T, deltalake::arrow::error::ArrowError> {
-    fn table(self, table: &str) -> Result<T> {
-        self.map_err(|e| PipelineError::Delta {
-            table: table.to_owned(),
-            source: e.into(),
-        })
-    }
-}
-
-impl<T> TableContext<T> for Result<T, deltalake::parquet::errors::ParquetError> {
-    fn table(self, table: &str) -> Result<T> {
-        self.map_err(|e| PipelineError::Delta {
-            table: table.to_owned(),
-            source: e.into(),
-        })
-    }
-}
+delta_context!(
+    deltalake::datafusion::error::DataFusionError,
+    deltalake::arrow::error::ArrowError,
+    deltalake::parquet::errors::ParquetError
+);

@@ -19,8 +19,6 @@
 //! Records are converted by the records crate, as everywhere else in the project, so a row
 //! read through Spark is the row `lakeflow read` prints.
 
-#[cfg(any(test, feature = "test-sources"))]
-mod memory;
 pub mod options;
 mod python;
 pub mod registry;

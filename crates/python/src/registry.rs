@@ -9,7 +9,7 @@ static SOURCES: LazyLock<Vec<ConnectorDescriptor>> = LazyLock::new(|| {
     #[allow(unused_mut)] // Only the test build adds to the list.
     let mut sources = lakeflow_connectors::CONNECTORS.to_vec();
     #[cfg(any(test, feature = "test-sources"))]
-    sources.push(crate::memory::DESCRIPTOR);
+    sources.push(lakeflow_testkit::memory::DESCRIPTOR);
     sources
 });
 

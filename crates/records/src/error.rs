@@ -70,7 +70,14 @@ pub enum ConvertError {
     },
     /// Arrow refused to assemble the converted columns (a bug if it ever happens).
     #[error("cannot assemble the record batch: {0}")]
-    Arrow(#[from] ArrowError),
+    Arrow(ArrowError),
+}
+
+// By hand, not `#[from]`, which would make the Arrow error the source as well as print it.
+impl From<ArrowError> for ConvertError {
+    fn from(error: ArrowError) -> Self {
+        Self::Arrow(error)
+    }
 }
 
 impl ConvertError {

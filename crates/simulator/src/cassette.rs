@@ -145,9 +145,9 @@ impl Cassette {
     }
 
     pub(crate) fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let text = std::fs::read_to_string(path).map_err(|cause| Error::Io {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
         let cassette: Self = serde_json::from_str(&text).map_err(|e| Error::Cassette {
             path: path.to_owned(),
@@ -164,9 +164,9 @@ impl Cassette {
 
     /// Writes the whole cassette through a temporary file, so a reader never sees half of it.
     pub(crate) fn save(&self, path: &Path) -> Result<()> {
-        let io = |source| Error::Io {
+        let io = |cause| Error::Io {
             path: path.to_owned(),
-            source,
+            cause,
         };
         let mut text = serde_json::to_string_pretty(self).map_err(|e| Error::Cassette {
             path: path.to_owned(),

@@ -15,12 +15,12 @@ pub enum Error {
     #[error(transparent)]
     Spec(#[from] SpecError),
     /// A file could not be read or written.
-    #[error("cannot access `{}`: {source}", path.display())]
+    #[error("cannot access `{}`: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (shown in the message, so not also the error's source).
+        cause: std::io::Error,
     },
     /// `with_fault_profile` named a profile the spec does not define.
     #[error(
@@ -37,12 +37,12 @@ pub enum Error {
     #[error("invalid fault profile: {0}")]
     InvalidFaults(String),
     /// The listening socket could not be bound.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {cause}")]
     Bind {
         /// The address asked for.
         addr: std::net::SocketAddr,
-        /// Why.
-        source: std::io::Error,
+        /// Why (shown in the message, so not also the error's source).
+        cause: std::io::Error,
     },
     /// A cassette file is malformed.
     #[error("cassette `{}`: {message}", path.display())]

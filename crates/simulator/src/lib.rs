@@ -129,9 +129,9 @@ impl Simulator {
 
     /// Loads a spec file; corpus files are resolved relative to its directory.
     pub fn load(spec_path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(spec_path).map_err(|source| Error::Io {
+        let text = std::fs::read_to_string(spec_path).map_err(|cause| Error::Io {
             path: spec_path.to_owned(),
-            source,
+            cause,
         })?;
         let dir = spec_path
             .parent()
@@ -305,9 +305,9 @@ impl Simulator {
             )?),
             Mode::Replay(cassette) => Box::new(replay::ReplayService::new(*cassette)),
         };
-        let listener = TcpListener::bind(addr).map_err(|source| Error::Bind { addr, source })?;
+        let listener = TcpListener::bind(addr).map_err(|cause| Error::Bind { addr, cause })?;
         let server = Server::start(listener, service, faults, self.on_request)
-            .map_err(|source| Error::Bind { addr, source })?;
+            .map_err(|cause| Error::Bind { addr, cause })?;
         Ok(RunningSimulator { server, oauth })
     }
 }

@@ -119,9 +119,9 @@ impl Connections {
         let Some(path) = find_connections_file(explicit, spec_dir, env)? else {
             return Ok(Self::new());
         };
-        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+        let text = std::fs::read_to_string(&path).map_err(|cause| Error::Read {
             path: path.clone(),
-            source,
+            cause,
         })?;
         Self::parse(&text, &path.display().to_string())
     }

@@ -15,12 +15,12 @@ pub enum Error {
     #[error(transparent)]
     Spec(#[from] SpecError),
     /// The file could not be read.
-    #[error("cannot read `{}`: {source}", path.display())]
+    #[error("cannot read `{}`: {cause}", path.display())]
     Read {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (shown in the message, so not also the error's source).
+        cause: std::io::Error,
     },
     /// A connections file that was asked for by name does not exist.
     #[error("connections file `{}` ({via}) does not exist", path.display())]

@@ -168,9 +168,9 @@ impl PipelineSpec {
 
     /// Reads and parses a spec file; messages name the file as `path` is written.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| Error::Read {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
         Self::parse(&text, &path.display().to_string())
     }

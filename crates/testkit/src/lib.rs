@@ -45,6 +45,7 @@ mod cursor;
 pub mod drain;
 mod expect;
 pub mod fixtures;
+pub mod memory;
 mod pass;
 mod probe;
 mod report;

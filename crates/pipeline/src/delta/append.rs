@@ -33,13 +33,13 @@ impl Operation for Append {
         props: CommitProperties,
     ) -> Result<CommitCounts> {
         let appended = std::mem::take(&mut self.rows);
-        match self.files.take() {
+        let files = match self.files.take() {
             Some(files) if appended > 0 => files.append(target, props).await?,
-            _ => target.commit_progress(props).await?,
-        }
-        Ok(CommitCounts {
-            appended,
-            ..CommitCounts::default()
-        })
+            _ => {
+                target.commit_progress(props).await?;
+                CommitCounts::default()
+            }
+        };
+        Ok(CommitCounts { appended, ..files })
     }
 }

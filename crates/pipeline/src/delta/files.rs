@@ -25,6 +25,7 @@ use deltalake::protocol::{DeltaOperation, SaveMode};
 use deltalake::writer::{DeltaWriter as _, RecordBatchWriter};
 use deltalake::{DeltaTableError, Path};
 
+use super::sink::CommitCounts;
 use super::table::Target;
 use crate::error::{PipelineError, Result, TableContext as _};
 
@@ -50,25 +51,37 @@ impl Target {
         writer: &mut RecordBatchWriter,
         operation: DeltaOperation,
         progress: Option<CommitProperties>,
-    ) -> Result<()> {
+    ) -> Result<CommitCounts> {
         let adds = writer.flush().await.table(&self.name)?;
         actions.extend(adds.into_iter().map(Action::Add));
         self.commit_actions(actions, operation, progress).await
     }
 
     /// Commits `actions` (with `progress`, when given); with no actions, only the progress.
+    /// Reports the files the commit added and removed.
     pub(crate) async fn commit_actions(
         &mut self,
         actions: Vec<Action>,
         operation: DeltaOperation,
         progress: Option<CommitProperties>,
-    ) -> Result<()> {
+    ) -> Result<CommitCounts> {
         if actions.is_empty() {
             if let Some(props) = progress {
                 self.commit_progress(props).await?;
             }
-            return Ok(());
+            return Ok(CommitCounts::default());
         }
+        let files = CommitCounts {
+            files_added: actions
+                .iter()
+                .filter(|a| matches!(a, Action::Add(_)))
+                .count(),
+            files_removed: actions
+                .iter()
+                .filter(|a| matches!(a, Action::Remove(_)))
+                .count(),
+            ..CommitCounts::default()
+        };
         let name = self.name.clone();
         let snapshot = self.table.snapshot().table(&name)?;
         let committed = CommitBuilder::from(progress.unwrap_or_default())
@@ -77,7 +90,7 @@ impl Target {
             .await
             .table(&name)?;
         self.table.state = Some(committed.snapshot());
-        Ok(())
+        Ok(files)
     }
 
     /// Every data file of the table, with a remove action for it.
@@ -134,21 +147,26 @@ impl NewFiles {
         self.writer.write(batch).await.table(&self.name)
     }
 
-    /// Commits `actions` plus an add for every file written.
+    /// Commits `actions` plus an add for every file written; reports the files added and
+    /// removed.
     pub(crate) async fn commit(
         mut self,
         target: &mut Target,
         actions: Vec<Action>,
         operation: DeltaOperation,
         progress: Option<CommitProperties>,
-    ) -> Result<()> {
+    ) -> Result<CommitCounts> {
         target
             .commit_written(actions, &mut self.writer, operation, progress)
             .await
     }
 
-    /// Adds the files written in one commit carrying `props`.
-    pub(crate) async fn append(self, target: &mut Target, props: CommitProperties) -> Result<()> {
+    /// Adds the files written in one commit carrying `props`; reports the files added.
+    pub(crate) async fn append(
+        self,
+        target: &mut Target,
+        props: CommitProperties,
+    ) -> Result<CommitCounts> {
         self.commit(target, Vec::new(), append_operation(), Some(props))
             .await
     }

@@ -56,15 +56,9 @@ impl ApplyRows for ByKey {
                 OnMatch::Delete(precedence)
             }
         };
-        let done = target
+        target
             .rewrite_matched(&latest, keys, on_match, Some(props), None)
-            .await?;
-        Ok(CommitCounts {
-            inserted: done.inserted,
-            updated: done.updated,
-            deleted: done.deleted,
-            appended: 0,
-        })
+            .await
     }
 }
 

@@ -17,6 +17,7 @@ use futures::TryStreamExt as _;
 use serde_json::Value;
 
 use super::files::{DataFile, NewFiles, converter, fit, interleave_rows, open_file, pick, project};
+use super::sink::CommitCounts;
 use super::table::Target;
 use crate::error::{PipelineError, Result, TableContext as _};
 
@@ -80,14 +81,6 @@ impl<'a> OnMatch<'a> {
     }
 }
 
-/// Rows a keyed rewrite changed.
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Rewritten {
-    pub inserted: usize,
-    pub updated: usize,
-    pub deleted: usize,
-}
-
 /// The sequence values of changes and table rows, comparable as bytes.
 struct Sequences {
     converter: RowConverter,
@@ -105,7 +98,7 @@ impl Target {
         on_match: OnMatch<'_>,
         progress: Option<CommitProperties>,
         staged: Option<NewFiles>,
-    ) -> Result<Rewritten> {
+    ) -> Result<CommitCounts> {
         let name = self.name.clone();
         let schema = self.arrow_schema()?.ok_or_else(|| PipelineError::State {
             table: name.clone(),
@@ -168,7 +161,7 @@ impl Target {
             Some(staged) => staged,
             None => NewFiles::for_table(self)?,
         };
-        let mut counts = Rewritten::default();
+        let mut counts = CommitCounts::default();
         let mut actions = Vec::new();
         for file in changing {
             let mut rows = open_file(&store, &file, None).await.table(&name)?;
@@ -203,7 +196,7 @@ impl Target {
             writer.write(&inserts).await?;
         }
         let operation = DeltaOperation::Update { predicate: None };
-        writer.commit(self, actions, operation, progress).await?;
+        counts += writer.commit(self, actions, operation, progress).await?;
         Ok(counts)
     }
 

@@ -22,6 +22,10 @@ pub struct CommitCounts {
     pub updated: usize,
     /// Keys deleted.
     pub deleted: usize,
+    /// Data files the commit added.
+    pub files_added: usize,
+    /// Data files the commit removed (rewritten or replaced).
+    pub files_removed: usize,
 }
 
 impl std::ops::AddAssign for CommitCounts {
@@ -30,6 +34,8 @@ impl std::ops::AddAssign for CommitCounts {
         self.inserted += other.inserted;
         self.updated += other.updated;
         self.deleted += other.deleted;
+        self.files_added += other.files_added;
+        self.files_removed += other.files_removed;
     }
 }
 

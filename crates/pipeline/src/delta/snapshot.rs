@@ -122,10 +122,14 @@ impl Operation for SnapshotReplace {
             .into_iter()
             .map(|(_, file)| Action::Remove(file.remove))
             .collect();
-        files
+        let files = files
             .commit(target, removes, overwrite_operation(), Some(props))
             .await?;
-        Ok(self.counts)
+        Ok(CommitCounts {
+            files_added: files.files_added,
+            files_removed: files.files_removed,
+            ..self.counts
+        })
     }
 }
 
@@ -322,10 +326,10 @@ impl Operation for HistorySnapshot {
         let deletes = RecordBatch::try_new(relaxed(&key_schema), key_columns).table(name)?;
         if changes.num_rows() == 0 && deletes.num_rows() == 0 {
             // Only new keys (or nothing): their files and the progress, no rewrite.
-            files.append(target, props).await?;
+            let files = files.append(target, props).await?;
             return Ok(CommitCounts {
                 inserted: self.inserted,
-                ..CommitCounts::default()
+                ..files
             });
         }
         let facts = Facts {

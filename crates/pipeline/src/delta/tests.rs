@@ -152,6 +152,11 @@ fn an_upsert_rewrites_only_the_files_holding_changed_keys() {
         let (removed, added) = files_changed(dir.path(), version(&target));
         assert_eq!(removed, second, "only the file holding ids 1000..2000");
         assert_eq!(added.len(), 1);
+        assert_eq!(
+            (counts.files_removed, counts.files_added),
+            (1, 1),
+            "the commit reports the files it changed"
+        );
 
         // An older change of a key wins nothing: no file is touched.
         let (table, counts) = upsert(target, rows([1505], 1, "stale")).await;
@@ -230,6 +235,8 @@ fn a_snapshot_replaces_every_file_in_one_commit_and_counts_by_key() {
         );
         let (removed, added) = files_changed(dir.path(), version(&target));
         assert_eq!(removed.len(), 2, "both old files");
+        assert_eq!(counts.files_removed, 2);
+        assert_eq!(counts.files_added, added.len());
         assert!(!added.is_empty());
         let ids: Vec<i64> = contents(&target).await.iter().map(|r| r.0).collect();
         assert_eq!(ids, (0..10).chain(20..25).collect::<Vec<_>>());
@@ -256,7 +263,7 @@ fn cluster_by_sorts_the_rows_of_each_new_file_and_is_recorded_on_the_table() {
         )
         .unwrap();
         let (target, counts) = commit(target, Append::default(), &[batch]).await;
-        assert_eq!(counts.appended, 4);
+        assert_eq!((counts.appended, counts.files_added), (4, 1));
 
         let snapshot = target.table.snapshot().unwrap();
         let property = snapshot

@@ -118,8 +118,9 @@ impl ApplyVersions<'_> {
             self.keep_aside(&rows, OnMatch::Upsert(Precedence::Always))
                 .await?;
         }
-        if rebuilt.picks.is_empty() && staged.is_none() {
+        let rewritten = if rebuilt.picks.is_empty() && staged.is_none() {
             self.target.commit_progress(props).await?;
+            CommitCounts::default()
         } else {
             let versions = gathered.versions(rows_of(&rebuilt.picks)?, &rebuilt)?;
             let mut on = self.keys.to_vec();
@@ -129,8 +130,8 @@ impl ApplyVersions<'_> {
             };
             self.target
                 .rewrite_matched(&versions, &on, replace, Some(props), staged)
-                .await?;
-        }
+                .await?
+        };
         // After the commit: should it not land, the batch is applied again with these still
         // aside (a kept-aside change equal to a stored version at its start changes nothing).
         if !taken_back.is_empty() {
@@ -139,11 +140,14 @@ impl ApplyVersions<'_> {
                 .await?;
         }
         let outcome = rebuilt.outcome;
+        // Rows count as versions inserted, changed and closed; files as the rewrite wrote them.
         Ok(CommitCounts {
             inserted: outcome.inserted,
             updated: outcome.updated,
             deleted: outcome.deleted,
-            appended: 0,
+            files_added: rewritten.files_added,
+            files_removed: rewritten.files_removed,
+            ..CommitCounts::default()
         })
     }
 

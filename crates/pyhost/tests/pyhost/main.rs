@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use lakeflow_connect::{ConnectionOptions, LakeflowConnect, Offset, Record, TableOptions};
 
 /// The path of a test connector (`sample_source.py`, `broken_import`, ...).
-pub fn connector_path(name: &str) -> String {
+pub(crate) fn connector_path(name: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("host/tests/connectors")
         .join(name)
@@ -19,7 +19,7 @@ pub fn connector_path(name: &str) -> String {
 }
 
 /// The `python` source's connection to the test connector `name`, with `extra` options.
-pub fn connection(name: &str, extra: &[(&str, &str)]) -> ConnectionOptions {
+pub(crate) fn connection(name: &str, extra: &[(&str, &str)]) -> ConnectionOptions {
     let mut options: ConnectionOptions = [("class", connector_path(name))].into_iter().collect();
     for (key, value) in extra {
         options.insert(*key, *value);
@@ -27,13 +27,13 @@ pub fn connection(name: &str, extra: &[(&str, &str)]) -> ConnectionOptions {
     options
 }
 
-pub fn connect(name: &str, extra: &[(&str, &str)]) -> Box<dyn LakeflowConnect> {
+pub(crate) fn connect(name: &str, extra: &[(&str, &str)]) -> Box<dyn LakeflowConnect> {
     lakeflow_pyhost::DESCRIPTOR
         .connect(&connection(name, extra))
         .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-pub fn table_options(pairs: &[(&str, &str)]) -> TableOptions {
+pub(crate) fn table_options(pairs: &[(&str, &str)]) -> TableOptions {
     pairs
         .iter()
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -41,7 +41,7 @@ pub fn table_options(pairs: &[(&str, &str)]) -> TableOptions {
 }
 
 /// Every record of `table`, reading from each returned offset until it stops moving.
-pub fn read_all(
+pub(crate) fn read_all(
     connector: &dyn LakeflowConnect,
     table: &str,
     options: &TableOptions,

@@ -16,12 +16,12 @@ use serde_json::{Value, json};
 
 /// The object inside `v` (panics on anything else: test inputs are objects).
 /// A `List` of `item`.
-pub fn list_of(item: DataType, nullable: bool) -> DataType {
+pub(crate) fn list_of(item: DataType, nullable: bool) -> DataType {
     DataType::List(Arc::new(Field::new("item", item, nullable)))
 }
 
 /// A `Map` from Utf8 keys to `value`.
-pub fn map_of(value: DataType, value_nullable: bool) -> DataType {
+pub(crate) fn map_of(value: DataType, value_nullable: bool) -> DataType {
     let entries = Field::new(
         "entries",
         DataType::Struct(Fields::from(vec![
@@ -33,7 +33,7 @@ pub fn map_of(value: DataType, value_nullable: bool) -> DataType {
     DataType::Map(Arc::new(entries), false)
 }
 
-pub fn rec(v: Value) -> Record {
+pub(crate) fn rec(v: Value) -> Record {
     match v {
         Value::Object(m) => m,
         other => panic!("not an object: {other}"),
@@ -41,24 +41,24 @@ pub fn rec(v: Value) -> Record {
 }
 
 /// A one-column schema: `c` of `data_type`.
-pub fn schema_of(data_type: DataType, nullable: bool) -> SchemaRef {
+pub(crate) fn schema_of(data_type: DataType, nullable: bool) -> SchemaRef {
     Arc::new(Schema::new(vec![Field::new("c", data_type, nullable)]))
 }
 
 /// Converts `{"c": v}` for each value into a nullable column `c` of `data_type`.
-pub fn try_column(data_type: DataType, values: &[Value]) -> Result<ArrayRef, ConvertError> {
+pub(crate) fn try_column(data_type: DataType, values: &[Value]) -> Result<ArrayRef, ConvertError> {
     let records: Vec<Record> = values.iter().map(|v| rec(json!({ "c": v }))).collect();
     let batch = records_to_batch(&records, &schema_of(data_type, true))?;
     Ok(batch.column(0).clone())
 }
 
 /// As [`try_column`], panicking on error.
-pub fn column(data_type: DataType, values: &[Value]) -> ArrayRef {
+pub(crate) fn column(data_type: DataType, values: &[Value]) -> ArrayRef {
     try_column(data_type, values).unwrap_or_else(|e| panic!("conversion failed: {e}"))
 }
 
 /// The error converting `{"c": v}` into a nullable column of `data_type`.
-pub fn column_error(data_type: DataType, v: &Value) -> ConvertError {
+pub(crate) fn column_error(data_type: DataType, v: &Value) -> ConvertError {
     match try_column(data_type, std::slice::from_ref(v)) {
         Ok(a) => panic!("expected an error, got {a:?}"),
         Err(e) => e,
@@ -66,7 +66,7 @@ pub fn column_error(data_type: DataType, v: &Value) -> ConvertError {
 }
 
 /// Converts `records` against `schema`, panicking on error.
-pub fn batch(schema: &SchemaRef, records: Vec<Value>) -> RecordBatch {
+pub(crate) fn batch(schema: &SchemaRef, records: Vec<Value>) -> RecordBatch {
     let records: Vec<Record> = records.into_iter().map(rec).collect();
     Converter::new(schema.clone())
         .and_then(|c| c.convert(&records))
@@ -74,7 +74,7 @@ pub fn batch(schema: &SchemaRef, records: Vec<Value>) -> RecordBatch {
 }
 
 /// The error converting `records` against `schema`.
-pub fn batch_error(schema: &SchemaRef, records: Vec<Value>) -> ConvertError {
+pub(crate) fn batch_error(schema: &SchemaRef, records: Vec<Value>) -> ConvertError {
     let records: Vec<Record> = records.into_iter().map(rec).collect();
     match records_to_batch(&records, schema) {
         Ok(b) => panic!("expected an error, got {b:?}"),
@@ -83,7 +83,7 @@ pub fn batch_error(schema: &SchemaRef, records: Vec<Value>) -> ConvertError {
 }
 
 /// Downcasts an array to its concrete type.
-pub fn as_<T: 'static>(a: &dyn Array) -> &T {
+pub(crate) fn as_<T: 'static>(a: &dyn Array) -> &T {
     a.as_any()
         .downcast_ref::<T>()
         .unwrap_or_else(|| panic!("unexpected array type {}", a.data_type()))

@@ -22,29 +22,29 @@ use lakeflow_simulator::{RunningSimulator, Simulator};
 use serde_json::Value;
 
 /// Credentials of the fake spec.
-pub const BEARER: (&str, &str) = ("authorization", "Bearer test-token");
-pub const API_KEY: (&str, &str) = ("x-api-key", "test-key");
+pub(crate) const BEARER: (&str, &str) = ("authorization", "Bearer test-token");
+pub(crate) const API_KEY: (&str, &str) = ("x-api-key", "test-key");
 
-pub fn basic() -> (&'static str, String) {
+pub(crate) fn basic() -> (&'static str, String) {
     let token =
         base64::engine::general_purpose::STANDARD.encode("agent@example.com/token:zendesk-token");
     ("authorization", format!("Basic {token}"))
 }
 
-pub fn fake_dir() -> PathBuf {
+pub(crate) fn fake_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("specs/fake")
 }
 
-pub fn fake() -> Simulator {
+pub(crate) fn fake() -> Simulator {
     Simulator::load(&fake_dir().join("spec.yaml")).expect("the fake spec loads")
 }
 
-pub fn start_fake() -> RunningSimulator {
+pub(crate) fn start_fake() -> RunningSimulator {
     fake().start().expect("the fake simulator starts")
 }
 
 /// A corpus file of the fake spec.
-pub fn corpus(name: &str) -> Vec<Value> {
+pub(crate) fn corpus(name: &str) -> Vec<Value> {
     let text = std::fs::read_to_string(fake_dir().join(name)).unwrap();
     if name.ends_with(".ndjson") {
         text.lines()
@@ -56,7 +56,7 @@ pub fn corpus(name: &str) -> Vec<Value> {
 }
 
 /// An embedded spec with its files, started.
-pub fn start_inline(spec: &str, files: &[(&str, &str)]) -> RunningSimulator {
+pub(crate) fn start_inline(spec: &str, files: &[(&str, &str)]) -> RunningSimulator {
     Simulator::from_embedded(spec, files)
         .expect("the spec loads")
         .start()
@@ -66,14 +66,14 @@ pub fn start_inline(spec: &str, files: &[(&str, &str)]) -> RunningSimulator {
 /// An answer: status, headers (lower-case names), JSON body (`Null` when empty, a string when
 /// not JSON).
 #[derive(Debug)]
-pub struct Reply {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Value,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Value,
 }
 
 impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -81,12 +81,12 @@ impl Reply {
     }
 
     /// The `message` of an error body.
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         self.body["message"].as_str().unwrap_or_default()
     }
 }
 
-pub fn agent(timeout: Duration) -> ureq::Agent {
+pub(crate) fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -96,7 +96,7 @@ pub fn agent(timeout: Duration) -> ureq::Agent {
 }
 
 /// Any request; `body` is sent as JSON unless a content-type header says otherwise.
-pub fn try_call(
+pub(crate) fn try_call(
     agent: &ureq::Agent,
     method: &str,
     url: &str,
@@ -143,18 +143,18 @@ pub fn try_call(
     })
 }
 
-pub fn call(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
+pub(crate) fn call(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
     try_call(&agent(Duration::from_secs(10)), method, url, headers, body)
         .unwrap_or_else(|e| panic!("{method} {url}: {e}"))
 }
 
-pub fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
+pub(crate) fn get(url: &str, headers: &[(&str, &str)]) -> Reply {
     call("GET", url, headers, None)
 }
 
 /// Sends a raw request on a fresh connection and reads until the server closes or `limit`
 /// elapses: the bytes received.
-pub fn raw_exchange(addr: std::net::SocketAddr, request: &str) -> std::io::Result<Vec<u8>> {
+pub(crate) fn raw_exchange(addr: std::net::SocketAddr, request: &str) -> std::io::Result<Vec<u8>> {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     stream.write_all(request.as_bytes())?;
@@ -164,13 +164,13 @@ pub fn raw_exchange(addr: std::net::SocketAddr, request: &str) -> std::io::Resul
 }
 
 /// The ids (as JSON values) of records.
-pub fn ids(records: &[Value], field: &str) -> Vec<Value> {
+pub(crate) fn ids(records: &[Value], field: &str) -> Vec<Value> {
     records.iter().map(|r| r[field].clone()).collect()
 }
 
 /// Sorts records by a string or number field (then id), ascending or descending, like the
 /// simulator should.
-pub fn sorted_by(mut records: Vec<Value>, field: &str, descending: bool) -> Vec<Value> {
+pub(crate) fn sorted_by(mut records: Vec<Value>, field: &str, descending: bool) -> Vec<Value> {
     let key = |r: &Value| (r[field].as_f64(), r[field].as_str().map(str::to_owned));
     records.sort_by(|a, b| {
         let order = key(a).partial_cmp(&key(b)).unwrap();

@@ -1,6 +1,7 @@
 //! `memory`: a small in-memory source with every optional capability (partitioned reads,
-//! partitioned streams, namespaces), which no registered connector has yet. The bindings' tests
-//! use it to drive those code paths through Spark; it is compiled only into test builds.
+//! partitioned streams, namespaces) on tables of generated rows. The Spark data source's tests
+//! register it (the bindings' `test-sources` feature) to drive those code paths through Spark;
+//! release wheels leave it out.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -244,10 +245,10 @@ impl PartitionedStream for Memory {
         &self,
         table: &str,
         partition: &Partition,
-        _options: &TableOptions,
+        options: &TableOptions,
     ) -> Result<RecordStream<'_>> {
-        let (from, to) = Self::bounds(table, partition)?;
-        Ok(self.range(table, from, to))
+        // A stream's partitions are ranges of rows, as a read's are.
+        self.read_partition(table, partition, options)
     }
 }
 
