@@ -321,10 +321,8 @@ struct Comparable {
 impl Comparable {
     fn new(gathered: &Gathered, keys: &[String], tracked: &[String]) -> Result<Self> {
         let name = &gathered.name;
-        let sort_fields =
-            |schema: &SchemaRef, names: &[String]| converter(schema, names).table(name);
-        let key_converter = sort_fields(&gathered.key_schema, keys)?;
-        let value_converter = sort_fields(&gathered.target_schema, tracked)?;
+        let key_converter = converter(&gathered.key_schema, keys).table(name)?;
+        let value_converter = converter(&gathered.target_schema, tracked).table(name)?;
         let sequence_converter =
             RowConverter::new(vec![SortField::new(gathered.sequence_type.clone())]).table(name)?;
         let rows_of = |converter: &RowConverter, batch: &RecordBatch, names: &[String]| {

@@ -40,19 +40,20 @@ impl TableRun<'_> {
             let url = url(&plan.url, generation);
             async move { Target::open(&plan.name, &url).await }
         };
-        let history = HistoryColumns {
+        // Opened only by the operations that need them: opening creates a local table's folder.
+        let tombstones = || state_table(tombstones_url);
+        let kept_aside = || state_table(kept_aside_url);
+        // The records of a table with deletes skip the keys deleted after them.
+        let tombstones_if_deletes = || async {
+            match plan.with_deletes {
+                true => tombstones().await.map(Some),
+                false => Ok(None),
+            }
+        };
+        let history = || HistoryColumns {
             keys: keys.clone(),
             sequence: plan.sequence_by.clone().unwrap_or_default(),
             tracked: plan.tracked_columns(),
-        };
-        let tombstones = state_table(tombstones_url);
-        let kept_aside = state_table(kept_aside_url);
-        // The records of a table with deletes skip the keys deleted after them.
-        let tombstones_if_deletes = async {
-            match plan.with_deletes {
-                true => state_table(tombstones_url).await.map(Some),
-                false => Ok(None),
-            }
         };
         Ok(match (feed, plan.kind, plan.keeps_history()) {
             (Feed::Records, FlowKind::Snapshot, true) => {
@@ -61,7 +62,8 @@ impl TableRun<'_> {
                     arrow_array::TimestampMicrosecondArray::from(vec![now_micros()])
                         .with_timezone("UTC"),
                 );
-                let snapshot = HistorySnapshot::new(&target, keys, &history.tracked, at).await?;
+                let snapshot =
+                    HistorySnapshot::new(&target, keys, &plan.tracked_columns(), at).await?;
                 sink(target, snapshot)
             }
             (Feed::Records, FlowKind::Snapshot, false) => {
@@ -71,26 +73,26 @@ impl TableRun<'_> {
             (Feed::Records, FlowKind::Append, _) => sink(target, Append::default()),
             (Feed::Records, FlowKind::Cdc, true) => {
                 let changes = HistoryChanges {
-                    columns: history,
-                    tombstones: tombstones_if_deletes.await?,
-                    kept_aside: kept_aside.await?,
+                    columns: history(),
+                    tombstones: tombstones_if_deletes().await?,
+                    kept_aside: kept_aside().await?,
                 };
                 sink(target, Held::new(changes))
             }
             (Feed::Records, FlowKind::Cdc, false) => {
-                let tombstones = tombstones_if_deletes.await?;
+                let tombstones = tombstones_if_deletes().await?;
                 by_key(target, plan, KeyedChange::Upsert { tombstones })
             }
             (Feed::Deletes, _, true) => {
                 let deletes = HistoryDeletes {
-                    columns: history,
-                    tombstones: tombstones.await?,
-                    kept_aside: kept_aside.await?,
+                    columns: history(),
+                    tombstones: tombstones().await?,
+                    kept_aside: kept_aside().await?,
                 };
                 sink(target, Held::new(deletes))
             }
             (Feed::Deletes, _, false) => {
-                let tombstones = tombstones.await?;
+                let tombstones = tombstones().await?;
                 by_key(target, plan, KeyedChange::Delete { tombstones })
             }
         })
