@@ -105,6 +105,7 @@ mod exchange;
 mod link;
 mod oauth;
 mod pagination;
+mod read_ahead;
 mod redact;
 mod request;
 mod response;

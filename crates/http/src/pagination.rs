@@ -159,6 +159,8 @@ pub struct Page {
 #[derive(Debug)]
 pub struct Pages {
     next: Option<RequestBuilder>,
+    /// Pages fetched on a thread of their own (see [`Pages::read_ahead`]).
+    pub(crate) ahead: Option<crate::read_ahead::Ahead>,
     pagination: Pagination,
     records_path: String,
     fetched: usize,
@@ -188,6 +190,7 @@ impl Pages {
         };
         Self {
             next: Some(request),
+            ahead: None,
             pagination,
             records_path: records_path.to_owned(),
             fetched: 0,
@@ -197,9 +200,23 @@ impl Pages {
         }
     }
 
+    /// Pages that make no request.
+    pub(crate) fn empty() -> Self {
+        Self {
+            next: None,
+            ahead: None,
+            pagination: Pagination::Single,
+            records_path: String::new(),
+            fetched: 0,
+            last_token: None,
+            offset: 0,
+            page: 0,
+        }
+    }
+
     /// Whether the pages read so far say there is another (before the first, `true`).
     pub fn has_next(&self) -> bool {
-        self.next.is_some()
+        self.next.is_some() || self.ahead.is_some()
     }
 
     /// The records of every page, one at a time (pages are still fetched lazily).
@@ -359,6 +376,9 @@ impl Iterator for Pages {
     type Item = Result<Page>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Ok(page) = self.next_ahead() {
+            return page;
+        }
         // Taking the request first makes the iterator end after an error.
         let request = self.next.take()?;
         Some(self.fetch(request))

@@ -54,6 +54,27 @@ impl Ascending<'_> {
     }
 }
 
+impl Ascending<'_> {
+    /// Whether a scan will need the page after the one given, for fetching it ahead: not once
+    /// the records listed so far (kept or not) could fill the batch, nor when the page ends
+    /// past the horizon (the scan stops there). Never yes where the scan may stop: a batch's
+    /// requests are those of reading page by page.
+    fn needs_next_page(&self) -> impl FnMut(&Page) -> bool + Send + 'static {
+        let table = self.ctx.table.to_owned();
+        let (cursor, key) = (self.cursor.to_owned(), self.key.to_owned());
+        let (max_records, horizon) = (self.ctx.settings.max_records, self.ctx.horizon);
+        let mut listed = 0usize;
+        move |page| {
+            listed += page.records.len();
+            let last = page.records.last().and_then(Value::as_object);
+            let within_horizon = last
+                .and_then(|record| position(&table, record, &cursor, &key).ok())
+                .is_some_and(|(at, _)| at <= horizon);
+            listed < max_records && within_horizon
+        }
+    }
+}
+
 /// A position: records before `at` and, at `at`, those with `keys` (all of them when empty).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mark {
@@ -234,7 +255,10 @@ fn scan_since(
         None => asc.ctx.settings.start_date.map(|at| at - SECOND),
     };
     let mut scanner = Scanner::new(asc, from, lookback > TimeDelta::zero());
-    let mut pages = asc.ctx.pages(request(since), "");
+    let mut pages = asc
+        .ctx
+        .pages(request(since), "")
+        .read_ahead(asc.needs_next_page());
     // The scan stops at the first record past the horizon and takes the rest as complete: only
     // sound if the server sorts and filters as asked.
     let mut promise = asc.promise(since);

@@ -31,6 +31,11 @@ pub struct RunArgs {
     /// Arrow bytes accumulated before one commit.
     #[arg(long, default_value_t = RunOptions::default().commit_bytes, value_parser = at_least_one)]
     pub commit_bytes: usize,
+    /// Arrow bytes of upserts (one row per key) held to the end of the run when they rewrite
+    /// existing data files, so that a run rewrites each file once; beyond them the upserts
+    /// are committed and holding starts again.
+    #[arg(long, default_value_t = RunOptions::default().stage_bytes, value_parser = at_least_one)]
+    pub stage_bytes: usize,
     /// Partitions of one append table read at the same time, where its connector splits reads
     /// into partitions (a partitioned stream, e.g. GitHub `issues`); 1 reads page by page.
     #[arg(long, default_value_t = RunOptions::default().read_partitions, value_parser = at_least_one)]
@@ -77,6 +82,7 @@ pub fn run(args: &RunArgs, waiting: &Waiting) -> Result<()> {
         max_reads: args.max_reads,
         commit_rows: args.commit_rows,
         commit_bytes: args.commit_bytes,
+        stage_bytes: args.stage_bytes,
         read_partitions: args.read_partitions,
         full_refresh,
     };

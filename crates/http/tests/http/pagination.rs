@@ -32,9 +32,9 @@ fn walk(pages: lakeflow_http::Pages) -> Vec<u64> {
     ids(&records)
 }
 
-#[test]
-fn link_header() {
-    let server = TestServer::handler(|r| {
+/// Pages of `GET /items` linked by `Link` headers.
+fn linked_pages() -> TestServer {
+    TestServer::handler(|r| {
         let page = number(r, "page", 1);
         let mut reply = Reply::json(200, &Value::Array(records((page - 1) * PAGE)));
         if page * PAGE < TOTAL {
@@ -46,7 +46,12 @@ fn link_header() {
             );
         }
         reply
-    });
+    })
+}
+
+#[test]
+fn link_header() {
+    let server = linked_pages();
     let http = client(&server);
     let pages = http
         .get("/items")
@@ -341,4 +346,66 @@ fn a_body_cursor_needs_a_json_object_body() {
     let err = pages[1].as_ref().unwrap_err().to_string();
     assert!(err.contains("not a JSON object"), "{err}");
     assert_eq!(server.count(), 1, "the second page is never sent");
+}
+
+fn linked(server: &TestServer) -> lakeflow_http::Pages {
+    client(server)
+        .get("/items")
+        .query("per_page", 3)
+        .pages(Pagination::LinkHeader, "")
+}
+
+#[test]
+fn reading_ahead_delivers_every_page_in_order_and_hands_back_the_rest() {
+    let plain = linked_pages();
+    let expected = walk(linked(&plain));
+    let ahead = linked_pages();
+    // Read ahead after the first page only: the rest is fetched as the reader pulls it.
+    let pages = linked(&ahead).read_ahead(|page| page.number < 2);
+    assert_eq!(walk(pages), expected);
+    let targets =
+        |s: &TestServer| -> Vec<String> { s.requests().into_iter().map(|r| r.target).collect() };
+    assert_eq!(targets(&ahead), targets(&plain));
+}
+
+#[test]
+fn reading_ahead_asks_for_no_page_its_rule_does_not_want() {
+    let server = linked_pages();
+    let mut pages = linked(&server).read_ahead(|_| false);
+    let first = pages.next().unwrap().unwrap();
+    assert_eq!(ids(&first.records), [1, 2, 3]);
+    drop(pages);
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the second page was never asked for"
+    );
+}
+
+#[test]
+fn reading_ahead_asks_for_the_next_page_while_the_reader_holds_one() {
+    let server = linked_pages();
+    let mut pages = linked(&server).read_ahead(|_| true);
+    let first = pages.next().unwrap().unwrap();
+    // Waits for an event, not a duration: the read-ahead thread's request reaching the server.
+    let asked = (0..1000).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        server.requests().len() == 2
+    });
+    assert!(asked, "page 2 was not requested while page 1 was held");
+    assert_eq!(ids(&first.records), [1, 2, 3]);
+    let rest: Vec<u64> = pages.flat_map(|p| ids(&p.unwrap().records)).collect();
+    assert_eq!(rest, [4, 5, 6, 7]);
+}
+
+#[test]
+fn reading_ahead_ends_at_the_first_error() {
+    let server = TestServer::script(vec![
+        Reply::json(200, &json!([{"n": 1}])).header("Link", "</items?page=2>; rel=\"next\""),
+        Reply::text(404, "gone"),
+    ]);
+    let mut pages = linked(&server).read_ahead(|_| true);
+    assert!(pages.next().unwrap().is_ok());
+    assert!(pages.next().unwrap().is_err());
+    assert!(pages.next().is_none());
 }

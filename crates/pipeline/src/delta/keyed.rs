@@ -17,9 +17,40 @@ use crate::error::{Result, TableContext as _};
 
 /// A cdc flow's operation (SCD 1): its records upserted, or its deleted records deleted.
 pub(crate) struct ByKey {
-    pub keys: Vec<String>,
-    pub sequence: Option<String>,
-    pub change: KeyedChange,
+    keys: Vec<String>,
+    sequence: Option<String>,
+    change: KeyedChange,
+    /// The most Arrow bytes of upserts held to the end of the run (one row per key) before
+    /// they are committed anyway.
+    stage_bytes: usize,
+    /// Whether the upserts held rewrite data files, so the commit waits for the run's end.
+    holding: bool,
+}
+
+impl ByKey {
+    /// `change` by `keys`, ordered by `sequence`, holding upserts that rewrite files up to
+    /// `stage_bytes`.
+    pub(crate) fn new(
+        keys: Vec<String>,
+        sequence: Option<String>,
+        change: KeyedChange,
+        stage_bytes: usize,
+    ) -> Self {
+        Self {
+            keys,
+            sequence,
+            change,
+            stage_bytes,
+            holding: false,
+        }
+    }
+
+    /// One change's precedence over a table row.
+    fn precedence(&self) -> Precedence<'_> {
+        self.sequence
+            .as_deref()
+            .map_or(Precedence::Always, Precedence::NotOlder)
+    }
 }
 
 /// What the rows of a [`ByKey`] commit do.
@@ -40,6 +71,7 @@ impl ApplyRows for ByKey {
         let (keys, sequence) = (&self.keys, self.sequence.as_deref());
         let mut latest = latest_per_key(&rows, keys, sequence).table(&target.name)?;
         let precedence = sequence.map_or(Precedence::Always, Precedence::NotOlder);
+        self.holding = false;
         let on_match = match &mut self.change {
             KeyedChange::Upsert { tombstones } => {
                 if let (Some(tombstones), Some(seq)) = (tombstones, sequence)
@@ -59,6 +91,28 @@ impl ApplyRows for ByKey {
         target
             .rewrite_matched(&latest, keys, on_match, Some(props), None)
             .await
+    }
+
+    /// Upserts that rewrite data files are held to the end of the run (one row per key, up to
+    /// `stage_bytes`), so that the table is rewritten once per run; upserts that only insert
+    /// new keys are committed as they come (a full load streams into the table).
+    async fn defer(&mut self, target: &Target, rows: &mut Vec<RecordBatch>) -> Result<bool> {
+        if !matches!(self.change, KeyedChange::Upsert { .. }) || rows.is_empty() {
+            return Ok(false);
+        }
+        let latest =
+            latest_per_key(rows, &self.keys, self.sequence.as_deref()).table(&target.name)?;
+        let bytes = latest.get_array_memory_size();
+        *rows = vec![latest];
+        if bytes >= self.stage_bytes {
+            return Ok(false);
+        }
+        if !self.holding {
+            self.holding = target
+                .rewrites_any(&rows[0], &self.keys, self.precedence())
+                .await?;
+        }
+        Ok(self.holding)
     }
 }
 

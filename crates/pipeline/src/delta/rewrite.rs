@@ -100,63 +100,14 @@ impl Target {
         staged: Option<NewFiles>,
     ) -> Result<CommitCounts> {
         let name = self.name.clone();
-        let schema = self.arrow_schema()?.ok_or_else(|| PipelineError::State {
-            table: name.clone(),
-            reason: "cannot change rows of a table that does not exist".to_owned(),
-        })?;
+        let schema = self.existing_schema()?;
         let changes = fit(changes, &schema).table(&name)?;
         let precedence = on_match.precedence();
-        let on_converter = converter(&schema, on).table(&name)?;
-        let change_keys = on_converter
-            .convert_columns(&pick(&changes, on).table(&name)?)
-            .table(&name)?;
-        let sequences = match precedence.column() {
-            Some(seq) => {
-                let names = [seq.to_owned()];
-                let converter = converter(&schema, &names).table(&name)?;
-                let changes = converter
-                    .convert_columns(&pick(&changes, &names).table(&name)?)
-                    .table(&name)?;
-                Some(Sequences { converter, changes })
-            }
-            None => None,
-        };
-        let index: HashMap<Row<'_>, usize> = (0..changes.num_rows())
-            .map(|i| (change_keys.row(i), i))
-            .collect();
-        let decide = Decide {
-            on,
-            on_converter: &on_converter,
-            index: &index,
-            sequences: sequences.as_ref(),
-            precedence,
-        };
-
-        // Pass 1: the key (and sequence) columns of every file that may hold a changed key.
-        let store = self.table.object_store();
-        let mut probe: Vec<String> = on.to_vec();
-        probe.extend(precedence.column().map(str::to_owned));
-        let probe_schema = project(&schema, &probe).table(&name)?;
-        let mut matched = vec![false; changes.num_rows()];
-        let mut changing = Vec::new();
-        for file in self.candidate_files(&changes, on)? {
-            let mut rows = open_file(&store, &file, Some(&probe)).await.table(&name)?;
-            let mut changes_file = false;
-            while let Some(batch) = rows.try_next().await.table(&name)? {
-                let batch = fit(&batch, &probe_schema).table(&name)?;
-                for (_, found) in decide.rows(&batch).table(&name)? {
-                    if let Some((change, wins)) = found {
-                        matched[change] = true;
-                        changes_file |= wins;
-                    }
-                }
-            }
-            if changes_file {
-                changing.push(file);
-            }
-        }
-
+        let matching = Matching::new(&schema, &changes, on, precedence).table(&name)?;
+        let decide = matching.decide(on, precedence);
+        let Probe { matched, changing } = self.probe(&changes, on, &decide).await?;
         // Pass 2: rewrite the files where a change wins, then insert what matched nothing.
+        let store = self.table.object_store();
         let mut writer = match staged {
             Some(staged) => staged,
             None => NewFiles::for_table(self)?,
@@ -200,6 +151,66 @@ impl Target {
         Ok(counts)
     }
 
+    /// Whether applying `changes` (as [`Self::rewrite_matched`] would) rewrites any data file:
+    /// whether one of them matches a row of the table and wins over it.
+    pub(crate) async fn rewrites_any(
+        &self,
+        changes: &RecordBatch,
+        on: &[String],
+        precedence: Precedence<'_>,
+    ) -> Result<bool> {
+        let name = &self.name;
+        let Some(schema) = self.arrow_schema()? else {
+            return Ok(false);
+        };
+        let changes = fit(changes, &schema).table(name)?;
+        let matching = Matching::new(&schema, &changes, on, precedence).table(name)?;
+        let decide = matching.decide(on, precedence);
+        Ok(!self.probe(&changes, on, &decide).await?.changing.is_empty())
+    }
+
+    fn existing_schema(&self) -> Result<arrow_schema::SchemaRef> {
+        self.arrow_schema()?.ok_or_else(|| PipelineError::State {
+            table: self.name.clone(),
+            reason: "cannot change rows of a table that does not exist".to_owned(),
+        })
+    }
+
+    /// Pass 1: the key (and sequence) columns of every file that may hold a changed key, read
+    /// to find which changes match a row and which files hold a row a change wins over.
+    async fn probe(
+        &self,
+        changes: &RecordBatch,
+        on: &[String],
+        decide: &Decide<'_>,
+    ) -> Result<Probe> {
+        let name = &self.name;
+        let schema = self.existing_schema()?;
+        let store = self.table.object_store();
+        let mut probe: Vec<String> = on.to_vec();
+        probe.extend(decide.precedence.column().map(str::to_owned));
+        let probe_schema = project(&schema, &probe).table(name)?;
+        let mut matched = vec![false; changes.num_rows()];
+        let mut changing = Vec::new();
+        for file in self.candidate_files(changes, on)? {
+            let mut rows = open_file(&store, &file, Some(&probe)).await.table(name)?;
+            let mut changes_file = false;
+            while let Some(batch) = rows.try_next().await.table(name)? {
+                let batch = fit(&batch, &probe_schema).table(name)?;
+                for (_, found) in decide.rows(&batch).table(name)? {
+                    if let Some((change, wins)) = found {
+                        matched[change] = true;
+                        changes_file |= wins;
+                    }
+                }
+            }
+            if changes_file {
+                changing.push(file);
+            }
+        }
+        Ok(Probe { matched, changing })
+    }
+
     /// The files whose statistics do not rule out holding one of the changes' keys (pruned on
     /// the first key column when it is an integer, the common case of ids).
     fn candidate_files(&self, changes: &RecordBatch, on: &[String]) -> Result<Vec<DataFile>> {
@@ -219,11 +230,63 @@ impl Target {
     }
 }
 
+/// What pass 1 found: which changes match a table row, and the files to rewrite.
+struct Probe {
+    matched: Vec<bool>,
+    changing: Vec<DataFile>,
+}
+
+/// The changes' keys (and sequences) as comparable rows, indexed by key.
+struct Matching {
+    on_converter: RowConverter,
+    change_keys: Rows,
+    sequences: Option<Sequences>,
+}
+
+impl Matching {
+    fn new(
+        schema: &arrow_schema::SchemaRef,
+        changes: &RecordBatch,
+        on: &[String],
+        precedence: Precedence<'_>,
+    ) -> Result<Self, deltalake::arrow::error::ArrowError> {
+        let on_converter = converter(schema, on)?;
+        let change_keys = on_converter.convert_columns(&pick(changes, on)?)?;
+        let sequences = match precedence.column() {
+            Some(seq) => {
+                let names = [seq.to_owned()];
+                let converter = converter(schema, &names)?;
+                let changes = converter.convert_columns(&pick(changes, &names)?)?;
+                Some(Sequences { converter, changes })
+            }
+            None => None,
+        };
+        Ok(Self {
+            on_converter,
+            change_keys,
+            sequences,
+        })
+    }
+
+    fn decide<'a>(&'a self, on: &'a [String], precedence: Precedence<'a>) -> Decide<'a> {
+        let index = (0..self.change_keys.num_rows())
+            .map(|i| (self.change_keys.row(i), i))
+            .collect();
+        Decide {
+            on,
+            on_converter: &self.on_converter,
+            index,
+            sequences: self.sequences.as_ref(),
+            precedence,
+        }
+    }
+}
+
 /// Decides, row by row, which change a table row matches and whether the change wins.
 struct Decide<'a> {
     on: &'a [String],
     on_converter: &'a RowConverter,
-    index: &'a HashMap<Row<'a>, usize>,
+    index: HashMap<Row<'a>, usize>,
     sequences: Option<&'a Sequences>,
     precedence: Precedence<'a>,
 }

@@ -51,6 +51,12 @@ pub(crate) trait Sink: Send {
     /// commit of nothing still records the progress), and reports what it changed.
     fn commit(&mut self, props: CommitProperties) -> BoxFuture<'_, Result<CommitCounts>>;
 
+    /// Whether the commit due now (the rows written reached the commit bound, the read has not
+    /// caught up) may wait for more rows. An operation whose commit would rewrite data files
+    /// holds its changes to the end of the run instead (within its own memory bound), so a run
+    /// rewrites each file once, not once per commit.
+    fn defer(&mut self) -> BoxFuture<'_, Result<bool>>;
+
     /// The destination table back, for the next flow writing it.
     fn into_target(self: Box<Self>) -> Target;
 }
@@ -70,6 +76,11 @@ pub(crate) trait Operation: Send {
         target: &mut Target,
         props: CommitProperties,
     ) -> impl Future<Output = Result<CommitCounts>> + Send;
+
+    /// Whether the commit due now may wait (see [`Sink::defer`]); by default it may not.
+    fn defer(&mut self, _target: &Target) -> impl Future<Output = Result<bool>> + Send {
+        std::future::ready(Ok(false))
+    }
 }
 
 /// `operation` on `target`, as a flow's sink.
@@ -95,6 +106,10 @@ impl<O: Operation> Sink for OnTable<O> {
         Box::pin(self.operation.commit(&mut self.target, props))
     }
 
+    fn defer(&mut self) -> BoxFuture<'_, Result<bool>> {
+        Box::pin(self.operation.defer(&self.target))
+    }
+
     fn into_target(self: Box<Self>) -> Target {
         self.target
     }
@@ -110,6 +125,16 @@ pub(crate) trait ApplyRows: Send {
         rows: Vec<RecordBatch>,
         props: CommitProperties,
     ) -> impl Future<Output = Result<CommitCounts>> + Send;
+
+    /// Whether the commit due now may wait (see [`Sink::defer`]), given the `rows` held,
+    /// which it may compact; by default it may not.
+    fn defer(
+        &mut self,
+        _target: &Target,
+        _rows: &mut Vec<RecordBatch>,
+    ) -> impl Future<Output = Result<bool>> + Send {
+        std::future::ready(Ok(false))
+    }
 }
 
 /// An [`ApplyRows`] operation with the rows written since the last commit.
@@ -146,5 +171,9 @@ impl<A: ApplyRows> Operation for Held<A> {
         }
         let rows = std::mem::take(&mut self.rows);
         self.apply.apply(target, rows, props).await
+    }
+
+    async fn defer(&mut self, target: &Target) -> Result<bool> {
+        self.apply.defer(target, &mut self.rows).await
     }
 }

@@ -123,11 +123,8 @@ async fn upsert(target: Target, batch: RecordBatch) -> (Target, CommitCounts) {
 
 /// Changes by `id`, ordered by `seq`.
 fn by_id(change: KeyedChange) -> ByKey {
-    ByKey {
-        keys: vec!["id".to_owned()],
-        sequence: Some("seq".to_owned()),
-        change,
-    }
+    let (keys, sequence) = (vec!["id".to_owned()], Some("seq".to_owned()));
+    ByKey::new(keys, sequence, change, usize::MAX)
 }
 
 fn version(target: &Target) -> u64 {

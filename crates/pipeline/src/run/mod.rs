@@ -66,6 +66,10 @@ pub struct RunOptions {
     pub commit_rows: usize,
     /// Bytes (Arrow memory) accumulated before a commit.
     pub commit_bytes: usize,
+    /// Upserts that rewrite data files are held to the end of the run, one row per key, so
+    /// that a run rewrites each file once: at most this many bytes (Arrow memory) of them,
+    /// beyond which they are committed anyway.
+    pub stage_bytes: usize,
     /// Partitions of one table read at the same time, where the connector has partitioned
     /// streams for it and the flow is an append (whose commits stream to files); 1 reads with
     /// plain `read_table` calls.
@@ -83,6 +87,7 @@ impl Default for RunOptions {
             // Upsert and delete commits hold their rows (appends stream); 64 MiB keeps that
             // small while files stay large enough.
             commit_bytes: 64 << 20,
+            stage_bytes: 256 << 20,
             read_partitions: 1,
             full_refresh: FullRefresh::None,
         }
@@ -307,8 +312,8 @@ impl<'a> TableRun<'a> {
                 .map_err(|e| e.into_connect_error(&self.plan.name))
                 .table(&self.plan.name)?,
         );
-        let task = self.spawn_read(Feed::Records, None, converter);
-        let (batches, end) = joined(task.await, &self.plan.name)?;
+        let reading = self.spawn_read(Feed::Records, None, converter);
+        let (batches, end) = joined(reading.task.await, &self.plan.name)?;
         if let Ok(mut primed) = self.primed.lock() {
             *primed = Some((Feed::Records, None, batches, end));
         }
@@ -365,7 +370,7 @@ impl<'a> TableRun<'a> {
         let partitioned = known_latest.is_some();
         let mut ahead = None;
         loop {
-            let (mut rows, mut bytes) = (0usize, 0usize);
+            let (mut rows, mut bytes, mut held) = (0usize, 0usize, false);
             let batch_start = start.clone();
             let caught_up = loop {
                 if self.summary.reads >= self.options.max_reads {
@@ -403,12 +408,17 @@ impl<'a> TableRun<'a> {
                 }
                 let full = rows >= self.options.commit_rows || bytes >= self.options.commit_bytes;
                 if caught_up || (full && !whole) {
+                    if !caught_up && !whole && sink.defer().await? {
+                        // The sink holds its rows to the run's end; the offset waits with them.
+                        (rows, bytes, held) = (0, 0, true);
+                        continue;
+                    }
                     break caught_up;
                 }
             };
             if whole {
                 start = None;
-            } else if rows == 0 && start == batch_start {
+            } else if rows == 0 && !held && start == batch_start {
                 return Ok(sink.into_target());
             } else {
                 sink.target()

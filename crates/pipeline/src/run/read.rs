@@ -16,39 +16,50 @@ use crate::error::{PipelineError, Result, TableContext as _};
 
 use super::{CONVERT_ROWS, Feed, ReadTask, TableRun, joined};
 
+/// A read under way: where it ends, as soon as the connector returned, and its batches.
+pub(super) struct Reading {
+    pub(super) end: tokio::sync::oneshot::Receiver<Option<Offset>>,
+    pub(super) task: ReadTask,
+}
+
 impl TableRun<'_> {
-    /// One connector read on a blocking thread, converted to Arrow there.
+    /// One connector read on a blocking thread, converted to Arrow there. Where it ends is
+    /// known (and sent) as soon as the connector returns, before its records are converted.
     pub(super) fn spawn_read(
         &self,
         feed: Feed,
         start: Option<Offset>,
         converter: Arc<Converter>,
-    ) -> ReadTask {
+    ) -> Reading {
         let connector = self.connector.clone();
         let table = self.plan.source_table.clone();
         let options = self.plan.table_options.clone();
         let span = self.span();
-        tokio::task::spawn_blocking(move || -> lakeflow_connect::Result<_> {
+        let (ends, end) = tokio::sync::oneshot::channel();
+        let task = tokio::task::spawn_blocking(move || -> lakeflow_connect::Result<_> {
             let _in_table = span.enter();
             let output = match feed {
                 Feed::Records => connector.read_table(&table, start.as_ref(), &options)?,
                 Feed::Deletes => connector.read_table_deletes(&table, start.as_ref(), &options)?,
             };
+            let _ = ends.send(output.end_offset.clone());
             let mut batches = Vec::new();
             convert_records(output.records, &converter, &table, |batch| {
                 batches.push(batch);
                 true
             })?;
             Ok((batches, output.end_offset))
-        })
+        });
+        Reading { end, task }
     }
 
-    /// The read from `start`, and, unless it caught up, the next read started at once in
-    /// `ahead`: the source and the conversion work on a blocking thread while the caller
-    /// writes these batches. One read is ahead at most; offsets and commits are untouched.
+    /// The read from `start`, and, unless it caught up, the next read started in `ahead` as
+    /// soon as this one returns: the source works on a blocking thread while this read's
+    /// records are converted and the caller writes them. One read is ahead at most; offsets
+    /// and commits are untouched.
     pub(super) async fn read(
         &self,
-        ahead: &mut Option<(Option<Offset>, ReadTask)>,
+        ahead: &mut Option<(Option<Offset>, Reading)>,
         feed: Feed,
         start: Option<Offset>,
         converter: &Arc<Converter>,
@@ -58,21 +69,34 @@ impl TableRun<'_> {
             .lock()
             .ok()
             .and_then(|mut p| p.take_if(|(f, from, ..)| *f == feed && *from == start));
-        let (batches, end) = match primed {
-            Some((_, _, batches, end)) => (batches, end),
-            None => {
-                let task = match ahead.take() {
-                    Some((from, task)) if from == start => task,
-                    _ => self.spawn_read(feed, start.clone(), converter.clone()),
-                };
-                joined(task.await, &self.plan.name)?
-            }
-        };
-        if end.is_some() && end != start {
-            let next = self.spawn_read(feed, end.clone(), converter.clone());
-            *ahead = Some((end.clone(), next));
+        if let Some((_, _, batches, end)) = primed {
+            self.read_ahead(ahead, feed, &start, end.clone(), converter);
+            return Ok((batches, end));
         }
-        Ok((batches, end))
+        let reading = match ahead.take() {
+            Some((from, reading)) if from == start => reading,
+            _ => self.spawn_read(feed, start.clone(), converter.clone()),
+        };
+        // A read that fails sends no end; its task says why.
+        if let Ok(end) = reading.end.await {
+            self.read_ahead(ahead, feed, &start, end, converter);
+        }
+        joined(reading.task.await, &self.plan.name)
+    }
+
+    /// Starts the read from `end` in `ahead`, unless the read from `start` caught up there.
+    fn read_ahead(
+        &self,
+        ahead: &mut Option<(Option<Offset>, Reading)>,
+        feed: Feed,
+        start: &Option<Offset>,
+        end: Option<Offset>,
+        converter: &Arc<Converter>,
+    ) {
+        if end.is_some() && end != *start {
+            let next = self.spawn_read(feed, end.clone(), converter.clone());
+            *ahead = Some((end, next));
+        }
     }
 
     /// The source's latest offset for this table, when the connector has a partitioned

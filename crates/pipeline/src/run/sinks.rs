@@ -81,7 +81,8 @@ impl TableRun<'_> {
             }
             (Feed::Records, FlowKind::Cdc, false) => {
                 let tombstones = tombstones_if_deletes().await?;
-                by_key(target, plan, KeyedChange::Upsert { tombstones })
+                let upsert = KeyedChange::Upsert { tombstones };
+                by_key(target, plan, upsert, self.options.stage_bytes)
             }
             (Feed::Deletes, _, true) => {
                 let deletes = HistoryDeletes {
@@ -93,7 +94,7 @@ impl TableRun<'_> {
             }
             (Feed::Deletes, _, false) => {
                 let tombstones = tombstones().await?;
-                by_key(target, plan, KeyedChange::Delete { tombstones })
+                by_key(target, plan, KeyedChange::Delete { tombstones }, 0)
             }
         })
     }
@@ -105,17 +106,18 @@ pub(super) fn now_micros() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
-/// The sink of an SCD 1 cdc flow: `change` by the plan's keys, ordered by its sequence.
-pub(super) fn by_key(target: Target, plan: &FlowPlan, change: KeyedChange) -> Box<dyn Sink> {
-    let keys = plan.keys.clone();
-    let sequence = plan.sequence_by.clone();
+/// The sink of an SCD 1 cdc flow: `change` by the plan's keys, ordered by its sequence,
+/// holding upserts that rewrite files up to `stage_bytes`.
+pub(super) fn by_key(
+    target: Target,
+    plan: &FlowPlan,
+    change: KeyedChange,
+    stage_bytes: usize,
+) -> Box<dyn Sink> {
+    let (keys, sequence) = (plan.keys.clone(), plan.sequence_by.clone());
     sink(
         target,
-        Held::new(ByKey {
-            keys,
-            sequence,
-            change,
-        }),
+        Held::new(ByKey::new(keys, sequence, change, stage_bytes)),
     )
 }
 

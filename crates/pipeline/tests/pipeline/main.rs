@@ -9,4 +9,5 @@ mod model_scd2;
 mod partitioned;
 mod scripted;
 mod snapshot_history;
+mod staged;
 mod state;
