@@ -205,16 +205,10 @@ fn ratings(ctx: &Ctx<'_>, start: Option<&Offset>) -> Result<(Vec<Record>, Option
 
 #[cfg(test)]
 mod tests {
+    use lakeflow_testkit::fixtures::object;
     use serde_json::json;
 
     use super::*;
-
-    fn object(value: Value) -> Record {
-        match value {
-            Value::Object(map) => map,
-            other => panic!("not an object: {other}"),
-        }
-    }
 
     #[test]
     fn a_time_based_page_that_does_not_move_is_seen_as_such() {

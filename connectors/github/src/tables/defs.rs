@@ -128,31 +128,38 @@ const fn account(name: &'static str, schema: fn() -> SchemaRef, read: SnapshotFn
 /// The comments on issues (and on pull requests as issues): `issue_comments`, and `comments`
 /// as the original names the same table.
 const fn issue_comments(name: &'static str) -> Def {
+    updated(
+        name,
+        schema::issue_comments,
+        UPDATED_LISTING,
+        &issues::ISSUE_COMMENTS,
+    )
+}
+
+/// A table read from an `updated` listing (issues and comments), keyed by `id`, which
+/// partitioned streams read as `listing` says.
+const fn updated(
+    name: &'static str,
+    schema: fn() -> SchemaRef,
+    options: &'static [OptionSpec],
+    listing: &'static UpdatedListing,
+) -> Def {
     TableDef::new(
         name,
         Cdc,
         &["id"],
         Some("updated_at"),
-        schema::issue_comments,
+        schema,
         by_cursor(issues::read_updated),
     )
-    .options(UPDATED_LISTING)
-    .stream(&issues::ISSUE_COMMENTS)
+    .options(options)
+    .stream(listing)
 }
 
 /// Every table, in the order `list_tables` gives them. Options are listed in the order of
 /// [`crate::config::TABLE_OPTION_CATALOGUE`], which error messages list them in.
 pub(crate) const DEFS: &[Def] = &[
-    TableDef::new(
-        "issues",
-        Cdc,
-        &["id"],
-        Some("updated_at"),
-        schema::issues,
-        by_cursor(issues::read_updated),
-    )
-    .options(ISSUES_LISTING)
-    .stream(&issues::ISSUES),
+    updated("issues", schema::issues, ISSUES_LISTING, &issues::ISSUES),
     TableDef::new(
         "pull_requests",
         Cdc,
@@ -170,16 +177,12 @@ pub(crate) const DEFS: &[Def] = &[
         MAX_PAGES
     ]),
     issue_comments("issue_comments"),
-    TableDef::new(
+    updated(
         "review_comments",
-        Cdc,
-        &["id"],
-        Some("updated_at"),
         schema::review_comments,
-        by_cursor(issues::read_updated),
-    )
-    .options(UPDATED_LISTING)
-    .stream(&issues::REVIEW_COMMENTS),
+        UPDATED_LISTING,
+        &issues::REVIEW_COMMENTS,
+    ),
     TableDef::new(
         "reviews",
         Cdc,
