@@ -81,14 +81,6 @@ const fn snapshot(read: SnapshotFn) -> Reader {
     }
 }
 
-const fn listing(rest: &'static str, query: &'static [(&'static str, &'static str)]) -> Reader {
-    Reader {
-        read: Read::Listing { rest, query },
-        window: DEFAULT_WINDOW,
-        delivered_through: None,
-    }
-}
-
 pub(crate) type Def = TableDef<Reader, &'static UpdatedListing>;
 
 /// The options of a repository table: `owner`, `repo`, `org` and `repos` (which repository, or
@@ -119,6 +111,22 @@ const ISSUES_LISTING: &[OptionSpec] = repository_options![
     MAX_PAGES,
     STATE
 ];
+
+/// A snapshot of one repository's listing at `GET /repos/{owner}/{repo}{rest}?{query}`.
+const fn repository_listing(
+    name: &'static str,
+    primary_keys: &'static [&'static str],
+    schema: fn() -> SchemaRef,
+    rest: &'static str,
+    query: &'static [(&'static str, &'static str)],
+) -> Def {
+    let listing = Reader {
+        read: Read::Listing { rest, query },
+        window: DEFAULT_WINDOW,
+        delivered_through: None,
+    };
+    TableDef::snapshot(name, primary_keys, schema, listing).options(REPOSITORY_SNAPSHOT)
+}
 
 /// A table of the token's own account, keyed by `id`.
 const fn account(name: &'static str, schema: fn() -> SchemaRef, read: SnapshotFn) -> Def {
@@ -227,13 +235,7 @@ pub(crate) const DEFS: &[Def] = &[
         by_cursor(issues::read_issue_events),
     )
     .options(APPEND_LISTING),
-    TableDef::snapshot(
-        "releases",
-        &["id"],
-        schema::releases,
-        listing("/releases", &[]),
-    )
-    .options(REPOSITORY_SNAPSHOT),
+    repository_listing("releases", &["id"], schema::releases, "/releases", &[]),
     // A day of workflow runs per window: busy repositories start hundreds a day.
     TableDef::new(
         "workflow_runs",
@@ -261,27 +263,27 @@ pub(crate) const DEFS: &[Def] = &[
         snapshot(repository::read_repositories),
     )
     .options(&[OWNER, PER_PAGE, ORG, MAX_PAGES]),
-    TableDef::snapshot(
+    repository_listing(
         "branches",
         &["owner", "repo", "name"],
         schema::branches,
-        listing("/branches", &[]),
-    )
-    .options(REPOSITORY_SNAPSHOT),
-    TableDef::snapshot(
+        "/branches",
+        &[],
+    ),
+    repository_listing(
         "collaborators",
         &["owner", "repo", "id"],
         schema::collaborators,
-        listing("/collaborators", &[("affiliation", "all")]),
-    )
-    .options(REPOSITORY_SNAPSHOT),
-    TableDef::snapshot(
+        "/collaborators",
+        &[("affiliation", "all")],
+    ),
+    repository_listing(
         "assignees",
         &["owner", "repo", "id"],
         schema::assignees,
-        listing("/assignees", &[]),
-    )
-    .options(REPOSITORY_SNAPSHOT),
+        "/assignees",
+        &[],
+    ),
     TableDef::new(
         "stargazers",
         Append,
