@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::client::ApiClient;
 use crate::options::{CONNECTION_OPTIONS, ClientConfig, TableSettings};
-use crate::read::{ReadSpec, SnapshotPages, read_append, read_cdc, read_window};
+use crate::read::{Limit, ReadSpec, SnapshotPages, read_after_cursor, read_window};
 use crate::source::{ExampleSource, Request, SourceConfig};
 use crate::tables::Table;
 use crate::time::now_micros;
@@ -116,8 +116,10 @@ impl LakeflowConnect for ExampleConnector {
                 let pages = SnapshotPages::new(&self.client, table.name(), feed.endpoint, params);
                 return Ok(ReadOutput::streaming(pages, None));
             }
-            Table::Events => read_append(&spec, &feed, start)?,
-            Table::Users | Table::Orders => read_cdc(&spec, &feed, start)?,
+            Table::Events => read_after_cursor(&spec, &feed, start, Limit::BeforeFetch)?,
+            Table::Users | Table::Orders => {
+                read_after_cursor(&spec, &feed, start, Limit::OnTheFly)?
+            }
             Table::Metrics => read_window(&spec, &feed, start)?,
         };
         Ok(ReadOutput::from_records(records, end))
@@ -136,7 +138,8 @@ impl LakeflowConnect for ExampleConnector {
         };
         // The deletes endpoint takes no filters: tombstones carry only the key and the time,
         // and deleting a key the destination never had is harmless.
-        let (records, end) = read_cdc(&self.spec(&settings, &[]), &feed, start)?;
+        let spec = self.spec(&settings, &[]);
+        let (records, end) = read_after_cursor(&spec, &feed, start, Limit::OnTheFly)?;
         Ok(ReadOutput::from_records(records, end))
     }
 }

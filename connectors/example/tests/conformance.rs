@@ -15,11 +15,12 @@ use lakeflow_example::{
     CONNECTION_OPTIONS, ClientConfig, DESCRIPTOR, ExampleConnector, ExampleSource, Request,
     SourceConfig,
 };
+use lakeflow_testkit::fixtures::object;
 use lakeflow_testkit::{
     BATCH_CHECKS, Check, Conformance, Intercept, Outcome, TABLE_CHECKS, Wrapped, WriteBack,
     WriteBackError,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 const TABLES: [&str; 5] = ["products", "events", "users", "orders", "metrics"];
 
@@ -75,13 +76,6 @@ fn faulty(
 struct Writes {
     source: Arc<ExampleSource>,
     next: AtomicI64,
-}
-
-fn object(value: Value) -> Record {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
-    }
 }
 
 impl WriteBack for Writes {

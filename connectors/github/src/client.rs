@@ -6,6 +6,7 @@ use lakeflow_http::{
     Auth, HttpClient, HttpConfig, Pages, Pagination, RateLimitHeaders, RequestBuilder, RetryPolicy,
 };
 
+use lakeflow_kit::ApiClient;
 use serde_json::Value;
 
 use crate::config::ClientSettings;
@@ -58,16 +59,6 @@ impl GithubClient {
         })
     }
 
-    /// A GET of `path` (relative to the base URL).
-    pub(crate) fn get(&self, path: &str) -> RequestBuilder {
-        self.http.get(path)
-    }
-
-    /// A request with any method (write-back in tests uses POST and PATCH).
-    pub(crate) fn request(&self, method: &str, path: &str) -> RequestBuilder {
-        self.http.request(method, path)
-    }
-
     /// Every entry of the listing at `path` (a short one: repositories, organizations), all
     /// pages of the largest size; errors start with `context`.
     pub(crate) fn list_all(&self, path: &str, context: &str) -> Result<Vec<Value>> {
@@ -82,6 +73,14 @@ impl GithubClient {
     /// batch is full stops pulling and no further page is requested.
     pub(crate) fn pages(request: RequestBuilder, records_path: &str) -> Pages {
         request.pages(Pagination::LinkHeader, records_path)
+    }
+}
+
+/// GETs and writes (write-back in tests uses POST and PATCH); paths are relative to the base
+/// URL.
+impl ApiClient for GithubClient {
+    fn http(&self) -> &HttpClient {
+        &self.http
     }
 }
 

@@ -7,6 +7,7 @@ use lakeflow_connect::{
     RecordStream, Result, TableMetadata, TableOptions,
 };
 use lakeflow_http::RequestBuilder;
+use lakeflow_kit::ApiClient;
 use lakeflow_kit::options::connection_settings;
 
 use crate::client::GithubClient;

@@ -9,6 +9,7 @@
 //! | `[owner, repo]` | none | the repository tables (read with `owner` and `repo` set to the path) |
 
 use lakeflow_connect::{Namespaces, Result};
+use lakeflow_kit::ApiClient;
 use serde_json::Value;
 
 use crate::client::{GithubClient, with_context};

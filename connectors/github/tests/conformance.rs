@@ -10,7 +10,7 @@ use lakeflow_github::{DESCRIPTOR, GithubConnector, SIMULATOR, Table};
 use lakeflow_kit::send_write;
 use lakeflow_testkit::fixtures::serve;
 use lakeflow_testkit::{
-    Check, Conformance, Outcome, WriteBack, WriteBackError, faults_from_simulator, live_connection,
+    Check, Conformance, Outcome, WriteBack, WriteBackError, faults_from_simulator,
 };
 use serde_json::{Value, json};
 
@@ -131,9 +131,7 @@ fn the_github_connector_passes_every_check() {
         api: GithubConnector::new(&options).unwrap(),
         next_number: AtomicU64::new(9_001),
     };
-    let suite = Conformance::with_factory(&DESCRIPTOR, GithubConnector::new)
-        .connection(options)
-        .faults_with(faults_from_simulator(&DESCRIPTOR, GithubConnector::new))
+    let suite = Conformance::over_simulator(&DESCRIPTOR, GithubConnector::new, options)
         .write_back(Box::new(writer));
     let report = with_repositories(suite).run();
     println!("{report}");
@@ -180,17 +178,14 @@ fn the_descriptor_built_connector_passes_as_lakeflow_test_runs_it() {
 fn conformance_live() {
     // Only with LAKEFLOW_GITHUB_TOKEN (and optionally LAKEFLOW_GITHUB_BASE_URL) set; the tables
     // read LAKEFLOW_GITHUB_OWNER and LAKEFLOW_GITHUB_REPO (default: octocat/Hello-World).
-    let Some(options) = live_connection(&DESCRIPTOR) else {
+    let Some(suite) = Conformance::live_from_env(&DESCRIPTOR) else {
         return;
     };
     let owner = std::env::var("LAKEFLOW_GITHUB_OWNER").unwrap_or_else(|_| "octocat".to_owned());
     let repo = std::env::var("LAKEFLOW_GITHUB_REPO").unwrap_or_else(|_| "Hello-World".to_owned());
     let table_options =
         TableOptions::from([("owner".to_owned(), owner), ("repo".to_owned(), repo)]);
-    let mut suite = Conformance::new(&DESCRIPTOR)
-        .live()
-        .connection(options)
-        .common_table_options(table_options);
+    let mut suite = suite.common_table_options(table_options);
     // A real repository may have no reviews, runs or stars yet.
     for table in Table::ALL
         .iter()

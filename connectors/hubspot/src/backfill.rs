@@ -8,8 +8,8 @@
 //! everything changed since the backfill began is then read through search.
 
 use lakeflow_connect::{Error, Offset, Record, Result};
-use lakeflow_kit::ReadCtx;
 use lakeflow_kit::offset::{Builder, Fields};
+use lakeflow_kit::{ApiClient, ReadCtx};
 use serde_json::{Map, Value, json};
 
 use crate::client::with_context;

@@ -106,11 +106,6 @@ impl HubSpotClient {
         })
     }
 
-    /// A GET of `path` (relative to the API root).
-    pub(crate) fn get(&self, path: &str) -> RequestBuilder {
-        self.lists.http.get(path)
-    }
-
     /// A search of `object` (its body still to be set).
     pub(crate) fn search(&self, object: &str) -> RequestBuilder {
         self.search
@@ -118,11 +113,13 @@ impl HubSpotClient {
             .request("POST", &format!("/crm/v3/objects/{object}/search"))
             .idempotent()
     }
+}
 
-    /// A request with any method (the write-back of tests creates, updates and archives
-    /// contacts).
-    pub(crate) fn request(&self, method: &str, path: &str) -> RequestBuilder {
-        self.lists.http.request(method, path)
+/// GETs and writes through the lists' client (the write-back of tests creates, updates and
+/// archives contacts).
+impl lakeflow_kit::ApiClient for HubSpotClient {
+    fn http(&self) -> &HttpClient {
+        &self.lists.http
     }
 }
 

@@ -7,8 +7,8 @@ use lakeflow_connect::{
     Result, TableMetadata, TableOptions, check_options,
 };
 use lakeflow_http::RequestBuilder;
-use lakeflow_kit::options::connection_settings;
 use lakeflow_kit::options::{LOOKBACK, MAX_RECORDS, PER_PAGE, START_DATE};
+use lakeflow_kit::{ApiClient, Connection};
 
 use crate::client::HubSpotClient;
 use crate::config::{CONNECTION_OPTIONS, ClientSettings};
@@ -91,9 +91,8 @@ impl Table {
 /// `Debug` shows the clients, never a secret.
 #[derive(Debug)]
 pub struct HubSpotConnector {
-    client: HubSpotClient,
+    connection: Connection<HubSpotClient>,
     catalogue: Catalogue,
-    init: DateTime<Utc>,
 }
 
 impl HubSpotConnector {
@@ -111,19 +110,22 @@ impl HubSpotConnector {
     /// # Errors
     /// As [`HubSpotConnector::new`].
     pub fn new_at(options: &ConnectionOptions, now: DateTime<Utc>) -> Result<Self> {
-        let settings =
-            connection_settings(options, CONNECTION_OPTIONS, ClientSettings::from_options)?;
         Ok(Self {
-            client: HubSpotClient::new(&settings)?,
+            connection: Connection::open(
+                options,
+                CONNECTION_OPTIONS,
+                ClientSettings::from_options,
+                HubSpotClient::new,
+                now,
+            )?,
             catalogue: Catalogue::default(),
-            init: now,
         })
     }
 
     /// A request to the API with the connector's token, for writes in tests and tools (`path`
     /// is relative to the API root).
     pub fn request(&self, method: &str, path: &str) -> RequestBuilder {
-        self.client.request(method, path)
+        self.connection.client.request(method, path)
     }
 
     fn table(&self, name: &str) -> Result<Table> {
@@ -133,7 +135,7 @@ impl HubSpotConnector {
         if let Some((table, object)) = PIPELINES.iter().find(|(table, _)| *table == name) {
             return Ok(Table::Pipelines(table, object));
         }
-        match self.catalogue.object(&self.client, name)? {
+        match self.catalogue.object(&self.connection.client, name)? {
             Some(object) => Ok(Table::Object(object)),
             None => {
                 let names = self.list_tables()?;
@@ -161,14 +163,14 @@ impl HubSpotConnector {
             }
             (given, other) => given.or(other),
         };
-        let all = self.catalogue.properties(&self.client, object)?;
+        let all = self.catalogue.properties(&self.connection.client, object)?;
         select(&object.table, &all, include, value(&EXCLUDE_PROPERTIES))
     }
 
     fn reader(&self) -> Reader<'_> {
         Reader {
-            client: &self.client,
-            init: self.init,
+            client: &self.connection.client,
+            init: self.connection.init,
         }
     }
 }
@@ -178,7 +180,7 @@ impl LakeflowConnect for HubSpotConnector {
     /// pipeline tables. Without the scope to read custom object schemas, the rest.
     fn list_tables(&self) -> Result<Vec<String>> {
         let mut names: Vec<String> = STANDARD.iter().map(|&name| name.to_owned()).collect();
-        match self.catalogue.custom(&self.client) {
+        match self.catalogue.custom(&self.connection.client) {
             Ok(custom) => names.extend(custom.iter().map(|object| object.table.clone())),
             Err(Error::Auth { message }) => {
                 tracing::warn!(%message, "custom objects are not listed: the token cannot read their schemas");

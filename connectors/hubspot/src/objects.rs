@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lakeflow_connect::{Error, Result};
+use lakeflow_kit::ApiClient;
 use serde_json::Value;
 
 use crate::client::{HubSpotClient, with_context};

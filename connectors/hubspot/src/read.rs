@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Error, Offset, ReadOutput, Record, Result, TableOptions};
+use lakeflow_kit::ApiClient;
 use lakeflow_kit::ascending::{Ascending, read_whole};
 use lakeflow_kit::by_value::{Query, read_by_value};
 use lakeflow_kit::options::{LOOKBACK, Limits};

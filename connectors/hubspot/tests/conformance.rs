@@ -8,10 +8,7 @@ use lakeflow_connect::{ConnectionOptions, LakeflowConnect, Record, Result};
 use lakeflow_hubspot::{DESCRIPTOR, HubSpotConnector, SIMULATOR};
 use lakeflow_kit::send_write;
 use lakeflow_testkit::fixtures::serve;
-use lakeflow_testkit::{
-    Check, Conformance, FAKE_SECRET, Outcome, WriteBack, WriteBackError, faults_from_simulator,
-    live_connection,
-};
+use lakeflow_testkit::{Check, Conformance, FAKE_SECRET, Outcome, WriteBack, WriteBackError};
 use serde_json::{Value, json};
 
 /// An OAuth connection to a simulator (the suite's fake secret is the client secret and a
@@ -96,7 +93,7 @@ fn the_hubspot_connector_passes_every_check() {
         api: HubSpotConnector::new(&options).unwrap(),
     };
     let mut suite =
-        Conformance::with_factory(&DESCRIPTOR, HubSpotConnector::new).connection(options.clone());
+        Conformance::over_simulator(&DESCRIPTOR, HubSpotConnector::new, options.clone());
     // Nothing of these is archived in the corpus.
     for table in [
         "line_items",
@@ -109,10 +106,7 @@ fn the_hubspot_connector_passes_every_check() {
     ] {
         suite = suite.allow_all_null(table, &["archivedAt"]);
     }
-    let report = suite
-        .faults_with(faults_from_simulator(&DESCRIPTOR, HubSpotConnector::new))
-        .write_back(Box::new(writer))
-        .run();
+    let report = suite.write_back(Box::new(writer)).run();
     println!("{report}");
     report.assert_passed();
     let connector = HubSpotConnector::new(&options).unwrap();
@@ -147,12 +141,8 @@ fn the_descriptor_built_connector_passes_as_lakeflow_test_runs_it() {
 #[test]
 fn conformance_live() {
     // Only with LAKEFLOW_HUBSPOT_ACCESS_TOKEN (or the OAuth variables) set.
-    let Some(options) = live_connection(&DESCRIPTOR) else {
+    let Some(suite) = Conformance::live_from_env(&DESCRIPTOR) else {
         return;
     };
-    Conformance::new(&DESCRIPTOR)
-        .live()
-        .connection(options)
-        .run()
-        .assert_passed();
+    suite.run().assert_passed();
 }

@@ -46,16 +46,12 @@ impl StripeClient {
             http: lakeflow_kit::http_client(config, &settings.base_url)?,
         })
     }
+}
 
-    /// A GET of `path` (relative to the API root).
-    pub(crate) fn get(&self, path: &str) -> RequestBuilder {
-        self.http.get(path)
-    }
-
-    /// A request with any method (the write-back of tests creates, updates and deletes
-    /// customers).
-    pub(crate) fn request(&self, method: &str, path: &str) -> RequestBuilder {
-        self.http.request(method, path)
+/// GETs and writes (the write-back of tests creates, updates and deletes customers).
+impl lakeflow_kit::ApiClient for StripeClient {
+    fn http(&self) -> &HttpClient {
+        &self.http
     }
 }
 

@@ -1,23 +1,13 @@
 //! [`StripeConnector`]: the `LakeflowConnect` implementation.
 
-use chrono::{DateTime, TimeDelta, Utc};
-use lakeflow_connect::{
-    ConnectionOptions, LakeflowConnect, Offset, ReadOutput, Result, TableOptions,
-};
+use chrono::{DateTime, Utc};
+use lakeflow_connect::{ConnectionOptions, LakeflowConnect, Result};
 use lakeflow_http::RequestBuilder;
-use lakeflow_kit::options::Limits;
-use lakeflow_kit::options::connection_settings;
+use lakeflow_kit::{ApiClient, Connection};
 
 use crate::client::StripeClient;
 use crate::config::{CONNECTION_OPTIONS, ClientSettings};
-use crate::read::{self, Ctx};
-use crate::tables::{Def, Read, TABLES};
-
-/// Stripe lists at most 100 objects a page; backfill windows are a week wide.
-const LIMITS: Limits = Limits {
-    max_per_page: 100,
-    window: TimeDelta::days(7),
-};
+use crate::tables::TABLES;
 
 /// The `stripe` connector.
 ///
@@ -27,8 +17,7 @@ const LIMITS: Limits = Limits {
 /// `Debug` shows the client, never the key.
 #[derive(Debug)]
 pub struct StripeConnector {
-    client: StripeClient,
-    init: DateTime<Utc>,
+    connection: Connection<StripeClient>,
 }
 
 impl StripeConnector {
@@ -47,34 +36,25 @@ impl StripeConnector {
     /// # Errors
     /// As [`StripeConnector::new`].
     pub fn new_at(options: &ConnectionOptions, now: DateTime<Utc>) -> Result<Self> {
-        let settings =
-            connection_settings(options, CONNECTION_OPTIONS, ClientSettings::from_options)?;
-        Ok(Self {
-            client: StripeClient::new(&settings)?,
-            init: now,
-        })
+        let connection = Connection::open(
+            options,
+            CONNECTION_OPTIONS,
+            ClientSettings::from_options,
+            StripeClient::new,
+            now,
+        )?;
+        Ok(Self { connection })
     }
 
     /// A request to the API with the connector's key and headers, for writes in tests and tools
     /// (`method` is `POST` or `DELETE`; `path` is relative to the API root).
     pub fn request(&self, method: &str, path: &str) -> RequestBuilder {
-        self.client.request(method, path)
-    }
-
-    fn read_with(
-        &self,
-        def: &Def,
-        read: Read,
-        start: Option<&Offset>,
-        options: &TableOptions,
-    ) -> Result<ReadOutput<'_>> {
-        let ctx = Ctx::new(def.name, &self.client, options, LIMITS, self.init)?;
-        read::read(&ctx, read, start)
+        self.connection.client.request(method, path)
     }
 }
 
 /// Everything from the registry; reads (and the deletions of the tables whose objects Stripe
-/// deletes) through its `read_with`.
+/// deletes) through its connection.
 impl LakeflowConnect for StripeConnector {
-    lakeflow_kit::registry_methods!(TABLES, reads: Self::read_with);
+    lakeflow_kit::registry_methods!(TABLES, reads through connection);
 }

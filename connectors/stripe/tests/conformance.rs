@@ -7,10 +7,7 @@ use std::time::Duration;
 use lakeflow_connect::{ConnectionOptions, LakeflowConnect, Record, Result, TableOptions};
 use lakeflow_stripe::{DESCRIPTOR, SIMULATOR, StripeConnector};
 use lakeflow_testkit::fixtures::serve;
-use lakeflow_testkit::{
-    Check, Conformance, FAKE_SECRET, Outcome, WriteBack, WriteBackError, faults_from_simulator,
-    live_connection,
-};
+use lakeflow_testkit::{Check, Conformance, FAKE_SECRET, Outcome, WriteBack, WriteBackError};
 use serde_json::{Value, json};
 
 fn connection(base_url: &str) -> ConnectionOptions {
@@ -100,9 +97,7 @@ fn the_stripe_connector_passes_every_check() {
     let writer = Customers {
         api: StripeConnector::new(&options).unwrap(),
     };
-    let report = Conformance::with_factory(&DESCRIPTOR, StripeConnector::new)
-        .connection(options.clone())
-        .faults_with(faults_from_simulator(&DESCRIPTOR, StripeConnector::new))
+    let report = Conformance::over_simulator(&DESCRIPTOR, StripeConnector::new, options.clone())
         .write_back(Box::new(writer))
         .run();
     println!("{report}");
@@ -136,16 +131,13 @@ fn the_descriptor_built_connector_passes_as_lakeflow_test_runs_it() {
 #[test]
 fn conformance_live() {
     // Only with LAKEFLOW_STRIPE_API_KEY (a test-mode key) set.
-    let Some(options) = live_connection(&DESCRIPTOR) else {
+    let Some(suite) = Conformance::live_from_env(&DESCRIPTOR) else {
         return;
     };
-    let mut suite = Conformance::new(&DESCRIPTOR)
-        .live()
-        .connection(options)
-        .common_table_options(TableOptions::from([(
-            "start_date".to_owned(),
-            "2024-01-01".to_owned(),
-        )]));
+    let mut suite = suite.common_table_options(TableOptions::from([(
+        "start_date".to_owned(),
+        "2024-01-01".to_owned(),
+    )]));
     for table in [
         "disputes",
         "refunds",

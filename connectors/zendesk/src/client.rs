@@ -42,19 +42,17 @@ impl ZendeskClient {
         })
     }
 
-    /// A GET of `path` (relative to the account's root).
-    pub(crate) fn get(&self, path: &str) -> RequestBuilder {
-        self.http.get(path)
-    }
-
     /// A GET of an incremental export, under the exports' budget.
     pub(crate) fn export(&self, path: &str) -> RequestBuilder {
         self.exports.get(path)
     }
+}
 
-    /// A request with any method (the write-back of tests creates, updates and deletes tickets).
-    pub(crate) fn request(&self, method: &str, path: &str) -> RequestBuilder {
-        self.http.request(method, path)
+/// GETs and writes under the account's budget (the write-back of tests creates, updates and
+/// deletes tickets); paths are relative to the account's root.
+impl lakeflow_kit::ApiClient for ZendeskClient {
+    fn http(&self) -> &HttpClient {
+        &self.http
     }
 }
 

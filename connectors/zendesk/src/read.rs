@@ -5,8 +5,9 @@ use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Error, Offset, ReadOutput, Record, Result};
 use lakeflow_kit::ascending::{self, Ascending, read_whole};
 use lakeflow_kit::export::{self, Continuation, read_export};
+use lakeflow_kit::options::Limits;
 use lakeflow_kit::time::parse_ts;
-use lakeflow_kit::{ClientCtx, Snapshot};
+use lakeflow_kit::{ApiClient, ClientCtx, Snapshot, TableRead};
 use serde_json::Value;
 
 use crate::client::ZendeskClient;
@@ -19,25 +20,33 @@ const RECENT: TimeDelta = TimeDelta::minutes(1);
 /// start time within the minute before it.
 pub(crate) type Ctx<'a> = ClientCtx<'a, ZendeskClient>;
 
-/// One batch of the table (or its deletions) from `start`.
-pub(crate) fn read(
-    ctx: &Ctx<'_>,
-    read: Read,
-    start: Option<&Offset>,
-) -> Result<ReadOutput<'static>> {
-    let (records, end) = match read {
-        Read::CursorExport(export) => read_incremental(ctx, &export, Style::Cursor, start)?,
-        Read::TimeExport(export) => read_incremental(ctx, &export, Style::Time, start)?,
-        Read::Ratings => ratings(ctx, start)?,
-        Read::List { path, records } => {
-            let request = ctx
-                .client
-                .get(path)
-                .query("page[size]", ctx.kit.settings.per_page);
-            return Ok(Snapshot::read(&ctx.kit, request, records, |_| {}));
-        }
-    };
-    Ok(ReadOutput::from_records(records, end))
+/// Lists serve at most 100 records a page (`page[size]`).
+const LIST_PAGE: u64 = 100;
+
+impl TableRead<ZendeskClient> for Read {
+    /// An export's own page size; lists' otherwise.
+    fn limits(&self) -> Limits {
+        Limits::per_page(match self {
+            Self::CursorExport(export) | Self::TimeExport(export) => export.max_per_page,
+            Self::Ratings | Self::List { .. } => LIST_PAGE,
+        })
+    }
+
+    fn read(self, ctx: &Ctx<'_>, start: Option<&Offset>) -> Result<ReadOutput<'static>> {
+        let (records, end) = match self {
+            Self::CursorExport(export) => read_incremental(ctx, &export, Style::Cursor, start)?,
+            Self::TimeExport(export) => read_incremental(ctx, &export, Style::Time, start)?,
+            Self::Ratings => ratings(ctx, start)?,
+            Self::List { path, records } => {
+                let request = ctx
+                    .client
+                    .get(path)
+                    .query("page[size]", ctx.kit.settings.per_page);
+                return Ok(Snapshot::read(&ctx.kit, request, records, |_| {}));
+            }
+        };
+        Ok(ReadOutput::from_records(records, end))
+    }
 }
 
 /// How an export's pages lead to the next.
@@ -205,16 +214,10 @@ fn ratings(ctx: &Ctx<'_>, start: Option<&Offset>) -> Result<(Vec<Record>, Option
 
 #[cfg(test)]
 mod tests {
+    use lakeflow_testkit::fixtures::object;
     use serde_json::json;
 
     use super::*;
-
-    fn object(value: Value) -> Record {
-        match value {
-            Value::Object(map) => map,
-            other => panic!("not an object: {other}"),
-        }
-    }
 
     #[test]
     fn a_time_based_page_that_does_not_move_is_seen_as_such() {

@@ -7,10 +7,7 @@ use std::time::Duration;
 use lakeflow_connect::{ConnectionOptions, LakeflowConnect, Record, Result};
 use lakeflow_kit::send_write;
 use lakeflow_testkit::fixtures::serve;
-use lakeflow_testkit::{
-    Check, Conformance, FAKE_SECRET, Outcome, WriteBack, WriteBackError, faults_from_simulator,
-    live_connection,
-};
+use lakeflow_testkit::{Check, Conformance, FAKE_SECRET, Outcome, WriteBack, WriteBackError};
 use lakeflow_zendesk::{DESCRIPTOR, SIMULATOR, ZendeskConnector};
 use serde_json::{Value, json};
 
@@ -105,9 +102,7 @@ fn the_zendesk_connector_passes_every_check() {
     let writer = Tickets {
         api: ZendeskConnector::new(&options).unwrap(),
     };
-    let report = Conformance::with_factory(&DESCRIPTOR, ZendeskConnector::new)
-        .connection(options)
-        .faults_with(faults_from_simulator(&DESCRIPTOR, ZendeskConnector::new))
+    let report = Conformance::over_simulator(&DESCRIPTOR, ZendeskConnector::new, options)
         .write_back(Box::new(writer))
         .run();
     println!("{report}");
@@ -151,10 +146,9 @@ fn the_descriptor_built_connector_passes_as_lakeflow_test_runs_it() {
 fn conformance_live() {
     // Only with LAKEFLOW_ZENDESK_SUBDOMAIN, LAKEFLOW_ZENDESK_EMAIL and LAKEFLOW_ZENDESK_API_TOKEN
     // (or LAKEFLOW_ZENDESK_OAUTH_TOKEN) set.
-    let Some(options) = live_connection(&DESCRIPTOR) else {
+    let Some(mut suite) = Conformance::live_from_env(&DESCRIPTOR) else {
         return;
     };
-    let mut suite = Conformance::new(&DESCRIPTOR).live().connection(options);
     // A young account may have none of these yet.
     for table in [
         "ticket_comments",

@@ -104,7 +104,7 @@ mod testing;
 pub mod time;
 pub mod window;
 
-pub use client::{ClientCtx, http_client, send_write};
+pub use client::{ApiClient, ClientCtx, Connection, TableRead, http_client, send_write};
 pub use snapshot::Snapshot;
 pub use source::{ErrorMap, PageSource, ReadCtx, ReadSettings, objects, with_context, with_hint};
 pub use tables::{OptionUse, TableDef, Tables, declare};

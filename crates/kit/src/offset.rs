@@ -187,16 +187,10 @@ pub fn position(
 
 #[cfg(test)]
 mod tests {
+    use lakeflow_testkit::fixtures::object as offset;
     use serde_json::json;
 
     use super::*;
-
-    fn offset(value: Value) -> Offset {
-        match value {
-            Value::Object(map) => map,
-            other => panic!("not an object: {other}"),
-        }
-    }
 
     #[test]
     fn foreign_offsets_are_rejected_naming_table_and_field() {

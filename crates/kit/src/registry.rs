@@ -15,17 +15,18 @@
 /// }
 /// ```
 ///
-/// With `reads: path`, also `read_table` and `read_table_deletes`, each handing the definition
-/// and read the registry checked to `path(&self, def, read, start, options)`:
+/// With `reads through field`, also `read_table` and `read_table_deletes`, each reading the
+/// definition's read (a [`TableRead`](crate::TableRead)) the registry checked through the
+/// connector's [`Connection`](crate::Connection) `field`:
 ///
 /// ```ignore
 /// impl LakeflowConnect for MyConnector {
-///     lakeflow_kit::registry_methods!(TABLES, reads: Self::read_with);
+///     lakeflow_kit::registry_methods!(TABLES, reads through connection);
 /// }
 /// ```
 #[macro_export]
 macro_rules! registry_methods {
-    ($tables:expr, reads: $read_with:path) => {
+    ($tables:expr, reads through $connection:ident) => {
         $crate::registry_methods!($tables);
 
         fn read_table(
@@ -35,7 +36,7 @@ macro_rules! registry_methods {
             options: &::lakeflow_connect::TableOptions,
         ) -> ::lakeflow_connect::Result<::lakeflow_connect::ReadOutput<'_>> {
             let (def, read) = $tables.read(table, options)?;
-            $read_with(self, def, read, start, options)
+            self.$connection.read(def.name, read, start, options)
         }
 
         fn read_table_deletes(
@@ -45,7 +46,7 @@ macro_rules! registry_methods {
             options: &::lakeflow_connect::TableOptions,
         ) -> ::lakeflow_connect::Result<::lakeflow_connect::ReadOutput<'_>> {
             let (def, read) = $tables.deletes(table, options)?;
-            $read_with(self, def, read, start, options)
+            self.$connection.read(def.name, read, start, options)
         }
     };
     ($tables:expr) => {

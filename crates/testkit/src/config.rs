@@ -168,6 +168,14 @@ impl Conformance {
         }
     }
 
+    /// The suite against the real API with the connection options of the environment (see
+    /// [`crate::live_connection`]), or `None` when they are not all set (the live test then
+    /// passes without running).
+    pub fn live_from_env(descriptor: &'static ConnectorDescriptor) -> Option<Self> {
+        let options = live_connection(descriptor)?;
+        Some(Self::new(descriptor).live().connection(options))
+    }
+
     /// Runs against the real API: no simulator; connection options come from
     /// [`Conformance::connection`] (see [`crate::live_connection_with`]), and secret options left
     /// unset stay unset (the real API must never see [`FAKE_SECRET`]). The faults check is

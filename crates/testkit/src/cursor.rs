@@ -142,14 +142,8 @@ fn far_epoch(value: f64) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::object as offset;
     use serde_json::json;
-
-    fn offset(value: Value) -> Offset {
-        match value {
-            Value::Object(map) => map,
-            other => panic!("not an object: {other}"),
-        }
-    }
 
     #[test]
     fn far_future_keeps_formats_and_leaves_keys_alone() {

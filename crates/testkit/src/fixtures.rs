@@ -87,3 +87,14 @@ pub fn table_options(pairs: &[(&str, &str)]) -> TableOptions {
         .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
         .collect()
 }
+
+/// The JSON object `value` as a record (or an offset, the same type).
+///
+/// # Panics
+/// When `value` is not an object: a test's literal is wrong.
+pub fn object(value: Value) -> Record {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}

@@ -8,6 +8,7 @@ use lakeflow_connect::{
 };
 use lakeflow_simulator::{FaultProfile, FaultRule, RunningSimulator, Simulator};
 
+use crate::Conformance;
 use crate::config::FAULT_PROFILE;
 use crate::wrapped::{Intercept, Wrapped};
 
@@ -129,6 +130,25 @@ impl std::fmt::Debug for FaultySimulator {
 }
 
 impl<C: LakeflowConnect> Intercept<C> for FaultySimulator {}
+
+impl Conformance {
+    /// The suite for connectors `factory` builds over the descriptor's simulator, which
+    /// `options` point at: [`Conformance::with_factory`] with those connection options, and the
+    /// faults check through [`faults_from_simulator`] with the same factory.
+    pub fn over_simulator<C, F>(
+        descriptor: &'static ConnectorDescriptor,
+        factory: F,
+        options: ConnectionOptions,
+    ) -> Self
+    where
+        C: LakeflowConnect + 'static,
+        F: Fn(&ConnectionOptions) -> lakeflow_connect::Result<C> + Clone + Send + Sync + 'static,
+    {
+        Self::with_factory(descriptor, factory.clone())
+            .connection(options)
+            .faults_with(faults_from_simulator(descriptor, factory))
+    }
+}
 
 /// A factory for [`Conformance::faults_with`](crate::Conformance::faults_with) when the suite's
 /// connectors are built by a factory over the descriptor's simulator: each connector `build`

@@ -11,15 +11,12 @@ use crate::source::Request;
 use crate::tables::Feed;
 use crate::time::format_ts;
 
-pub(crate) fn read_append(
+/// Rows after `from`, and the offset after them (`None` when there were none).
+pub(super) fn read_append(
     spec: &ReadSpec<'_>,
     feed: &Feed,
-    start: Option<&Offset>,
+    from: Option<Cursor>,
 ) -> Result<(Vec<Record>, Option<Offset>)> {
-    let from = Cursor::from_offset(feed.table.name(), start)?;
-    if from.as_ref().is_some_and(|c| c.at >= spec.init) {
-        return Ok((Vec::new(), start.cloned()));
-    }
     let context = format!("table `{}`", feed.table.name());
     let mut since = from.map(|c| c.at);
     let mut last = None;
@@ -47,9 +44,5 @@ pub(crate) fn read_append(
             break;
         }
     }
-    let end = match last {
-        Some(at) => Some(Cursor::at(at).to_offset()),
-        None => start.cloned(),
-    };
-    Ok((records, end))
+    Ok((records, last.map(|at| Cursor::at(at).to_offset())))
 }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Offset, Record, Result};
 
+use super::append::read_append;
 use super::cursor::{Cursor, cursor_of, key_of};
 use crate::client::ApiClient;
 use crate::options::TableSettings;
@@ -22,19 +23,45 @@ pub(crate) struct ReadSpec<'a> {
     pub init: DateTime<Utc>,
 }
 
-/// Limit-on-the-fly: rows after the cursor, at most `max_records_per_batch` of them.
-pub(crate) fn read_cdc(
+/// How a read after the cursor keeps its batch to `max_records_per_batch`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Limit {
+    /// Limit-before-fetch, for append tables (see [`super::append`]).
+    BeforeFetch,
+    /// Limit-on-the-fly, for cdc tables and deletes feeds.
+    OnTheFly,
+}
+
+/// Rows of `feed` after the cursor of `start`, limited as `limit` says. Nothing once the cursor
+/// reached the connector's construction time (the termination cap); the offset stays `start`
+/// when no row is newer.
+pub(crate) fn read_after_cursor(
     spec: &ReadSpec<'_>,
     feed: &Feed,
     start: Option<&Offset>,
+    limit: Limit,
 ) -> Result<(Vec<Record>, Option<Offset>)> {
     let from = Cursor::from_offset(feed.table.name(), start)?;
     if from.as_ref().is_some_and(|c| c.at >= spec.init) {
         return Ok((Vec::new(), start.cloned()));
     }
-    let scan = scan_with_progress(spec, feed, from.as_ref(), None)?;
+    let (records, end) = match limit {
+        Limit::BeforeFetch => read_append(spec, feed, from)?,
+        Limit::OnTheFly => read_cdc(spec, feed, from.as_ref())?,
+    };
+    Ok((records, end.or_else(|| start.cloned())))
+}
+
+/// Limit-on-the-fly: rows after `from`, at most `max_records_per_batch` of them, and the
+/// offset after them (`None` when there were none).
+fn read_cdc(
+    spec: &ReadSpec<'_>,
+    feed: &Feed,
+    from: Option<&Cursor>,
+) -> Result<(Vec<Record>, Option<Offset>)> {
+    let scan = scan_with_progress(spec, feed, from, None)?;
     let end = match scan.newest {
-        None => start.cloned(),
+        None => None,
         // Everything at the newest cursor value was delivered: no keys to remember.
         Some(newest) if scan.complete => Some(Cursor::at(newest.at).to_offset()),
         Some(newest) => Some(newest.to_offset()),

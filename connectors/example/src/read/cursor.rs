@@ -100,14 +100,8 @@ pub(crate) fn key_of(feed: &Feed, record: &Record) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lakeflow_testkit::fixtures::object as offset;
     use serde_json::json;
-
-    fn offset(value: Value) -> Offset {
-        let Value::Object(map) = value else {
-            panic!("not an object: {value}")
-        };
-        map
-    }
 
     #[test]
     fn round_trips_and_rejects_foreign_offsets() {

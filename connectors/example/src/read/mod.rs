@@ -9,8 +9,7 @@ use lakeflow_connect::{Record, Result};
 use crate::client::ApiClient;
 use crate::source::Request;
 
-pub(crate) use append::read_append;
-pub(crate) use cdc::{ReadSpec, read_cdc, read_window};
+pub(crate) use cdc::{Limit, ReadSpec, read_after_cursor, read_window};
 
 /// Every page of `endpoint`, fetched lazily as the caller consumes records, so a snapshot
 /// never needs the whole table in memory.

@@ -2,16 +2,11 @@
 //! previous end offset.
 
 use lakeflow_connect::{Record, TableOptions};
-use serde_json::{Value, json};
+use serde_json::json;
+
+use lakeflow_testkit::fixtures::object as record;
 
 use crate::common::{connector, options, quiet_source, read_all};
-
-fn record(value: Value) -> Record {
-    let Value::Object(map) = value else {
-        panic!("not an object: {value}")
-    };
-    map
-}
 
 #[test]
 fn inserted_users_and_events_are_read_after_the_previous_end() {

@@ -2,6 +2,7 @@
 //! Each is a short snapshot read whole.
 
 use lakeflow_connect::{ReadOutput, Record, Result};
+use lakeflow_kit::ApiClient;
 use serde_json::Value;
 
 use crate::client::{objects, with_context};

@@ -1,6 +1,7 @@
 //! The tables read by date windows: commits (by committer date) and workflow runs (by creation
 //! date, with the unfinished ones watched for later changes).
 
+use lakeflow_kit::ApiClient;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
 

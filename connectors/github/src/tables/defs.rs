@@ -81,14 +81,6 @@ const fn snapshot(read: SnapshotFn) -> Reader {
     }
 }
 
-const fn listing(rest: &'static str, query: &'static [(&'static str, &'static str)]) -> Reader {
-    Reader {
-        read: Read::Listing { rest, query },
-        window: DEFAULT_WINDOW,
-        delivered_through: None,
-    }
-}
-
 pub(crate) type Def = TableDef<Reader, &'static UpdatedListing>;
 
 /// The options of a repository table: `owner`, `repo`, `org` and `repos` (which repository, or
@@ -120,6 +112,22 @@ const ISSUES_LISTING: &[OptionSpec] = repository_options![
     STATE
 ];
 
+/// A snapshot of one repository's listing at `GET /repos/{owner}/{repo}{rest}?{query}`.
+const fn repository_listing(
+    name: &'static str,
+    primary_keys: &'static [&'static str],
+    schema: fn() -> SchemaRef,
+    rest: &'static str,
+    query: &'static [(&'static str, &'static str)],
+) -> Def {
+    let listing = Reader {
+        read: Read::Listing { rest, query },
+        window: DEFAULT_WINDOW,
+        delivered_through: None,
+    };
+    TableDef::snapshot(name, primary_keys, schema, listing).options(REPOSITORY_SNAPSHOT)
+}
+
 /// A table of the token's own account, keyed by `id`.
 const fn account(name: &'static str, schema: fn() -> SchemaRef, read: SnapshotFn) -> Def {
     TableDef::snapshot(name, &["id"], schema, snapshot(read)).options(&[PER_PAGE, MAX_PAGES])
@@ -128,31 +136,38 @@ const fn account(name: &'static str, schema: fn() -> SchemaRef, read: SnapshotFn
 /// The comments on issues (and on pull requests as issues): `issue_comments`, and `comments`
 /// as the original names the same table.
 const fn issue_comments(name: &'static str) -> Def {
+    updated(
+        name,
+        schema::issue_comments,
+        UPDATED_LISTING,
+        &issues::ISSUE_COMMENTS,
+    )
+}
+
+/// A table read from an `updated` listing (issues and comments), keyed by `id`, which
+/// partitioned streams read as `listing` says.
+const fn updated(
+    name: &'static str,
+    schema: fn() -> SchemaRef,
+    options: &'static [OptionSpec],
+    listing: &'static UpdatedListing,
+) -> Def {
     TableDef::new(
         name,
         Cdc,
         &["id"],
         Some("updated_at"),
-        schema::issue_comments,
+        schema,
         by_cursor(issues::read_updated),
     )
-    .options(UPDATED_LISTING)
-    .stream(&issues::ISSUE_COMMENTS)
+    .options(options)
+    .stream(listing)
 }
 
 /// Every table, in the order `list_tables` gives them. Options are listed in the order of
 /// [`crate::config::TABLE_OPTION_CATALOGUE`], which error messages list them in.
 pub(crate) const DEFS: &[Def] = &[
-    TableDef::new(
-        "issues",
-        Cdc,
-        &["id"],
-        Some("updated_at"),
-        schema::issues,
-        by_cursor(issues::read_updated),
-    )
-    .options(ISSUES_LISTING)
-    .stream(&issues::ISSUES),
+    updated("issues", schema::issues, ISSUES_LISTING, &issues::ISSUES),
     TableDef::new(
         "pull_requests",
         Cdc,
@@ -170,16 +185,12 @@ pub(crate) const DEFS: &[Def] = &[
         MAX_PAGES
     ]),
     issue_comments("issue_comments"),
-    TableDef::new(
+    updated(
         "review_comments",
-        Cdc,
-        &["id"],
-        Some("updated_at"),
         schema::review_comments,
-        by_cursor(issues::read_updated),
-    )
-    .options(UPDATED_LISTING)
-    .stream(&issues::REVIEW_COMMENTS),
+        UPDATED_LISTING,
+        &issues::REVIEW_COMMENTS,
+    ),
     TableDef::new(
         "reviews",
         Cdc,
@@ -224,13 +235,7 @@ pub(crate) const DEFS: &[Def] = &[
         by_cursor(issues::read_issue_events),
     )
     .options(APPEND_LISTING),
-    TableDef::snapshot(
-        "releases",
-        &["id"],
-        schema::releases,
-        listing("/releases", &[]),
-    )
-    .options(REPOSITORY_SNAPSHOT),
+    repository_listing("releases", &["id"], schema::releases, "/releases", &[]),
     // A day of workflow runs per window: busy repositories start hundreds a day.
     TableDef::new(
         "workflow_runs",
@@ -258,27 +263,27 @@ pub(crate) const DEFS: &[Def] = &[
         snapshot(repository::read_repositories),
     )
     .options(&[OWNER, PER_PAGE, ORG, MAX_PAGES]),
-    TableDef::snapshot(
+    repository_listing(
         "branches",
         &["owner", "repo", "name"],
         schema::branches,
-        listing("/branches", &[]),
-    )
-    .options(REPOSITORY_SNAPSHOT),
-    TableDef::snapshot(
+        "/branches",
+        &[],
+    ),
+    repository_listing(
         "collaborators",
         &["owner", "repo", "id"],
         schema::collaborators,
-        listing("/collaborators", &[("affiliation", "all")]),
-    )
-    .options(REPOSITORY_SNAPSHOT),
-    TableDef::snapshot(
+        "/collaborators",
+        &[("affiliation", "all")],
+    ),
+    repository_listing(
         "assignees",
         &["owner", "repo", "id"],
         schema::assignees,
-        listing("/assignees", &[]),
-    )
-    .options(REPOSITORY_SNAPSHOT),
+        "/assignees",
+        &[],
+    ),
     TableDef::new(
         "stargazers",
         Append,

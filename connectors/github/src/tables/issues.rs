@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use lakeflow_connect::{Error, Offset, Record, Result};
 use lakeflow_http::RequestBuilder;
+use lakeflow_kit::ApiClient;
 
 use crate::read::Extra;
 use crate::read::ReadCtx;

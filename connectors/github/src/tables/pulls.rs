@@ -1,6 +1,7 @@
 //! Pull requests and their reviews.
 
 use lakeflow_connect::{Offset, Record, Result};
+use lakeflow_kit::ApiClient;
 use serde_json::{Map, Value};
 
 use crate::client::objects;

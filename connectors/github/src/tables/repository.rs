@@ -1,6 +1,7 @@
 //! Repositories, and the people and branches of one repository.
 
 use lakeflow_connect::{Offset, ReadOutput, Record, Result};
+use lakeflow_kit::ApiClient;
 
 use serde_json::Value;
 

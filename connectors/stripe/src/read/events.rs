@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Error, Offset, Record, Result};
-use lakeflow_kit::objects;
 use lakeflow_kit::offset::{Builder, Fields};
 use lakeflow_kit::time::{SECOND, format_ts};
+use lakeflow_kit::{ApiClient, objects};
 use serde_json::Value;
 
 use super::{CHANGED_AT, Ctx, EVENTS_WINDOW, MAX_EVENTS_WINDOW, PHASE, epoch};

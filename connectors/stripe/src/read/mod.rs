@@ -12,10 +12,11 @@ mod events;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use lakeflow_connect::{Offset, ReadOutput, Record, Result};
-use lakeflow_kit::ClientCtx;
 use lakeflow_kit::offset::{Builder, Fields};
+use lakeflow_kit::options::Limits;
 use lakeflow_kit::time::format_ts;
 use lakeflow_kit::window::{self, WindowPos, Windowed, read_windows};
+use lakeflow_kit::{ApiClient, ClientCtx, TableRead};
 use serde_json::Value;
 
 use crate::client::StripeClient;
@@ -43,30 +44,46 @@ pub(crate) const CHANGED_AT: &str = "changed_at";
 /// still ask for: those of the 30 days before.
 pub(crate) type Ctx<'a> = ClientCtx<'a, StripeClient>;
 
-/// One batch of the table (or its deletions) from `start`.
-pub(crate) fn read(
+/// Stripe lists at most 100 objects a page; backfill windows are a week wide.
+const LIMITS: Limits = Limits {
+    max_per_page: 100,
+    window: TimeDelta::days(7),
+};
+
+impl TableRead<StripeClient> for Read {
+    fn limits(&self) -> Limits {
+        LIMITS
+    }
+
+    /// The backfill and events of a table, the `*.deleted` events of its deletions, or the
+    /// `created` windows of an append table.
+    fn read(self, ctx: &Ctx<'_>, start: Option<&Offset>) -> Result<ReadOutput<'static>> {
+        let (records, end) = match self {
+            Read::Changes(changes) => read_changes(ctx, &changes, start)?,
+            Read::Deletions(changes) => read_deletions(ctx, &changes, start)?,
+            Read::Appended(list) => read_appended(ctx, &list, start)?,
+        };
+        Ok(ReadOutput::from_records(records, end))
+    }
+}
+
+/// An append table: `created` windows for ever.
+fn read_appended(
     ctx: &Ctx<'_>,
-    read: Read,
+    list: &List,
     start: Option<&Offset>,
-) -> Result<ReadOutput<'static>> {
-    let (records, end) = match read {
-        Read::Changes(changes) => read_changes(ctx, &changes, start)?,
-        Read::Deletions(changes) => read_deletions(ctx, &changes, start)?,
-        Read::Appended(list) => {
-            let mut out = Vec::new();
-            let pos = match start {
-                Some(offset) => Some(WindowPos::parse(&Fields::new(
-                    ctx.kit.table,
-                    offset,
-                    &window::FIELDS,
-                )?)?),
-                None => None,
-            };
-            let end = backfill(ctx, &list, pos, ctx.kit.horizon, Stamp::None, &mut out)?;
-            (out, end.map(|pos| pos.write(Builder::default()).build()))
-        }
+) -> Result<(Vec<Record>, Option<Offset>)> {
+    let pos = match start {
+        Some(offset) => Some(WindowPos::parse(&Fields::new(
+            ctx.kit.table,
+            offset,
+            &window::FIELDS,
+        )?)?),
+        None => None,
     };
-    Ok(ReadOutput::from_records(records, end))
+    let mut out = Vec::new();
+    let end = backfill(ctx, list, pos, ctx.kit.horizon, Stamp::None, &mut out)?;
+    Ok((out, end.map(|pos| pos.write(Builder::default()).build())))
 }
 
 /// Records, then changes: the backfill and then the events.

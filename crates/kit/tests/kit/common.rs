@@ -8,7 +8,6 @@ use lakeflow_kit::descending::Descending;
 use lakeflow_kit::time::parse_ts;
 use lakeflow_kit::{PageSource, ReadCtx, ReadSettings};
 use lakeflow_simulator::{RunningSimulator, Simulator};
-use serde_json::Value;
 
 pub const SPEC: &str = include_str!("../simulator/spec.yaml");
 pub const ITEMS: &str = include_str!("../simulator/items.json");
@@ -172,12 +171,7 @@ pub fn assert_restarts_deliver_the_rest(
     }
 }
 
-pub fn offset(value: Value) -> Offset {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
-    }
-}
+pub use lakeflow_testkit::fixtures::object as offset;
 
 pub fn ids(records: &[Record]) -> Vec<u64> {
     records.iter().map(|r| r["id"].as_u64().unwrap()).collect()

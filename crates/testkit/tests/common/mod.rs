@@ -28,6 +28,8 @@ pub use connector::{LOSSY_FLOAT, Memory};
 pub use flaw::Flaw;
 pub use opaque::with_opaque_deletes;
 
+use lakeflow_testkit::fixtures::object;
+
 /// The first id (`id`, `seq`, `agent_id`) the write-back helper gives a new record; the seeded
 /// records all have smaller ones.
 pub const FIRST_WRITTEN_ID: i64 = 5_000;
@@ -50,13 +52,6 @@ pub fn ts(at: DateTime<Utc>) -> String {
 
 fn base() -> DateTime<Utc> {
     DateTime::from_timestamp(1_709_251_200, 0).unwrap_or_default() // 2024-03-01T00:00:00Z
-}
-
-fn object(value: Value) -> Record {
-    match value {
-        Value::Object(map) => map,
-        other => panic!("not an object: {other}"),
-    }
 }
 
 impl Store {

@@ -4,7 +4,7 @@
 
 use lakeflow_connect::LakeflowConnect;
 use {{crate}}::{DESCRIPTOR, {{Name}}Connector};
-use lakeflow_testkit::{BATCH_CHECKS, Check, Conformance, Outcome, TABLE_CHECKS, live_connection};
+use lakeflow_testkit::{BATCH_CHECKS, Check, Conformance, Outcome, TABLE_CHECKS};
 
 #[test]
 fn the_{{name}}_connector_passes_every_check() {
@@ -37,12 +37,10 @@ fn the_token_never_shows_in_debug() {
 #[test]
 fn conformance_live() {
     // Only with the connection options set as `LAKEFLOW_{{NAME}}_<OPTION>` environment variables.
-    let Some(options) = live_connection(&DESCRIPTOR) else {
+    let Some(suite) = Conformance::live_from_env(&DESCRIPTOR) else {
         return;
     };
-    Conformance::new(&DESCRIPTOR)
-        .live()
-        .connection(options)
+    suite
         .may_be_empty("items")
         .run()
         .assert_passed();
