@@ -247,14 +247,26 @@ class Run:
         self.args = args
         self.work = work
         self.lakeflow = args.build_dir / "lakeflow"
+        self.fetch_pages = args.build_dir / "fetch-pages"
         self.log = work / "runs.log"
         self.results = []
         self.server_cpu = 0.0
 
-    def ours(self, spec, warehouse, sim, parallelism=None, read_partitions=None):
+    def floor(self, sim, repo):
+        """The plain fetch: every page of the listing lakeflow reads, one after another, bodies
+        discarded (the limit the source sets). Returns the pages fetched, seconds and peak."""
+        url = (f"{sim.url}/repos/{sim.manifest['owner']}/{repo}/issues"
+               "?state=all&sort=updated&direction=asc&per_page=100")
+        cpu = sim.cpu_seconds()
+        out, seconds, peak = measure([str(self.fetch_pages), url, sim.manifest["token"]],
+                                     log=self.log)
+        self.server_cpu = sim.cpu_seconds() - cpu
+        return json.loads(out)["pages"], seconds, peak
+
+    def ours(self, spec, warehouse, sim, parallelism=None, read_partitions=None, build=None):
         env = dict(os.environ, BENCH_SIM_URL=sim.url, BENCH_SIM_TOKEN=sim.manifest["token"])
         cmd = [
-            str(self.lakeflow), "run", str(spec), "--warehouse", str(warehouse),
+            str((build or self.args.build_dir) / "lakeflow"), "run", str(spec), "--warehouse", str(warehouse),
             "--connections", str(E2E / "lakeflow.toml"), "--json",
         ]
         if parallelism:
@@ -323,13 +335,21 @@ def scenario_a(run, base, truth):
     sim = Simulator(run.lakeflow, base, log=run.log)
     try:
         sim.warm(["issues"])
+        pages, s, m = run.floor(sim, "issues")
+        run.record("a: full load, append", "plain fetch (floor)", 0, s, m, note=f"{pages} pages")
         rows, s, m = run.ours(E2E / "issues-append.yaml", d / "warehouse", sim)
         run.record("a: full load, append", "lakeflow", rows, s, m)
+        if run.args.baseline_build:
+            rows, s, m = run.ours(E2E / "issues-append.yaml", d / "warehouse-baseline", sim,
+                                  build=run.args.baseline_build)
+            run.record("a: full load, append", "lakeflow (baseline)", rows, s, m)
         rows, s, m = run.dlt(d / "dlt", d / "dlt-state", sim, "append", ["issues"])
         run.record("a: full load, append", "dlt", rows, s, m)
     finally:
         sim.stop()
     verify("lakeflow", d / "warehouse/bench/github/issues", truth)
+    if run.args.baseline_build:
+        verify("lakeflow (baseline)", d / "warehouse-baseline/bench/github/issues", truth)
     verify("dlt", d / "dlt/github/issues", truth)
 
 
@@ -337,31 +357,42 @@ def scenario_bc(run, base, changes, truth_base, truth_changed, with_c):
     print("(b) full load, merge table; then 10% changed, incremental merge by key", flush=True)
     d = fresh(run.work / "b")
     ours_spec, wh = E2E / "issues-merge.yaml", d / "warehouse"
+    wh_base, baseline = d / "warehouse-baseline", run.args.baseline_build
+
+    def ours_and_baseline(scenario, truth=None):
+        rows, s, m = run.ours(ours_spec, wh, sim)
+        run.record(scenario, "lakeflow", rows, s, m)
+        if baseline:
+            rows, s, m = run.ours(ours_spec, wh_base, sim, build=baseline)
+            run.record(scenario, "lakeflow (baseline)", rows, s, m)
+        if truth:
+            verify("lakeflow", wh / "bench/github/issues", truth)
+            if baseline:
+                verify("lakeflow (baseline)", wh_base / "bench/github/issues", truth)
+
     dlt_dest, dlt_state = d / "dlt", d / "dlt-state"
     sim = Simulator(run.lakeflow, base, log=run.log)
     try:
         sim.warm(["issues"])
-        rows, s, m = run.ours(ours_spec, wh, sim)
-        run.record("b: full load, merge table", "lakeflow", rows, s, m)
+        pages, s, m = run.floor(sim, "issues")
+        run.record("b: full load, merge table", "plain fetch (floor)", 0, s, m,
+                   note=f"{pages} pages")
+        ours_and_baseline("b: full load, merge table", truth_base)
         rows, s, m = run.dlt(dlt_dest, dlt_state, sim, "merge", ["issues"])
         run.record("b: full load, merge table", "dlt", rows, s, m)
     finally:
         sim.stop()
-    verify("lakeflow", wh / "bench/github/issues", truth_base)
     verify("dlt", dlt_dest / "github/issues", truth_base)
     sim = Simulator(run.lakeflow, changes, log=run.log)
     try:
         sim.warm(["issues"])
-        rows, s, m = run.ours(ours_spec, wh, sim)
-        run.record("b: incremental, 10% changed", "lakeflow", rows, s, m)
+        ours_and_baseline("b: incremental, 10% changed", truth_changed)
         rows, s, m = run.dlt(dlt_dest, dlt_state, sim, "merge", ["issues"])
         run.record("b: incremental, 10% changed", "dlt", rows, s, m)
-        verify("lakeflow", wh / "bench/github/issues", truth_changed)
         verify("dlt", dlt_dest / "github/issues", truth_changed)
         if with_c:
             print("(c) incremental run, nothing new", flush=True)
-            rows, s, m = run.ours(ours_spec, wh, sim)
-            run.record("c: incremental, nothing new", "lakeflow", rows, s, m)
+            ours_and_baseline("c: incremental, nothing new")
             rows, s, m = run.dlt(dlt_dest, dlt_state, sim, "merge", ["issues"])
             run.record("c: incremental, nothing new", "dlt", rows, s, m)
             verify("lakeflow", wh / "bench/github/issues", truth_changed)
@@ -434,18 +465,23 @@ def print_table(results):
     print()
     print(
         "| scenario | tool | rows | seconds | rows/s | peak RSS (MiB) | simulator CPU (s) "
-        "| time dlt/ours | memory dlt/ours |"
+        "| time dlt/ours | memory dlt/ours | time ours/floor |"
     )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     ours = {r["scenario"]: r for r in results if r["tool"] == "lakeflow"}
+    floors = {r["scenario"]: r for r in results if r["tool"] == "plain fetch (floor)"}
     for r in results:
-        base = ours.get(r["scenario"]) if r["tool"] == "dlt" else None
+        base = ours.get(r["scenario"]) if r["tool"] in ("dlt", "lakeflow (baseline)") else None
         tratio = f"{r['seconds'] / base['seconds']:.1f}x" if base else ""
         mratio = f"{r['peak_rss_mib'] / base['peak_rss_mib']:.1f}x" if base else ""
+        floor = floors.get(r["scenario"]) if r["tool"].startswith("lakeflow") else None
+        fratio = f"{r['seconds'] / floor['seconds']:.2f}x" if floor else ""
         rate = f"{r['rows_per_second']:,}" if r["rows_per_second"] else "-"
+        rows = f"{r['rows']:,}" if r["rows"] else (r["note"] or "0")
         print(
-            f"| {r['scenario']} | {r['tool']} | {r['rows']:,} | {r['seconds']:.2f} | {rate} "
-            f"| {r['peak_rss_mib']:.1f} | {r['server_cpu_seconds']:.2f} | {tratio} | {mratio} |"
+            f"| {r['scenario']} | {r['tool']} | {rows} | {r['seconds']:.2f} | {rate} "
+            f"| {r['peak_rss_mib']:.1f} | {r['server_cpu_seconds']:.2f} | {tratio} | {mratio} "
+            f"| {fratio} |"
         )
 
 
@@ -464,10 +500,14 @@ def main():
     ap.add_argument("--latency-parallelism", default="1,2,4,1x4,4x4",
                     help="runs of the latency scenario: P (tables at once) or PxR (and R "
                          "partitions of each table at once, GitHub's partitioned stream)")
+    ap.add_argument("--baseline-build", type=pathlib.Path,
+                    help="another build's directory (holding `lakeflow`), run beside this one "
+                         "in scenarios a, b and c: before and after a change, in one run")
     ap.add_argument("--dlt-max-table-nesting", type=int,
                     help="passed to dlt (default: dlt's own, child tables for nested lists)")
     args = ap.parse_args()
     args.build_dir = args.build_dir.resolve()
+    args.baseline_build = args.baseline_build.resolve() if args.baseline_build else None
     args.latency_parallelism = [
         tuple(int(n) for n in (p.split("x") + ["1"])[:2]) for p in args.latency_parallelism.split(",")
     ]

@@ -2,13 +2,15 @@
 
 use std::collections::HashMap;
 
-use arrow_array::{RecordBatch, UInt32Array};
-use deltalake::arrow::compute::{concat_batches, take_record_batch};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use deltalake::arrow::compute::interleave;
 use deltalake::arrow::error::ArrowError;
 use deltalake::arrow::row::{Row, RowConverter, SortField};
 
-/// Concatenates `batches` and keeps, per key, the row with the highest `sequence` (nulls
-/// lowest); rows keep their arrival order otherwise.
+/// One batch of `batches` holding, per key, the row with the highest `sequence` (nulls
+/// lowest; the later row on ties); rows keep their arrival order otherwise. The rows are
+/// gathered straight from the batches (no concatenated copy first), and a single batch without
+/// a repeated key comes back as it is.
 pub fn latest_per_key(
     batches: &[RecordBatch],
     keys: &[String],
@@ -18,57 +20,70 @@ pub fn latest_per_key(
         .first()
         .map(RecordBatch::schema)
         .ok_or_else(|| ArrowError::InvalidArgumentError("no batches".to_owned()))?;
-    let all = concat_batches(&schema, batches)?;
-    let columns = |names: &[&str]| -> Result<Vec<_>, ArrowError> {
+    let columns = |batch: &RecordBatch, names: &[String]| -> Result<Vec<ArrayRef>, ArrowError> {
         names
             .iter()
             .map(|n| {
-                all.column_by_name(n).cloned().ok_or_else(|| {
+                batch.column_by_name(n).cloned().ok_or_else(|| {
                     ArrowError::SchemaError(format!("column `{n}` is not in the records"))
                 })
             })
             .collect()
     };
-    let key_names: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let key_columns = columns(&key_names)?;
-    let key_rows = RowConverter::new(
-        key_columns
+    let converter = |names: &[String]| -> Result<RowConverter, ArrowError> {
+        let fields = columns(&batches[0], names)?
             .iter()
             .map(|c| SortField::new(c.data_type().clone()))
-            .collect(),
-    )?
-    .convert_columns(&key_columns)?;
-    let seq_rows = match sequence {
-        Some(name) => {
-            let seq = columns(&[name])?;
-            Some(
-                RowConverter::new(vec![SortField::new(seq[0].data_type().clone())])?
-                    .convert_columns(&seq)?,
-            )
-        }
-        None => None,
+            .collect();
+        RowConverter::new(fields)
     };
-    let mut best: HashMap<Row<'_>, usize> = HashMap::with_capacity(all.num_rows());
-    for row in 0..all.num_rows() {
-        let key = key_rows.row(row);
-        match best.get_mut(&key) {
-            None => {
-                best.insert(key, row);
-            }
-            Some(kept) => {
-                let newer = seq_rows.as_ref().is_none_or(|s| s.row(row) >= s.row(*kept));
-                if newer {
-                    *kept = row;
+    let sequence: Vec<String> = sequence.map(str::to_owned).into_iter().collect();
+    let key_converter = converter(keys)?;
+    let seq_converter = (!sequence.is_empty())
+        .then(|| converter(&sequence))
+        .transpose()?;
+    let mut key_rows = Vec::with_capacity(batches.len());
+    let mut seq_rows = Vec::with_capacity(batches.len());
+    for batch in batches {
+        key_rows.push(key_converter.convert_columns(&columns(batch, keys)?)?);
+        if let Some(seq) = &seq_converter {
+            seq_rows.push(seq.convert_columns(&columns(batch, &sequence)?)?);
+        }
+    }
+    let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    // Per key: (batch, row) of the change kept so far.
+    let mut best: HashMap<Row<'_>, (usize, usize)> = HashMap::with_capacity(total);
+    for (b, rows) in key_rows.iter().enumerate() {
+        for row in 0..rows.num_rows() {
+            match best.get_mut(&rows.row(row)) {
+                None => {
+                    best.insert(rows.row(row), (b, row));
+                }
+                Some(kept) => {
+                    let newer = seq_rows
+                        .get(b)
+                        .is_none_or(|s| s.row(row) >= seq_rows[kept.0].row(kept.1));
+                    if newer {
+                        *kept = (b, row);
+                    }
                 }
             }
         }
     }
-    let mut rows: Vec<u32> = best
-        .into_values()
-        .map(|r| u32::try_from(r).unwrap_or(u32::MAX))
-        .collect();
-    rows.sort_unstable();
-    take_record_batch(&all, &UInt32Array::from(rows))
+    if let [only] = batches
+        && best.len() == only.num_rows()
+    {
+        return Ok(only.clone());
+    }
+    let mut picks: Vec<(usize, usize)> = best.into_values().collect();
+    picks.sort_unstable();
+    let columns = (0..schema.fields().len())
+        .map(|c| {
+            let arrays: Vec<&dyn Array> = batches.iter().map(|b| b.column(c).as_ref()).collect();
+            interleave(&arrays, &picks)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    RecordBatch::try_new(schema, columns)
 }
 
 #[cfg(test)]

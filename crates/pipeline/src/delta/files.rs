@@ -161,6 +161,12 @@ impl NewFiles {
             .await
     }
 
+    /// The add actions of the files written (flushed now), for another writer's commit.
+    pub(crate) async fn into_adds(mut self) -> Result<Vec<Action>> {
+        let adds = self.writer.flush().await.table(&self.name)?;
+        Ok(adds.into_iter().map(Action::Add).collect())
+    }
+
     /// Adds the files written in one commit carrying `props`; reports the files added.
     pub(crate) async fn append(
         self,

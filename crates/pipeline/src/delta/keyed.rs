@@ -70,6 +70,8 @@ impl ApplyRows for ByKey {
     ) -> Result<CommitCounts> {
         let (keys, sequence) = (&self.keys, self.sequence.as_deref());
         let mut latest = latest_per_key(&rows, keys, sequence).table(&target.name)?;
+        // The held rows are in `latest` now; without them the rewrite has room.
+        drop(rows);
         let precedence = sequence.map_or(Precedence::Always, Precedence::NotOlder);
         self.holding = false;
         let on_match = match &mut self.change {

@@ -12,6 +12,7 @@ pub(crate) mod history;
 pub(crate) mod keyed;
 mod refresh;
 mod rewrite;
+mod rewrite_files;
 pub(crate) mod sink;
 pub(crate) mod snapshot;
 mod state;

@@ -5,21 +5,25 @@
 //! the adds and the flow's progress land in one commit.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use arrow_array::{Array, RecordBatch, UInt32Array};
 use arrow_schema::DataType;
 use deltalake::arrow::compute::{cast, take_record_batch};
 use deltalake::arrow::row::{Row, RowConverter, Rows};
-use deltalake::kernel::Action;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::DeltaOperation;
 use futures::TryStreamExt as _;
 use serde_json::Value;
 
-use super::files::{DataFile, NewFiles, converter, fit, interleave_rows, open_file, pick, project};
+use super::files::{DataFile, NewFiles, converter, fit, open_file, pick, project};
+use super::rewrite_files::{Rewriting, Rewritten};
 use super::sink::CommitCounts;
 use super::table::Target;
 use crate::error::{PipelineError, Result, TableContext as _};
+
+/// Rows of the changes inserted at a time.
+const INSERT_ROWS: usize = 8192;
 
 /// Which row of a matched pair wins, by a sequence column of the same name in both.
 #[derive(Debug, Clone, Copy)]
@@ -32,7 +36,32 @@ pub(crate) enum Precedence<'a> {
     Newer(&'a str),
 }
 
+/// A [`Precedence`] without its column, to keep beside an owned column name.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PrecedenceKind {
+    Always,
+    NotOlder,
+    Newer,
+}
+
 impl<'a> Precedence<'a> {
+    /// The precedence of `kind` by `column` (`Always` without one).
+    pub(crate) fn new(kind: PrecedenceKind, column: Option<&'a str>) -> Self {
+        match (kind, column) {
+            (PrecedenceKind::NotOlder, Some(c)) => Self::NotOlder(c),
+            (PrecedenceKind::Newer, Some(c)) => Self::Newer(c),
+            _ => Self::Always,
+        }
+    }
+
+    pub(crate) fn kind(self) -> PrecedenceKind {
+        match self {
+            Self::Always => PrecedenceKind::Always,
+            Self::NotOlder(_) => PrecedenceKind::NotOlder,
+            Self::Newer(_) => PrecedenceKind::Newer,
+        }
+    }
+
     fn column(self) -> Option<&'a str> {
         match self {
             Self::Always => None,
@@ -106,44 +135,42 @@ impl Target {
         let matching = Matching::new(&schema, &changes, on, precedence).table(&name)?;
         let decide = matching.decide(on, precedence);
         let Probe { matched, changing } = self.probe(&changes, on, &decide).await?;
-        // Pass 2: rewrite the files where a change wins, then insert what matched nothing.
-        let store = self.table.object_store();
-        let mut writer = match staged {
+        // Pass 2: rewrite the files where a change wins (in parallel), then insert what
+        // matched nothing.
+        let writer = match staged {
             Some(staged) => staged,
             None => NewFiles::for_table(self)?,
         };
-        let mut counts = CommitCounts::default();
-        let mut actions = Vec::new();
-        for file in changing {
-            let mut rows = open_file(&store, &file, None).await.table(&name)?;
-            while let Some(batch) = rows.try_next().await.table(&name)? {
-                let batch = fit(&batch, &schema).table(&name)?;
-                let mut picks: Vec<(usize, usize)> = Vec::with_capacity(batch.num_rows());
-                for (row, found) in decide.rows(&batch).table(&name)? {
-                    match found {
-                        Some((change, true)) if on_match.removes(change) => counts.deleted += 1,
-                        Some((change, true)) => {
-                            counts.updated += 1;
-                            picks.push((1, change));
-                        }
-                        _ => picks.push((0, row)),
-                    }
-                }
-                if !picks.is_empty() {
-                    let out = interleave_rows(&[&batch, &changes], &picks).table(&name)?;
-                    writer.write(&out).await?;
-                }
-            }
-            actions.push(Action::Remove(file.remove));
-        }
+        let removes = (0..changes.num_rows())
+            .map(|i| on_match.removes(i))
+            .collect();
+        let rewriting = Arc::new(Rewriting {
+            name: name.clone(),
+            schema: schema.clone(),
+            changes: changes.clone(),
+            on: on.to_vec(),
+            sequence: precedence.column().map(str::to_owned),
+            precedence: precedence.kind(),
+            removes,
+            matching,
+        });
+        let store = self.table.object_store();
+        let Rewritten {
+            mut counts,
+            actions,
+            mut writer,
+        } = rewriting
+            .rewrite_all(self, &store, changing, writer)
+            .await?;
         let unmatched: Vec<u32> = (0..changes.num_rows())
             .filter(|&i| !matched[i] && on_match.inserts(i))
             .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
             .collect();
         counts.inserted = unmatched.len();
-        if !unmatched.is_empty() {
+        // In slices, so that inserting a whole load copies one slice at a time.
+        for rows in unmatched.chunks(INSERT_ROWS) {
             let inserts =
-                take_record_batch(&changes, &UInt32Array::from(unmatched)).table(&name)?;
+                take_record_batch(&changes, &UInt32Array::from(rows.to_vec())).table(&name)?;
             writer.write(&inserts).await?;
         }
         let operation = DeltaOperation::Update { predicate: None };
@@ -237,7 +264,7 @@ struct Probe {
 }
 
 /// The changes' keys (and sequences) as comparable rows, indexed by key.
-struct Matching {
+pub(crate) struct Matching {
     on_converter: RowConverter,
     change_keys: Rows,
     sequences: Option<Sequences>,
@@ -268,7 +295,7 @@ impl Matching {
         })
     }
 
-    fn decide<'a>(&'a self, on: &'a [String], precedence: Precedence<'a>) -> Decide<'a> {
+    pub(crate) fn decide<'a>(&'a self, on: &'a [String], precedence: Precedence<'a>) -> Decide<'a> {
         let index = (0..self.change_keys.num_rows())
             .map(|i| (self.change_keys.row(i), i))
             .collect();
@@ -283,7 +310,7 @@ impl Matching {
 }
 
 /// Decides, row by row, which change a table row matches and whether the change wins.
-struct Decide<'a> {
+pub(crate) struct Decide<'a> {
     on: &'a [String],
     on_converter: &'a RowConverter,
     index: HashMap<Row<'a>, usize>,
@@ -294,7 +321,10 @@ struct Decide<'a> {
 impl Decide<'_> {
     /// For each row of `batch` (which holds at least the `on` and sequence columns): the index
     /// of the change it matches and whether that change wins.
-    fn rows(&self, batch: &RecordBatch) -> Result<Matches, deltalake::arrow::error::ArrowError> {
+    pub(crate) fn rows(
+        &self,
+        batch: &RecordBatch,
+    ) -> Result<Matches, deltalake::arrow::error::ArrowError> {
         let keys = self.on_converter.convert_columns(&pick(batch, self.on)?)?;
         let table_seq = match (self.sequences, self.precedence.column()) {
             (Some(s), Some(column)) => {
@@ -326,7 +356,7 @@ impl Decide<'_> {
 }
 
 /// For each row of a batch: the change it matches, and whether that change wins.
-type Matches = Vec<(usize, Option<(usize, bool)>)>;
+pub(crate) type Matches = Vec<(usize, Option<(usize, bool)>)>;
 
 /// The non-null values of an integer column, sorted; `None` for other types.
 fn sorted_integers(batch: &RecordBatch, column: &str) -> Option<Vec<i64>> {

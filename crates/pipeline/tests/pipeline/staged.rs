@@ -97,7 +97,7 @@ fn a_run_whose_upserts_change_existing_rows_rewrites_each_file_once() {
     assert_eq!(update.counts.updated, 9);
     assert_eq!(
         update.counts.files_removed, 3,
-        "each of the three files rewritten once (with a commit per read: 5 rewrites)"
+        "each of the three files rewritten once (with a commit per read, files are rewritten again)"
     );
     assert_eq!(runs.rows(), expected("w", 2));
 
@@ -116,7 +116,8 @@ fn upserts_beyond_the_stage_bound_commit_at_each_bound() {
     let update = runs.run(&items(true), &bound_per_read(1));
     assert_eq!(update.commits, 3, "a one-byte stage holds nothing");
     assert_eq!(update.counts.updated, 9);
-    // The first commit rewrites the three files into one; each later commit rewrites it again.
-    assert_eq!(update.counts.files_removed, 5);
+    // The first commit rewrites the three files (into as many new files as rewriting tasks);
+    // each later commit rewrites some of those again.
+    assert!(update.counts.files_removed > 3, "{:?}", update.counts);
     assert_eq!(runs.rows(), expected("w", 2));
 }
