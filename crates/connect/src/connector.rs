@@ -10,6 +10,18 @@ use crate::{Error, Result, TableMetadata, TableOptions};
 /// One source record: a JSON object, not yet typed (the records crate converts it).
 pub type Record = Map<String, Value>;
 
+/// What kind of JSON value `value` is, as messages say it ("a string", "an object", "null").
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// A read position owned by the connector: an opaque JSON object the caller stores and hands
 /// back unchanged.
 pub type Offset = Map<String, Value>;

@@ -143,6 +143,40 @@ fn retry_hint(retry_after: Option<Duration>) -> String {
 }
 
 impl Error {
+    /// This error with the message of a variant that is one free text (auth, rate limit,
+    /// transport, protocol, connector) passed through `f`; other variants as they are.
+    #[must_use]
+    pub fn map_message(self, f: impl FnOnce(String) -> String) -> Self {
+        match self {
+            Self::Auth { message } => Self::Auth {
+                message: f(message),
+            },
+            Self::RateLimited {
+                retry_after,
+                message,
+            } => Self::RateLimited {
+                retry_after,
+                message: f(message),
+            },
+            Self::Transport {
+                status,
+                message,
+                retriable,
+            } => Self::Transport {
+                status,
+                message: f(message),
+                retriable,
+            },
+            Self::Protocol { message } => Self::Protocol {
+                message: f(message),
+            },
+            Self::Connector { message } => Self::Connector {
+                message: f(message),
+            },
+            other => other,
+        }
+    }
+
     /// Shorthand for [`Error::UnknownTable`].
     pub fn unknown_table(table: &str, available: &[&str]) -> Self {
         Self::UnknownTable {

@@ -32,7 +32,7 @@ mod redact;
 pub use auth::{AuthKind, AuthMethod};
 pub use connector::{
     LakeflowConnect, Namespaces, Offset, Partition, PartitionedRead, PartitionedStream, ReadOutput,
-    Record, RecordStream,
+    Record, RecordStream, json_kind,
 };
 pub use descriptor::{
     ConnectorDescriptor, Constructor, EmbeddedSimulatorSpec, RoutedOption, find_connector,

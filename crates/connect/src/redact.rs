@@ -144,31 +144,12 @@ impl Redactor {
                 field: s(field),
                 reason: s(reason),
             },
-            Error::Auth { message } => Error::Auth {
-                message: s(message),
-            },
-            Error::RateLimited {
-                retry_after,
-                message,
-            } => Error::RateLimited {
-                retry_after,
-                message: s(message),
-            },
-            Error::Transport {
-                status,
-                message,
-                retriable,
-            } => Error::Transport {
-                status,
-                message: s(message),
-                retriable,
-            },
-            Error::Protocol { message } => Error::Protocol {
-                message: s(message),
-            },
-            Error::Connector { message } => Error::Connector {
-                message: s(message),
-            },
+            // Listed, not left to a catch-all, so that a new variant must be redacted here.
+            message @ (Error::Auth { .. }
+            | Error::RateLimited { .. }
+            | Error::Transport { .. }
+            | Error::Protocol { .. }
+            | Error::Connector { .. }) => message.map_message(s),
             Error::NotSupported { table, operation } => Error::NotSupported {
                 table: s(table),
                 operation: s(operation),

@@ -416,19 +416,8 @@ fn take_records(body: &mut Value, path: &str) -> std::result::Result<Vec<Value>,
         Some(Value::Array(records)) => Ok(records),
         Some(other) => Err(format!(
             "expected an array of records, found {}",
-            kind_of(&other)
+            lakeflow_connect::json_kind(&other)
         )),
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -110,31 +110,7 @@ impl ReadCtx<'_> {
 
 /// An HTTP error as a connector error whose message starts with `context`.
 pub fn with_context(context: &str, error: lakeflow_http::Error) -> Error {
-    match Error::from(error) {
-        Error::Auth { message } => Error::Auth {
-            message: format!("{context}: {message}"),
-        },
-        Error::RateLimited {
-            retry_after,
-            message,
-        } => Error::RateLimited {
-            retry_after,
-            message: format!("{context}: {message}"),
-        },
-        Error::Transport {
-            status,
-            message,
-            retriable,
-        } => Error::Transport {
-            status,
-            message: format!("{context}: {message}"),
-            retriable,
-        },
-        Error::Protocol { message } => Error::Protocol {
-            message: format!("{context}: {message}"),
-        },
-        other => other,
-    }
+    Error::from(error).map_message(|message| format!("{context}: {message}"))
 }
 
 /// [`with_context`], with what the error usually means at this source (`hint`) in parentheses

@@ -195,14 +195,7 @@ impl Fail {
     /// A value of the wrong JSON shape (e.g. an object for an integer column).
     #[cold]
     pub(crate) fn shape(value: &Value, expected: &DataType) -> Self {
-        let got = match value {
-            Value::Null => "null",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) => "a number",
-            Value::String(_) => "a string",
-            Value::Array(_) => "an array",
-            Value::Object(_) => "an object",
-        };
+        let got = lakeflow_connect::json_kind(value);
         Self::invalid(value, expected, format!("unexpected JSON value: {got}"))
     }
 
