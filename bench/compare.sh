@@ -5,6 +5,8 @@
 # Each revision runs three scenarios per size in its own process: append, load (cdc table),
 # upsert 100,000 changes by key. The base runs twice: as it was, and with MALLOC_ARENA_MAX=2
 # (what this checkout's binaries set for themselves).
+# BASE_BIN=path / NEW_BIN=path: use these `pipeline-bench` binaries (built before, e.g. beside
+# bench/e2e.py's builds) instead of building the base revision / this checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/lakeflow-rs/target}"
@@ -18,15 +20,25 @@ trap 'git worktree remove --force "$out/base-src" >/dev/null 2>&1 || true; rm -r
 built="$CARGO_TARGET_DIR/bench-fast"
 build() { cargo build --locked --profile bench-fast --no-default-features -p lakeflow-cli -p lakeflow-bench; }
 
-build
-cp "$built/pipeline-bench" "$out/new"
-cp "$built/lakeflow" "$out/lakeflow-new"
-git worktree add --quiet --detach "$out/base-src" "$base_rev"
-(cd "$out/base-src" && build)
-cp "$built/pipeline-bench" "$out/base"
-# The base build replaced this checkout's binaries in the shared target directory.
-cp "$out/new" "$built/pipeline-bench"
-cp "$out/lakeflow-new" "$built/lakeflow"
+if [ -n "${NEW_BIN:-}" ]; then
+  cp "$NEW_BIN" "$out/new"
+else
+  build
+  cp "$built/pipeline-bench" "$out/new"
+  cp "$built/lakeflow" "$out/lakeflow-new"
+fi
+if [ -n "${BASE_BIN:-}" ]; then
+  cp "$BASE_BIN" "$out/base"
+else
+  git worktree add --quiet --detach "$out/base-src" "$base_rev"
+  (cd "$out/base-src" && build)
+  cp "$built/pipeline-bench" "$out/base"
+  if [ -z "${NEW_BIN:-}" ]; then
+    # The base build replaced this checkout's binaries in the shared target directory.
+    cp "$out/new" "$built/pipeline-bench"
+    cp "$out/lakeflow-new" "$built/lakeflow"
+  fi
+fi
 
 for rows in "${sizes[@]}"; do
   for tool in base base+arenas new; do
