@@ -16,6 +16,9 @@ use super::sink::CommitCounts;
 use super::table::Target;
 use crate::error::{PipelineError, Result, TableContext as _};
 
+/// The fewest files a rewriting task of its own is started for.
+const FILES_PER_TASK: usize = 4;
+
 /// What every rewriting task shares: the changes, their keys and sequences, and what a
 /// winning change does.
 pub(super) struct Rewriting {
@@ -39,9 +42,11 @@ pub(super) struct Rewritten {
 }
 
 impl Rewriting {
-    /// Rewrites `files`, split by size over as many tasks as there are cores (at most one per
-    /// file); the first group goes to `writer`, whose new files the result carries, and the
-    /// other tasks' new files come back as add actions among its `actions`.
+    /// Rewrites `files`, split by size over up to one task per core, each taking at least
+    /// [`FILES_PER_TASK`] files (a task holds a row group read and one written: a small rewrite
+    /// is short anyway, and stays in one task's memory); the first group goes to `writer`,
+    /// whose new files the result carries, and the other tasks' new files come back as add
+    /// actions among its `actions`.
     pub(super) async fn rewrite_all(
         self: Arc<Self>,
         target: &Target,
@@ -49,7 +54,8 @@ impl Rewriting {
         files: Vec<DataFile>,
         writer: NewFiles,
     ) -> Result<Rewritten> {
-        let tasks = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let tasks = cores.min(files.len() / FILES_PER_TASK).max(1);
         let mut groups = by_size(files, tasks).into_iter();
         let first = groups.next().unwrap_or_default();
         let mut others = Vec::new();

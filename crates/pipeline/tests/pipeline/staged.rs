@@ -30,17 +30,25 @@ fn bound_per_read(stage_bytes: usize) -> RunOptions {
 /// Ids 1-9 loaded (three reads of three), then, with `updates`, every id again with `seq` 2,
 /// ordered so that each read of three touches ids 3 apart (1, 4, 7, ...).
 fn items(updates: bool) -> ScriptedConnector {
+    let order: &[i64] = if updates {
+        &[1, 4, 7, 2, 5, 8, 3, 6, 9]
+    } else {
+        &[]
+    };
+    many_items(9, order)
+}
+
+/// Ids 1-`n` loaded (reads of three), then every id in `updates` again with `seq` 2.
+fn many_items(n: i64, updates: &[i64]) -> ScriptedConnector {
     let mut script = Script::new(IngestionType::Cdc);
-    script.upserts = (1..=9)
+    script.upserts = (1..=n)
         .map(|id| record(json!({"id": id, "seq": 1, "value": format!("v{id}")})))
         .collect();
-    if updates {
-        for id in [1, 4, 7, 2, 5, 8, 3, 6, 9] {
-            let value = format!("w{id}");
-            script
-                .upserts
-                .push(record(json!({"id": id, "seq": 2, "value": value})));
-        }
+    for &id in updates {
+        let value = format!("w{id}");
+        script
+            .upserts
+            .push(record(json!({"id": id, "seq": 2, "value": value})));
     }
     ScriptedConnector::default().with("items", script)
 }
@@ -120,4 +128,21 @@ fn upserts_beyond_the_stage_bound_commit_at_each_bound() {
     // each later commit rewrites some of those again.
     assert!(update.counts.files_removed > 3, "{:?}", update.counts);
     assert_eq!(runs.rows(), expected("w", 2));
+}
+
+#[test]
+fn a_rewrite_of_many_files_lands_in_one_commit() {
+    // Eight files: enough for rewriting tasks of their own where there are several cores.
+    let runs = Runs::new();
+    let ids: Vec<i64> = (1..=24).rev().collect();
+    let load = runs.run(&many_items(24, &[]), &bound_per_read(usize::MAX));
+    assert_eq!(load.counts.files_added, 8);
+    let update = runs.run(&many_items(24, &ids), &bound_per_read(usize::MAX));
+    assert_eq!((update.commits, update.counts.updated), (1, 24));
+    assert_eq!(update.counts.files_removed, 8, "each file rewritten once");
+    let rows = runs.rows();
+    let expected: Vec<Value> = (1..=24)
+        .map(|id| json!({"id": id, "seq": 2, "value": format!("w{id}")}))
+        .collect();
+    assert_eq!(rows, expected);
 }
