@@ -34,7 +34,12 @@ fn walk(pages: lakeflow_http::Pages) -> Vec<u64> {
 
 /// Pages of `GET /items` linked by `Link` headers.
 fn linked_pages() -> TestServer {
-    TestServer::handler(|r| {
+    TestServer::handler(linked_reply)
+}
+
+/// The reply of [`linked_pages`] to `r`.
+fn linked_reply(r: &Recorded) -> Reply {
+    {
         let page = number(r, "page", 1);
         let mut reply = Reply::json(200, &Value::Array(records((page - 1) * PAGE)));
         if page * PAGE < TOTAL {
@@ -46,7 +51,7 @@ fn linked_pages() -> TestServer {
             );
         }
         reply
-    })
+    }
 }
 
 #[test]
@@ -384,15 +389,22 @@ fn reading_ahead_asks_for_no_page_its_rule_does_not_want() {
 
 #[test]
 fn reading_ahead_asks_for_the_next_page_while_the_reader_holds_one() {
-    let server = linked_pages();
+    let (tell, asked) = std::sync::mpsc::channel();
+    let tell = std::sync::Mutex::new(tell);
+    let server = TestServer::handler(move |r| {
+        let _ = tell.lock().unwrap().send(number(r, "page", 1));
+        linked_reply(r)
+    });
     let mut pages = linked(&server).read_ahead(|_| true);
     let first = pages.next().unwrap().unwrap();
-    // Waits for an event, not a duration: the read-ahead thread's request reaching the server.
-    let asked = (0..1000).any(|_| {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        server.requests().len() == 2
-    });
-    assert!(asked, "page 2 was not requested while page 1 was held");
+    assert_eq!(asked.recv().unwrap(), 1);
+    // Waits on the request itself; the bound only turns a hang into a failure.
+    let second = asked.recv_timeout(std::time::Duration::from_secs(300));
+    assert_eq!(
+        second,
+        Ok(2),
+        "page 2 was not requested while page 1 was held"
+    );
     assert_eq!(ids(&first.records), [1, 2, 3]);
     let rest: Vec<u64> = pages.flat_map(|p| ids(&p.unwrap().records)).collect();
     assert_eq!(rest, [4, 5, 6, 7]);
