@@ -85,7 +85,7 @@ impl ApplyRows for HistoryDeletes {
         } = &self.columns;
         let mut key_and_sequence = keys.clone();
         key_and_sequence.push(sequence.clone());
-        let distinct = latest_per_key(&rows, &key_and_sequence, None).table(&target.name)?;
+        let distinct = latest_per_key(rows.clone(), &key_and_sequence, None).table(&target.name)?;
         self.tombstones
             .record_deletes(&distinct, keys, sequence, true)
             .await?;

@@ -9,10 +9,12 @@ use deltalake::arrow::row::{Row, RowConverter, SortField};
 
 /// One batch of `batches` holding, per key, the row with the highest `sequence` (nulls
 /// lowest; the later row on ties); rows keep their arrival order otherwise. The rows are
-/// gathered straight from the batches (no concatenated copy first), and a single batch without
-/// a repeated key comes back as it is.
+/// gathered straight from the batches (no concatenated copy first), one column at a time, and
+/// each column of `batches` is released once gathered: the held rows and their compacted copy
+/// are never both whole in memory (unless the caller keeps `batches` too). A single batch
+/// without a repeated key comes back as it is.
 pub fn latest_per_key(
-    batches: &[RecordBatch],
+    batches: Vec<RecordBatch>,
     keys: &[String],
     sequence: Option<&str>,
 ) -> Result<RecordBatch, ArrowError> {
@@ -44,7 +46,7 @@ pub fn latest_per_key(
         .transpose()?;
     let mut key_rows = Vec::with_capacity(batches.len());
     let mut seq_rows = Vec::with_capacity(batches.len());
-    for batch in batches {
+    for batch in &batches {
         key_rows.push(key_converter.convert_columns(&columns(batch, keys)?)?);
         if let Some(seq) = &seq_converter {
             seq_rows.push(seq.convert_columns(&columns(batch, &sequence)?)?);
@@ -70,17 +72,25 @@ pub fn latest_per_key(
             }
         }
     }
-    if let [only] = batches
+    if let [only] = batches.as_slice()
         && best.len() == only.num_rows()
     {
         return Ok(only.clone());
     }
     let mut picks: Vec<(usize, usize)> = best.into_values().collect();
     picks.sort_unstable();
-    let columns = (0..schema.fields().len())
-        .map(|c| {
-            let arrays: Vec<&dyn Array> = batches.iter().map(|b| b.column(c).as_ref()).collect();
-            interleave(&arrays, &picks)
+    // Each column's arrays, taken out of the batches so that gathering a column can free it.
+    let mut by_column: Vec<Vec<ArrayRef>> = (0..schema.fields().len())
+        .map(|c| batches.iter().map(|b| b.column(c).clone()).collect())
+        .collect();
+    drop(batches);
+    let columns = by_column
+        .iter_mut()
+        .map(|arrays| {
+            let sources: Vec<&dyn Array> = arrays.iter().map(AsRef::as_ref).collect();
+            let gathered = interleave(&sources, &picks);
+            arrays.clear();
+            gathered
         })
         .collect::<Result<Vec<_>, _>>()?;
     RecordBatch::try_new(schema, columns)
@@ -123,7 +133,7 @@ mod tests {
             vec!["b1'", "c-null", "c0"],
             vec![Some(1), None, Some(0)],
         );
-        let out = latest_per_key(&[a, b], &["id".to_owned()], Some("seq")).unwrap();
+        let out = latest_per_key(vec![a, b], &["id".to_owned()], Some("seq")).unwrap();
         let v: Vec<&str> = out
             .column(1)
             .as_any()

@@ -69,9 +69,8 @@ impl ApplyRows for ByKey {
         props: CommitProperties,
     ) -> Result<CommitCounts> {
         let (keys, sequence) = (&self.keys, self.sequence.as_deref());
-        let mut latest = latest_per_key(&rows, keys, sequence).table(&target.name)?;
-        // The held rows are in `latest` now; without them the rewrite has room.
-        drop(rows);
+        // The held rows are released as `latest` is gathered; without them the rewrite has room.
+        let mut latest = latest_per_key(rows, keys, sequence).table(&target.name)?;
         let precedence = sequence.map_or(Precedence::Always, Precedence::NotOlder);
         self.holding = false;
         let on_match = match &mut self.change {
@@ -102,8 +101,9 @@ impl ApplyRows for ByKey {
         if !matches!(self.change, KeyedChange::Upsert { .. }) || rows.is_empty() {
             return Ok(false);
         }
+        let held = std::mem::take(rows);
         let latest =
-            latest_per_key(rows, &self.keys, self.sequence.as_deref()).table(&target.name)?;
+            latest_per_key(held, &self.keys, self.sequence.as_deref()).table(&target.name)?;
         let bytes = latest.get_array_memory_size();
         *rows = vec![latest];
         if bytes >= self.stage_bytes {
