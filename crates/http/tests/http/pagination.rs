@@ -39,19 +39,17 @@ fn linked_pages() -> TestServer {
 
 /// The reply of [`linked_pages`] to `r`.
 fn linked_reply(r: &Recorded) -> Reply {
-    {
-        let page = number(r, "page", 1);
-        let mut reply = Reply::json(200, &Value::Array(records((page - 1) * PAGE)));
-        if page * PAGE < TOTAL {
-            // Relative link, resolved against the page's URL; the original query is replaced.
-            let next = format!("/items?per_page=3&page={}", page + 1);
-            reply = reply.header(
-                "Link",
-                format!("<{next}>; rel=\"next\", </items?page=3>; rel=\"last\""),
-            );
-        }
-        reply
+    let page = number(r, "page", 1);
+    let mut reply = Reply::json(200, &Value::Array(records((page - 1) * PAGE)));
+    if page * PAGE < TOTAL {
+        // Relative link, resolved against the page's URL; the original query is replaced.
+        let next = format!("/items?per_page=3&page={}", page + 1);
+        reply = reply.header(
+            "Link",
+            format!("<{next}>; rel=\"next\", </items?page=3>; rel=\"last\""),
+        );
     }
+    reply
 }
 
 #[test]
